@@ -1,0 +1,54 @@
+#!/usr/bin/env python
+"""The cdktf app: the state bootstrap stack and one pipeline stack per environment.
+
+Environment variables:
+  TAP_STACKS            comma list of environments to synthesize (default: all)
+  ENVIRONMENT_SUFFIX    adds a preview environment on dev's settings, named with it
+  TAP_STATE_BUCKET, TAP_STATE_LOCK_TABLE, TAP_STATE_REGION   where the S3 backend keeps state
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from modules.runtime_env import silence_node_eol_banner
+from modules.settings import SettingsError, selected_environments, state_backend_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+LOCAL_STATE_DIR = PROJECT_ROOT / ".state"
+
+
+def build_app(outdir: str | None = None, env: Mapping[str, str] | None = None):
+    """Validate every setting first, then import cdktf (slow) and build the stacks."""
+    environments = selected_environments(env)
+    backend, shared_tags = state_backend_settings(env)
+    silence_node_eol_banner()
+
+    from cdktf import App
+
+    from modules.pipeline_stack import PipelineStack
+    from modules.state_backend import BOOTSTRAP_STACK_NAME, StateBootstrapStack
+
+    app = App(outdir=outdir) if outdir else App()
+    StateBootstrapStack(app, BOOTSTRAP_STACK_NAME, backend=backend, tags=shared_tags, local_state_dir=LOCAL_STATE_DIR)
+    for settings in environments:
+        PipelineStack(app, settings.stack_name, settings=settings, local_state_dir=LOCAL_STATE_DIR)
+    return app
+
+
+def main() -> int:
+    os.chdir(PROJECT_ROOT)
+    try:
+        app = build_app()
+    except SettingsError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    app.synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

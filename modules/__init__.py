@@ -1,0 +1,1 @@
+"""CDKTF constructs and stacks of tap-pipeline, one concern per module."""

@@ -1,0 +1,160 @@
+"""Alarms, the alarm topic they notify, and the per-environment dashboard."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
+from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
+from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
+from constructs import Construct
+
+from modules.settings import EnvironmentSettings
+from modules.tagging import component_tags
+
+
+class AlarmTopic(Construct):
+    """An SNS topic every alarm notifies, encrypted with the AWS-managed SNS key.
+
+    Subscribes the settings' e-mail address when one is given; otherwise the
+    topic is there for an on-call tool to subscribe to.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, settings: EnvironmentSettings) -> None:
+        super().__init__(scope, id_)
+        self.topic = SnsTopic(
+            self, "topic",
+            name=settings.resource_name("pipeline-alarms"),
+            kms_master_key_id="alias/aws/sns",
+            tags=component_tags("monitoring"),
+        )
+        if settings.monitoring.alarm_email:
+            SnsTopicSubscription(
+                self, "email",
+                topic_arn=self.topic.arn,
+                protocol="email",
+                endpoint=settings.monitoring.alarm_email,
+            )
+
+    @property
+    def arn(self) -> str:
+        return self.topic.arn
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """What to watch; the alarm's actions and naming are added by :func:`metric_alarm`."""
+
+    name: str
+    description: str
+    namespace: str
+    metric: str
+    dimensions: Mapping[str, str]
+    threshold: float
+    statistic: str | None = "Sum"
+    extended_statistic: str | None = None
+    comparison: str = "GreaterThanThreshold"
+    evaluation_periods: int = 1
+
+
+def metric_alarm(
+    scope: Construct, id_: str, spec: AlarmSpec, *, topic_arn: str, period_s: int, component: str,
+) -> CloudwatchMetricAlarm:
+    """A CloudWatch alarm whose alarm and OK actions both notify the alarm topic.
+
+    Missing data counts as not breaching: an idle pipeline is a healthy one.
+    """
+    return CloudwatchMetricAlarm(
+        scope, id_,
+        alarm_name=spec.name,
+        alarm_description=spec.description,
+        namespace=spec.namespace,
+        metric_name=spec.metric,
+        dimensions=dict(spec.dimensions),
+        statistic=spec.statistic if spec.extended_statistic is None else None,
+        extended_statistic=spec.extended_statistic,
+        threshold=spec.threshold,
+        comparison_operator=spec.comparison,
+        evaluation_periods=spec.evaluation_periods,
+        period=period_s,
+        treat_missing_data="notBreaching",
+        alarm_actions=[topic_arn],
+        ok_actions=[topic_arn],
+        tags=component_tags(component),
+    )
+
+
+@dataclass(frozen=True)
+class StageView:
+    """The names a dashboard row needs for one stage."""
+
+    stage: str
+    function_name: str
+    queue_name: str
+    dlq_name: str
+
+
+def _metric_widget(title: str, metrics: Sequence[Sequence[object]], region: str, x: int, y: int,
+                   stat: str = "Sum") -> dict[str, object]:
+    return {
+        "type": "metric", "x": x, "y": y, "width": 8, "height": 6,
+        "properties": {"title": title, "region": region, "stat": stat, "period": 60, "view": "timeSeries",
+                       "metrics": [list(m) for m in metrics]},
+    }
+
+
+def dashboard_body(region: str, stages: Sequence[StageView], table_name: str, rejects_queue: str) -> str:
+    """CloudWatch dashboard JSON: a row per stage, then the table and the rejects queue."""
+    widgets: list[dict[str, object]] = []
+    for row, view in enumerate(stages):
+        y = row * 6
+        fn = ("FunctionName", view.function_name)
+        widgets += [
+            _metric_widget(f"{view.stage}: queue depth and age", [
+                ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", view.queue_name],
+                ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", view.queue_name, {"stat": "Maximum"}],
+                ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", view.dlq_name],
+            ], region, 0, y, stat="Maximum"),
+            _metric_widget(f"{view.stage}: invocations, errors, throttles", [
+                ["AWS/Lambda", "Invocations", *fn],
+                ["AWS/Lambda", "Errors", *fn],
+                ["AWS/Lambda", "Throttles", *fn],
+            ], region, 8, y),
+            _metric_widget(f"{view.stage}: duration", [
+                ["AWS/Lambda", "Duration", *fn, {"stat": "p99"}],
+                ["AWS/Lambda", "Duration", *fn, {"stat": "Average"}],
+            ], region, 16, y, stat="p99"),
+        ]
+    y = len(stages) * 6
+    table = ("TableName", table_name)
+    widgets += [
+        _metric_widget("table: consumed capacity", [
+            ["AWS/DynamoDB", "ConsumedWriteCapacityUnits", *table],
+            ["AWS/DynamoDB", "ConsumedReadCapacityUnits", *table],
+        ], region, 0, y),
+        _metric_widget("table: throttles", [
+            ["AWS/DynamoDB", "WriteThrottleEvents", *table],
+            ["AWS/DynamoDB", "ReadThrottleEvents", *table],
+            ["AWS/DynamoDB", "ThrottledRequests", *table, "Operation", "BatchWriteItem"],
+        ], region, 8, y),
+        _metric_widget("rejected records", [
+            ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", rejects_queue],
+        ], region, 16, y, stat="Maximum"),
+    ]
+    return json.dumps({"widgets": widgets}, sort_keys=True)
+
+
+class PipelineDashboard(Construct):
+    """One CloudWatch dashboard per environment: every stage, the table and the rejects queue."""
+
+    def __init__(self, scope: Construct, id_: str, *, settings: EnvironmentSettings,
+                 stages: Sequence[StageView], table_name: str, rejects_queue: str) -> None:
+        super().__init__(scope, id_)
+        self.dashboard = CloudwatchDashboard(
+            self, "dashboard",
+            dashboard_name=settings.resource_name("tap-pipeline"),
+            dashboard_body=dashboard_body(settings.region, stages, table_name, rejects_queue),
+        )

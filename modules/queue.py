@@ -1,0 +1,140 @@
+"""SQS queues: a consumed queue with its dead-letter queue, and terminal queues (DLQs, rejects)."""
+
+from __future__ import annotations
+
+import json
+
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
+from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
+from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
+from cdktf_cdktf_provider_aws.sqs_queue_redrive_allow_policy import SqsQueueRedriveAllowPolicy
+from cdktf_cdktf_provider_aws.sqs_queue_redrive_policy import SqsQueueRedrivePolicy
+from constructs import Construct
+
+from modules.monitoring import AlarmSpec, metric_alarm
+from modules.permissions import deny_insecure_transport
+from modules.settings import EnvironmentSettings, FunctionSettings
+from modules.tagging import component_tags
+
+
+def _tls_only_policy(scope: Construct, queue: SqsQueue) -> None:
+    document = DataAwsIamPolicyDocument(
+        scope, "tls-only-document",
+        statement=[deny_insecure_transport("DenyInsecureTransport", ["sqs:*"], [queue.arn])],
+    )
+    SqsQueuePolicy(scope, "tls-only-policy", queue_url=queue.url, policy=document.json)
+
+
+class TerminalQueue(Construct):
+    """A queue nobody consumes: a dead-letter queue or the rejects queue.
+
+    Keeps messages for the longest retention SQS allows (14 days by default),
+    encrypts them with SQS-managed keys, refuses non-TLS access, and alarms as
+    soon as it holds anything, because every message here needs a person.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, settings: EnvironmentSettings, name: str,
+                 component: str, alarm_topic_arn: str, purpose: str) -> None:
+        super().__init__(scope, id_)
+        self.name = name
+        self.queue = SqsQueue(
+            self, "queue",
+            name=name,
+            message_retention_seconds=settings.dlq_retention_s,
+            sqs_managed_sse_enabled=True,
+            tags=component_tags(component),
+        )
+        _tls_only_policy(self, self.queue)
+        self.depth_alarm = metric_alarm(
+            self, "depth-alarm",
+            AlarmSpec(
+                name=f"{name}-not-empty",
+                description=f"{name} holds messages: {purpose}. Inspect them, fix the cause, then redrive.",
+                namespace="AWS/SQS",
+                metric="ApproximateNumberOfMessagesVisible",
+                dimensions={"QueueName": name},
+                statistic="Maximum",
+                threshold=0,
+            ),
+            topic_arn=alarm_topic_arn, period_s=settings.monitoring.alarm_period_s, component=component,
+        )
+
+    @property
+    def arn(self) -> str:
+        return self.queue.arn
+
+    @property
+    def url(self) -> str:
+        return self.queue.url
+
+
+class QueueWithDeadLetter(Construct):
+    """A queue feeding one function, with a dead-letter queue named ``<name>-dlq``.
+
+    The visibility timeout is computed from the consumer (6 x timeout + batching
+    window, AWS's guidance), never hand-set, so SQS cannot redeliver a batch the
+    function is still working on.  After ``max_receive_count`` receives a message
+    moves to the DLQ, which only this queue may redrive into.  The redrive policy
+    is its own resource, which keeps the two queues free of dependency cycles.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, settings: EnvironmentSettings, name: str,
+                 consumer: FunctionSettings, component: str, alarm_topic_arn: str) -> None:
+        super().__init__(scope, id_)
+        self.name = name
+        self.consumer = consumer
+        self.dlq = TerminalQueue(
+            self, "dlq", settings=settings, name=f"{name}-dlq", component=component,
+            alarm_topic_arn=alarm_topic_arn,
+            purpose=f"records that failed {consumer.max_receive_count} times in {consumer.name}",
+        )
+        self.queue = SqsQueue(
+            self, "queue",
+            name=name,
+            visibility_timeout_seconds=consumer.visibility_timeout_s,
+            message_retention_seconds=settings.queue_retention_s,
+            receive_wait_time_seconds=20,
+            sqs_managed_sse_enabled=True,
+            tags=component_tags(component),
+        )
+        _tls_only_policy(self, self.queue)
+        SqsQueueRedrivePolicy(
+            self, "redrive",
+            queue_url=self.queue.url,
+            redrive_policy=json.dumps({
+                "deadLetterTargetArn": self.dlq.arn,
+                "maxReceiveCount": consumer.max_receive_count,
+            }),
+        )
+        SqsQueueRedriveAllowPolicy(
+            self, "dlq-redrive-allow",
+            queue_url=self.dlq.url,
+            redrive_allow_policy=json.dumps({
+                "redrivePermission": "byQueue",
+                "sourceQueueArns": [self.queue.arn],
+            }),
+        )
+        self.age_alarm = metric_alarm(
+            self, "age-alarm",
+            AlarmSpec(
+                name=f"{name}-oldest-message-age",
+                description=f"{name}'s oldest message is older than "
+                            f"{settings.monitoring.oldest_message_age_threshold_s} s: {consumer.name} is falling "
+                            "behind or failing.",
+                namespace="AWS/SQS",
+                metric="ApproximateAgeOfOldestMessage",
+                dimensions={"QueueName": name},
+                statistic="Maximum",
+                threshold=settings.monitoring.oldest_message_age_threshold_s,
+                evaluation_periods=3,
+            ),
+            topic_arn=alarm_topic_arn, period_s=settings.monitoring.alarm_period_s, component=component,
+        )
+
+    @property
+    def arn(self) -> str:
+        return self.queue.arn
+
+    @property
+    def url(self) -> str:
+        return self.queue.url

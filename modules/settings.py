@@ -1,0 +1,377 @@
+"""Typed, validated settings for every environment of the pipeline.
+
+Everything that differs between environments lives here, as frozen dataclasses.
+Each dataclass validates itself in ``__post_init__`` so that a bad value stops
+the program before synthesis, with a message naming the setting, the value and
+what is allowed.  Defaults are the secure, cheap choice; environments override
+only what they must.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from enum import Enum
+
+STAGES = ("validator", "enricher", "processor")
+ENVIRONMENT_NAMES = ("local", "dev", "staging", "prod")
+# CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)
+REQUIRED_TAGS = ("Project", "Environment", "CostCenter", "Owner", "ManagedBy")
+SUFFIX_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,19}$")
+METRICS_NAMESPACE = "TapPipeline"
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be deployed; the message says how to fix it."""
+
+
+def _require(condition: bool, setting: str, value: object, allowed: str) -> None:
+    if not condition:
+        raise SettingsError(f"{setting}={value!r} is invalid: allowed {allowed}")
+
+
+def _require_range(setting: str, value: int | float, low: int | float, high: int | float) -> None:
+    _require(low <= value <= high, setting, value, f"{low}..{high}")
+
+
+class BillingMode(str, Enum):
+    PAY_PER_REQUEST = "PAY_PER_REQUEST"
+    PROVISIONED = "PROVISIONED"
+
+
+@dataclass(frozen=True)
+class FunctionSettings:
+    """One stage's Lambda function and the event source mapping that feeds it.
+
+    ``reserved_concurrency=None`` leaves the function on the account's unreserved
+    pool (pitfall 13: a new account cannot reserve anything);
+    ``provisioned_concurrency=0`` means no warm instances.
+    """
+
+    name: str
+    memory_mb: int = 256
+    timeout_s: int = 30
+    reserved_concurrency: int | None = 10
+    provisioned_concurrency: int = 0
+    batch_size: int = 10
+    batching_window_s: int = 0
+    max_concurrency: int = 5
+    max_receive_count: int = 5
+
+    def __post_init__(self) -> None:
+        prefix = f"functions.{self.name}"
+        _require(self.name in STAGES, f"{prefix}.name", self.name, f"one of {', '.join(STAGES)}")
+        _require_range(f"{prefix}.memory_mb", self.memory_mb, 128, 10240)
+        _require_range(f"{prefix}.timeout_s", self.timeout_s, 1, 900)
+        _require_range(f"{prefix}.batch_size", self.batch_size, 1, 10000)
+        _require_range(f"{prefix}.batching_window_s", self.batching_window_s, 0, 300)
+        _require(
+            self.batch_size <= 10 or self.batching_window_s >= 1,
+            f"{prefix}.batch_size", self.batch_size,
+            "at most 10 without a batching window (SQS needs batching_window_s >= 1 for larger batches)",
+        )
+        # SQS event sources accept a maximum concurrency of 2..1000.
+        _require_range(f"{prefix}.max_concurrency", self.max_concurrency, 2, 1000)
+        _require_range(f"{prefix}.max_receive_count", self.max_receive_count, 1, 1000)
+        if self.reserved_concurrency is not None:
+            _require(
+                self.reserved_concurrency >= self.max_concurrency,
+                f"{prefix}.reserved_concurrency", self.reserved_concurrency,
+                f">= max_concurrency ({self.max_concurrency}), or the event source is throttled "
+                "and messages go to the DLQ; raise it or lower max_concurrency",
+            )
+        _require(self.provisioned_concurrency >= 0, f"{prefix}.provisioned_concurrency",
+                 self.provisioned_concurrency, ">= 0 (0 turns it off)")
+        if self.provisioned_concurrency and self.reserved_concurrency is not None:
+            _require(
+                self.provisioned_concurrency <= self.reserved_concurrency,
+                f"{prefix}.provisioned_concurrency", self.provisioned_concurrency,
+                f"<= reserved_concurrency ({self.reserved_concurrency})",
+            )
+
+    @property
+    def visibility_timeout_s(self) -> int:
+        """AWS guidance: at least six times the function timeout plus the batching window."""
+        return 6 * self.timeout_s + self.batching_window_s
+
+
+@dataclass(frozen=True)
+class AutoscalingSettings:
+    """Application autoscaling bounds of one capacity dimension of the table."""
+
+    min_capacity: int = 5
+    max_capacity: int = 100
+    target_utilization: float = 70.0
+
+    def validate(self, prefix: str) -> None:
+        _require(self.min_capacity >= 1, f"{prefix}.min_capacity", self.min_capacity, ">= 1")
+        _require(
+            self.min_capacity <= self.max_capacity, f"{prefix}.min_capacity", self.min_capacity,
+            f"<= max_capacity ({self.max_capacity})",
+        )
+        _require_range(f"{prefix}.target_utilization", self.target_utilization, 10, 90)
+
+
+@dataclass(frozen=True)
+class TableSettings:
+    """The records table: on-demand by default, provisioned with autoscaling on request."""
+
+    billing_mode: BillingMode | str = BillingMode.PAY_PER_REQUEST
+    read_autoscaling: AutoscalingSettings = field(default_factory=AutoscalingSettings)
+    write_autoscaling: AutoscalingSettings = field(default_factory=AutoscalingSettings)
+    deletion_protection: bool = True
+    point_in_time_recovery: bool = True
+
+    def __post_init__(self) -> None:
+        allowed = ", ".join(mode.value for mode in BillingMode)
+        try:
+            mode = BillingMode(self.billing_mode)
+        except ValueError:
+            raise SettingsError(f"table.billing_mode={self.billing_mode!r} is invalid: allowed {allowed}") from None
+        object.__setattr__(self, "billing_mode", mode)
+        self.read_autoscaling.validate("table.read_autoscaling")
+        self.write_autoscaling.validate("table.write_autoscaling")
+
+
+@dataclass(frozen=True)
+class MonitoringSettings:
+    """Alarm thresholds and who hears about them."""
+
+    alarm_email: str | None = None
+    oldest_message_age_threshold_s: int = 900
+    alarm_period_s: int = 60
+    duration_alarm_fraction: float = 0.8
+
+    def __post_init__(self) -> None:
+        if self.alarm_email is not None:
+            _require("@" in self.alarm_email, "monitoring.alarm_email", self.alarm_email, "an e-mail address")
+        _require_range("monitoring.oldest_message_age_threshold_s", self.oldest_message_age_threshold_s, 60,
+                       1209600)
+        _require(self.alarm_period_s in (10, 30) or (self.alarm_period_s % 60 == 0 and self.alarm_period_s > 0),
+                 "monitoring.alarm_period_s", self.alarm_period_s, "10, 30 or a multiple of 60")
+        _require_range("monitoring.duration_alarm_fraction", self.duration_alarm_fraction, 0.1, 1.0)
+
+
+@dataclass(frozen=True)
+class BackendSettings:
+    """Where Terraform keeps the pipeline stacks' state: S3 with DynamoDB locking, or local disk."""
+
+    kind: str = "s3"
+    bucket: str = "tap-pipeline-terraform-state"
+    lock_table: str = "tap-pipeline-terraform-locks"
+    region: str = "us-east-1"
+
+    def __post_init__(self) -> None:
+        _require(self.kind in ("s3", "local"), "backend.kind", self.kind, "'s3' or 'local'")
+        _require(bool(re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", self.bucket)), "backend.bucket",
+                 self.bucket, "an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)")
+        _require(bool(re.fullmatch(r"[A-Za-z0-9_.-]{3,255}", self.lock_table)), "backend.lock_table",
+                 self.lock_table, "a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)")
+        _require(bool(re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", self.region)), "backend.region", self.region,
+                 "an AWS region such as us-east-1")
+
+
+@dataclass(frozen=True)
+class PowertoolsLayerSettings:
+    """The AWS-published Powertools for AWS Lambda (Python) layer (None in `local`)."""
+
+    version: int = 27
+    account: str = "017000801446"
+
+    def arn(self, region: str, python_runtime: str, architecture: str) -> str:
+        python_version = python_runtime.replace(".", "")  # python3.13 -> python313
+        return (f"arn:aws:lambda:{region}:{self.account}:layer:"
+                f"AWSLambdaPowertoolsPythonV3-{python_version}-{architecture}:{self.version}")
+
+
+@dataclass(frozen=True)
+class EnvironmentSettings:
+    """Everything one deployed environment needs; validated as a whole on creation."""
+
+    name: str
+    suffix: str
+    region: str
+    tags: Mapping[str, str]
+    functions: Mapping[str, FunctionSettings]
+    table: TableSettings = field(default_factory=TableSettings)
+    monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
+    backend: BackendSettings = field(default_factory=BackendSettings)
+    log_retention_days: int = 30
+    python_runtime: str = "python3.13"
+    architecture: str = "arm64"
+    powertools_layer: PowertoolsLayerSettings | None = field(default_factory=PowertoolsLayerSettings)
+    queue_retention_s: int = 4 * 24 * 3600
+    dlq_retention_s: int = 14 * 24 * 3600
+    pipeline_version: str = "1.0.0"
+    log_level: str = "INFO"
+    # The emulator runs event source mappings itself when enabled (see tools/local), so `local` turns them off.
+    event_sources_enabled: bool = True
+    emulator: bool = False
+
+    def __post_init__(self) -> None:
+        _require(self.name in ENVIRONMENT_NAMES, "environment", self.name, f"one of {', '.join(ENVIRONMENT_NAMES)}")
+        _require(bool(SUFFIX_PATTERN.match(self.suffix)), "ENVIRONMENT_SUFFIX", self.suffix,
+                 "1-20 of lowercase letters, digits and hyphens, starting with a letter or digit")
+        _require(bool(re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", self.region)), "region", self.region,
+                 "an AWS region such as us-east-1")
+        _require(self.log_retention_days in LOG_RETENTION_DAYS, "log_retention_days", self.log_retention_days,
+                 f"one of CloudWatch's values {LOG_RETENTION_DAYS}")
+        _require(self.architecture in ("arm64", "x86_64"), "architecture", self.architecture, "arm64 or x86_64")
+        _require(self.python_runtime in ("python3.12", "python3.13"), "python_runtime", self.python_runtime,
+                 "python3.12 or python3.13")
+        _require(self.log_level in ("DEBUG", "INFO", "WARNING", "ERROR"), "log_level", self.log_level,
+                 "DEBUG, INFO, WARNING or ERROR")
+        _require_range("queue_retention_s", self.queue_retention_s, 60, 1209600)
+        _require_range("dlq_retention_s", self.dlq_retention_s, 60, 1209600)
+        _require(self.dlq_retention_s > self.queue_retention_s, "dlq_retention_s", self.dlq_retention_s,
+                 f"> queue_retention_s ({self.queue_retention_s}), or a redriven message expires in the DLQ "
+                 "before anyone sees it")
+        for tag in REQUIRED_TAGS:
+            value = self.tags.get(tag, "")
+            _require(bool(str(value).strip()), f"tags.{tag}", value, "a non-empty string")
+        _require(set(self.functions) == set(STAGES), "functions", sorted(self.functions),
+                 f"exactly the stages {', '.join(STAGES)}")
+        for stage, function in self.functions.items():
+            _require(function.name == stage, f"functions.{stage}.name", function.name, stage)
+            _require(function.visibility_timeout_s <= 43200, f"functions.{stage}.timeout_s", function.timeout_s,
+                     "small enough that 6 x timeout + batching window fits SQS's 43200 s visibility limit")
+        if self.emulator:
+            for stage, function in self.functions.items():
+                _require(function.provisioned_concurrency == 0, f"functions.{stage}.provisioned_concurrency",
+                         function.provisioned_concurrency, "0 on the emulator, which does not implement it")
+            _require(self.table.billing_mode is BillingMode.PAY_PER_REQUEST, "table.billing_mode",
+                     self.table.billing_mode.value, "PAY_PER_REQUEST on the emulator (no autoscaling there)")
+            _require(self.powertools_layer is None, "powertools_layer", self.powertools_layer,
+                     "None on the emulator, which rejects layers it does not hold")
+            _require(self.backend.kind == "local", "backend.kind", self.backend.kind, "'local' on the emulator")
+
+    @property
+    def stack_name(self) -> str:
+        return f"tap-pipeline-{self.suffix}"
+
+    def resource_name(self, thing: str) -> str:
+        """The draft's naming scheme, kept: ``<thing>-<suffix>``."""
+        return f"{thing}-{self.suffix}"
+
+
+def _functions(**overrides: Mapping[str, object]) -> dict[str, FunctionSettings]:
+    # Measured peaks (tools/measure_memory.py, see README) are far below 128 MB;
+    # 256 MB buys faster CPU for JSON work and stays >= 2x the peak.
+    defaults: dict[str, dict[str, object]] = {
+        "validator": {"memory_mb": 256, "timeout_s": 30},
+        "enricher": {"memory_mb": 256, "timeout_s": 30},
+        "processor": {"memory_mb": 256, "timeout_s": 60},
+    }
+    return {
+        stage: FunctionSettings(name=stage, **{**defaults[stage], **dict(overrides.get(stage, {}))})
+        for stage in STAGES
+    }
+
+
+def _tags(environment: str, **extra: str) -> dict[str, str]:
+    return {
+        "Project": "tap-pipeline",
+        "Environment": environment,
+        "CostCenter": "data-platform",
+        "Owner": "platform-team",
+        "ManagedBy": "cdktf",
+        **extra,
+    }
+
+
+def _base(name: str) -> dict[str, object]:
+    return {"name": name, "suffix": name, "region": "us-east-1", "tags": _tags(name)}
+
+
+def _build(name: str) -> EnvironmentSettings:
+    if name == "local":
+        return EnvironmentSettings(
+            **_base("local"),
+            functions=_functions(**{s: {"reserved_concurrency": None} for s in STAGES}),
+            table=TableSettings(deletion_protection=False),
+            backend=BackendSettings(kind="local"),
+            log_retention_days=1,
+            powertools_layer=None,
+            event_sources_enabled=False,
+            emulator=True,
+            log_level="WARNING",
+        )
+    if name == "dev":
+        return EnvironmentSettings(
+            **_base("dev"),
+            functions=_functions(),
+            table=TableSettings(deletion_protection=False),
+            log_retention_days=14,
+        )
+    if name == "staging":
+        return EnvironmentSettings(**_base("staging"), functions=_functions(), log_retention_days=30)
+    if name == "prod":
+        return EnvironmentSettings(
+            **_base("prod"),
+            functions=_functions(
+                validator={"reserved_concurrency": 50, "max_concurrency": 20},
+                enricher={"reserved_concurrency": 50, "max_concurrency": 20},
+                # The processor is the latency-critical writer: keep two instances warm.
+                processor={"reserved_concurrency": 50, "max_concurrency": 20, "provisioned_concurrency": 2},
+            ),
+            table=TableSettings(
+                billing_mode=BillingMode.PROVISIONED,
+                read_autoscaling=AutoscalingSettings(min_capacity=5, max_capacity=200),
+                write_autoscaling=AutoscalingSettings(min_capacity=10, max_capacity=500),
+            ),
+            log_retention_days=90,
+        )
+    raise SettingsError(f"environment={name!r} is invalid: allowed one of {', '.join(ENVIRONMENT_NAMES)}")
+
+
+def _backend_from_env(settings: EnvironmentSettings, env: Mapping[str, str]) -> EnvironmentSettings:
+    if settings.backend.kind != "s3":
+        return settings
+    backend = BackendSettings(
+        bucket=env.get("TAP_STATE_BUCKET", settings.backend.bucket),
+        lock_table=env.get("TAP_STATE_LOCK_TABLE", settings.backend.lock_table),
+        region=env.get("TAP_STATE_REGION", settings.backend.region),
+    )
+    return replace(settings, backend=backend)
+
+
+def load_environment(name: str, env: Mapping[str, str] | None = None) -> EnvironmentSettings:
+    """Settings of one named environment, with the state backend overridable from ``env``."""
+    env = os.environ if env is None else env
+    return _backend_from_env(_build(name), env)
+
+
+def preview_environment(suffix: str, env: Mapping[str, str] | None = None) -> EnvironmentSettings:
+    """A preview environment: dev's settings under its own suffix (the draft's ENVIRONMENT_SUFFIX)."""
+    dev = load_environment("dev", env)
+    _require(suffix not in ENVIRONMENT_NAMES, "ENVIRONMENT_SUFFIX", suffix,
+             f"a name other than {', '.join(ENVIRONMENT_NAMES)}, which are environments already")
+    return replace(dev, suffix=suffix, tags={**dev.tags, "Environment": suffix})
+
+
+def selected_environments(env: Mapping[str, str] | None = None) -> list[EnvironmentSettings]:
+    """Environments to synthesize: TAP_STACKS (comma list) or all, plus the ENVIRONMENT_SUFFIX preview."""
+    env = os.environ if env is None else env
+    requested = [n.strip() for n in env.get("TAP_STACKS", "").split(",") if n.strip()]
+    names = requested or list(ENVIRONMENT_NAMES)
+    for name in names:
+        _require(name in ENVIRONMENT_NAMES or name == "preview", "TAP_STACKS", name,
+                 f"a comma list of {', '.join(ENVIRONMENT_NAMES)} or preview")
+    selected = [load_environment(n, env) for n in names if n != "preview"]
+    suffix = env.get("ENVIRONMENT_SUFFIX", "").strip()
+    if suffix:
+        selected.append(preview_environment(suffix, env))
+    elif "preview" in names:
+        raise SettingsError("TAP_STACKS names 'preview' but ENVIRONMENT_SUFFIX is empty: set ENVIRONMENT_SUFFIX")
+    return selected
+
+
+def state_backend_settings(env: Mapping[str, str] | None = None) -> tuple[BackendSettings, dict[str, str]]:
+    """The state bucket and lock table every S3-backed environment shares, and the tags they carry."""
+    backend = load_environment("prod", env).backend
+    return backend, _tags("shared")

@@ -1,0 +1,115 @@
+"""The DynamoDB table the processor writes records to."""
+
+from __future__ import annotations
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.appautoscaling_policy import (
+    AppautoscalingPolicy,
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration,
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification,
+)
+from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
+from cdktf_cdktf_provider_aws.dynamodb_table import (
+    DynamodbTable,
+    DynamodbTableAttribute,
+    DynamodbTablePointInTimeRecovery,
+    DynamodbTableServerSideEncryption,
+)
+from constructs import Construct
+
+from modules.monitoring import AlarmSpec, metric_alarm
+from modules.settings import AutoscalingSettings, BillingMode, EnvironmentSettings
+from modules.tagging import component_tags
+
+HASH_KEY = "id"
+RANGE_KEY = "timestamp"
+_DIMENSIONS = {
+    "read": ("dynamodb:table:ReadCapacityUnits", "DynamoDBReadCapacityUtilization"),
+    "write": ("dynamodb:table:WriteCapacityUnits", "DynamoDBWriteCapacityUtilization"),
+}
+
+
+class DataTable(Construct):
+    """The records table, keyed by ``id`` (string) and ``timestamp`` (number), as in the draft.
+
+    On-demand by default, which costs nothing idle.  In provisioned mode it gets
+    target-tracking autoscaling of reads and writes, and Terraform ignores the
+    capacities so that it never fights the autoscaler; the billing mode is
+    updated in place, so switching modes never replaces the table.
+    Point-in-time recovery and encryption are always on; deletion protection is
+    on wherever the settings keep it (staging and prod).
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, settings: EnvironmentSettings, alarm_topic_arn: str) -> None:
+        super().__init__(scope, id_)
+        table_settings = settings.table
+        provisioned = table_settings.billing_mode is BillingMode.PROVISIONED
+        self.name = settings.resource_name("data-table")
+        self.table = DynamodbTable(
+            self, "table",
+            name=self.name,
+            billing_mode=table_settings.billing_mode.value,
+            hash_key=HASH_KEY,
+            range_key=RANGE_KEY,
+            attribute=[
+                DynamodbTableAttribute(name=HASH_KEY, type="S"),
+                DynamodbTableAttribute(name=RANGE_KEY, type="N"),
+            ],
+            read_capacity=table_settings.read_autoscaling.min_capacity if provisioned else None,
+            write_capacity=table_settings.write_autoscaling.min_capacity if provisioned else None,
+            point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=table_settings.point_in_time_recovery),
+            server_side_encryption=DynamodbTableServerSideEncryption(enabled=True),
+            deletion_protection_enabled=table_settings.deletion_protection,
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["read_capacity", "write_capacity"]),
+            tags=component_tags("table"),
+        )
+        if provisioned:
+            self._autoscale("read", table_settings.read_autoscaling)
+            self._autoscale("write", table_settings.write_autoscaling)
+        for kind in ("Read", "Write"):
+            metric_alarm(
+                self, f"{kind.lower()}-throttle-alarm",
+                AlarmSpec(
+                    name=f"{self.name}-{kind.lower()}-throttles",
+                    description=f"{self.name} throttled {kind.lower()} requests: raise capacity or its "
+                                "autoscaling maximum.",
+                    namespace="AWS/DynamoDB",
+                    metric=f"{kind}ThrottleEvents",
+                    dimensions={"TableName": self.name},
+                    threshold=0,
+                ),
+                topic_arn=alarm_topic_arn, period_s=settings.monitoring.alarm_period_s, component="table",
+            )
+
+    def _autoscale(self, kind: str, bounds: AutoscalingSettings) -> None:
+        dimension, metric = _DIMENSIONS[kind]
+        target = AppautoscalingTarget(
+            self, f"{kind}-target",
+            service_namespace="dynamodb",
+            resource_id=f"table/{self.name}",
+            scalable_dimension=dimension,
+            min_capacity=bounds.min_capacity,
+            max_capacity=bounds.max_capacity,
+            depends_on=[self.table],
+            tags=component_tags("table"),
+        )
+        AppautoscalingPolicy(
+            self, f"{kind}-policy",
+            name=f"{self.name}-{kind}-utilization",
+            policy_type="TargetTrackingScaling",
+            service_namespace=target.service_namespace,
+            resource_id=target.resource_id,
+            scalable_dimension=target.scalable_dimension,
+            target_tracking_scaling_policy_configuration=AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration(
+                target_value=bounds.target_utilization,
+                predefined_metric_specification=(
+                    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification(
+                        predefined_metric_type=metric,
+                    )
+                ),
+            ),
+        )
+
+    @property
+    def arn(self) -> str:
+        return self.table.arn

@@ -1,0 +1,40 @@
+"""Session-wide fixtures: the whole app is synthesized once per test session (DESIGN pitfall 3)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from modules.runtime_env import silence_node_eol_banner
+from tests.support.tfjson import StackJson
+
+silence_node_eol_banner()
+
+PREVIEW_SUFFIX = "pr42"
+PIPELINE_ENVIRONMENTS = ("local", "dev", "staging", "prod", PREVIEW_SUFFIX)
+
+
+@pytest.fixture(scope="session")
+def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """All stacks of ``main.py``, with a preview environment, synthesized once into a temp folder."""
+    from main import build_app
+
+    outdir = tmp_path_factory.mktemp("cdktf.out")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_") and k != "ENVIRONMENT_SUFFIX"}
+    env["ENVIRONMENT_SUFFIX"] = PREVIEW_SUFFIX
+    build_app(outdir=str(outdir), env=env).synth()
+    return outdir / "stacks"
+
+
+@pytest.fixture(scope="session")
+def stacks(synth_dir: Path) -> dict[str, StackJson]:
+    """Every synthesized stack by name (``tap-pipeline-<env>`` and ``tap-pipeline-state``)."""
+    return {d.name: StackJson.load(d) for d in sorted(synth_dir.iterdir()) if (d / "cdk.tf.json").is_file()}
+
+
+@pytest.fixture(scope="session")
+def pipeline_stacks(stacks: dict[str, StackJson]) -> dict[str, StackJson]:
+    """The pipeline stacks, keyed by environment suffix."""
+    return {suffix: stacks[f"tap-pipeline-{suffix}"] for suffix in PIPELINE_ENVIRONMENTS}

@@ -1,0 +1,102 @@
+"""QueueWithDeadLetter and TerminalQueue, synthesized alone."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cdktf import Testing as CdktfTesting
+
+from modules.queue import QueueWithDeadLetter, TerminalQueue
+from modules.settings import FunctionSettings, load_environment
+from tests.support.synth import synth_scope
+from tests.support.tfjson import StackJson, reference
+
+TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms"
+CONSUMER = FunctionSettings(name="enricher", timeout_s=40, batching_window_s=7, max_receive_count=3)
+
+
+@pytest.fixture(scope="module")
+def stack() -> StackJson:
+    settings = load_environment("dev")
+    return synth_scope(lambda scope: QueueWithDeadLetter(
+        scope, "work", settings=settings, name="work-dev", consumer=CONSUMER, component="enricher",
+        alarm_topic_arn=TOPIC,
+    ))
+
+
+def queue(stack: StackJson, name: str) -> dict:
+    [found] = [r.body for r in stack.resources("aws_sqs_queue") if r.body["name"] == name]
+    return found
+
+
+def test_dead_letter_queue_is_named_after_its_source(stack: StackJson) -> None:
+    assert sorted(r.body["name"] for r in stack.resources("aws_sqs_queue")) == ["work-dev", "work-dev-dlq"]
+
+
+def test_visibility_timeout_is_six_consumer_timeouts_plus_window(stack: StackJson) -> None:
+    assert queue(stack, "work-dev")["visibility_timeout_seconds"] == 6 * 40 + 7
+
+
+def test_dead_letter_queue_keeps_messages_14_days_longer_than_source(stack: StackJson) -> None:
+    source, dlq = queue(stack, "work-dev"), queue(stack, "work-dev-dlq")
+    assert dlq["message_retention_seconds"] == 14 * 24 * 3600
+    assert dlq["message_retention_seconds"] > source["message_retention_seconds"]
+
+
+def test_redrive_moves_messages_after_consumer_max_receive_count(stack: StackJson) -> None:
+    [redrive] = stack.resources("aws_sqs_queue_redrive_policy")
+    policy = json.loads(redrive.body["redrive_policy"])
+    assert policy["maxReceiveCount"] == 3
+    dlq_type, dlq_name, _ = reference(policy["deadLetterTargetArn"])
+    assert stack.resource(f"{dlq_type}.{dlq_name}").body["name"] == "work-dev-dlq"
+
+
+def test_dead_letter_queue_allows_redrive_only_from_its_source(stack: StackJson) -> None:
+    [allow] = stack.resources("aws_sqs_queue_redrive_allow_policy")
+    policy = json.loads(allow.body["redrive_allow_policy"])
+    assert policy["redrivePermission"] == "byQueue"
+    [source_arn] = policy["sourceQueueArns"]
+    type_, name, _ = reference(source_arn)
+    assert stack.resource(f"{type_}.{name}").body["name"] == "work-dev"
+
+
+def test_every_queue_is_encrypted_with_sqs_managed_keys(stack: StackJson) -> None:
+    assert all(r.body["sqs_managed_sse_enabled"] is True for r in stack.resources("aws_sqs_queue"))
+
+
+def test_every_queue_has_a_policy_denying_non_tls_access(stack: StackJson) -> None:
+    policies = stack.resources("aws_sqs_queue_policy")
+    assert len(policies) == 2, "one TLS-only policy per queue"
+    for policy in policies:
+        document = stack.referenced(policy.body["policy"])
+        [statement] = document.body["statement"]
+        assert statement["effect"] == "Deny"
+        assert statement["condition"] == [{"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}]
+
+
+def test_alarms_on_dead_letter_depth_and_oldest_message_age(stack: StackJson) -> None:
+    alarms = {r.body["alarm_name"]: r.body for r in stack.resources("aws_cloudwatch_metric_alarm")}
+    assert set(alarms) == {"work-dev-dlq-not-empty", "work-dev-oldest-message-age"}
+    depth = alarms["work-dev-dlq-not-empty"]
+    assert (depth["metric_name"], depth["threshold"], depth["comparison_operator"]) == (
+        "ApproximateNumberOfMessagesVisible", 0, "GreaterThanThreshold")
+    assert alarms["work-dev-oldest-message-age"]["metric_name"] == "ApproximateAgeOfOldestMessage"
+
+
+def test_every_alarm_notifies_the_topic_on_alarm_and_ok(stack: StackJson) -> None:
+    for alarm in stack.resources("aws_cloudwatch_metric_alarm"):
+        assert alarm.body["alarm_actions"] == [TOPIC] and alarm.body["ok_actions"] == [TOPIC], alarm.address
+
+
+def test_terminal_queue_has_no_redrive_and_alarms_when_not_empty() -> None:
+    settings = load_environment("dev")
+    stack = synth_scope(lambda scope: TerminalQueue(
+        scope, "rejects", settings=settings, name="rejects-dev", component="validator", alarm_topic_arn=TOPIC,
+        purpose="rejected records",
+    ))
+    [queue_resource] = stack.resources("aws_sqs_queue")
+    assert queue_resource.body["message_retention_seconds"] == 14 * 24 * 3600
+    assert not stack.resources("aws_sqs_queue_redrive_policy")
+    assert CdktfTesting.to_have_resource_with_properties(
+        json.dumps(stack.document), "aws_cloudwatch_metric_alarm", {"alarm_name": "rejects-dev-not-empty"})

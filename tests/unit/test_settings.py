@@ -1,0 +1,176 @@
+"""Bad configuration stops before synthesis, with a message naming the setting, the value and the allowed range."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from modules.settings import (
+    STAGES,
+    AutoscalingSettings,
+    BillingMode,
+    FunctionSettings,
+    SettingsError,
+    TableSettings,
+    load_environment,
+    preview_environment,
+    selected_environments,
+)
+
+
+def fn(**overrides: object) -> FunctionSettings:
+    return FunctionSettings(**{"name": "processor", **overrides})  # type: ignore[arg-type]
+
+
+def assert_error_names(error: pytest.ExceptionInfo[SettingsError], *parts: str) -> None:
+    message = str(error.value)
+    for part in parts:
+        assert part in message, f"error {message!r} should name {part!r}"
+
+
+@pytest.mark.parametrize("memory", [127, 10241])
+def test_memory_outside_128_to_10240_mb_is_rejected(memory: int) -> None:
+    with pytest.raises(SettingsError) as error:
+        fn(memory_mb=memory)
+    assert_error_names(error, "functions.processor.memory_mb", str(memory), "128..10240")
+
+
+@pytest.mark.parametrize("timeout", [0, 901])
+def test_timeout_outside_1_to_900_s_is_rejected(timeout: int) -> None:
+    with pytest.raises(SettingsError) as error:
+        fn(timeout_s=timeout)
+    assert_error_names(error, "functions.processor.timeout_s", str(timeout), "1..900")
+
+
+def test_log_retention_not_allowed_by_cloudwatch_is_rejected() -> None:
+    with pytest.raises(SettingsError) as error:
+        replace(load_environment("dev"), log_retention_days=10)
+    assert_error_names(error, "log_retention_days", "10", "365")
+
+
+def test_reserved_concurrency_below_event_source_maximum_is_rejected() -> None:
+    with pytest.raises(SettingsError) as error:
+        fn(reserved_concurrency=4, max_concurrency=5)
+    assert_error_names(error, "functions.processor.reserved_concurrency", "4", "max_concurrency (5)")
+
+
+def test_provisioned_concurrency_above_reserved_is_rejected() -> None:
+    with pytest.raises(SettingsError) as error:
+        fn(reserved_concurrency=10, provisioned_concurrency=11)
+    assert_error_names(error, "functions.processor.provisioned_concurrency", "11", "reserved_concurrency (10)")
+
+
+def test_autoscaling_min_above_max_is_rejected() -> None:
+    with pytest.raises(SettingsError) as error:
+        TableSettings(billing_mode="PROVISIONED", write_autoscaling=AutoscalingSettings(min_capacity=50, max_capacity=10))
+    assert_error_names(error, "table.write_autoscaling.min_capacity", "50", "max_capacity (10)")
+
+
+@pytest.mark.parametrize("target", [9.0, 91.0])
+def test_autoscaling_target_outside_10_to_90_percent_is_rejected(target: float) -> None:
+    with pytest.raises(SettingsError) as error:
+        TableSettings(read_autoscaling=AutoscalingSettings(target_utilization=target))
+    assert_error_names(error, "table.read_autoscaling.target_utilization", str(target), "10..90")
+
+
+def test_unknown_billing_mode_is_rejected() -> None:
+    with pytest.raises(SettingsError) as error:
+        TableSettings(billing_mode="ON_DEMAND")
+    assert_error_names(error, "table.billing_mode", "ON_DEMAND", "PAY_PER_REQUEST, PROVISIONED")
+
+
+@pytest.mark.parametrize("batch_size", [0, 10001])
+def test_batch_size_outside_1_to_10000_is_rejected(batch_size: int) -> None:
+    with pytest.raises(SettingsError) as error:
+        fn(batch_size=batch_size, batching_window_s=5)
+    assert_error_names(error, "functions.processor.batch_size", str(batch_size), "1..10000")
+
+
+def test_batch_size_above_10_without_batching_window_is_rejected() -> None:
+    with pytest.raises(SettingsError) as error:
+        fn(batch_size=11, batching_window_s=0)
+    assert_error_names(error, "functions.processor.batch_size", "11", "batching_window_s >= 1")
+
+
+def test_batch_size_above_10_with_batching_window_is_accepted() -> None:
+    assert fn(batch_size=100, batching_window_s=5).batch_size == 100
+
+
+def test_unknown_environment_name_is_rejected() -> None:
+    with pytest.raises(SettingsError) as error:
+        load_environment("production")
+    assert_error_names(error, "environment", "production", "local, dev, staging, prod")
+
+
+@pytest.mark.parametrize("tag", ["Project", "Environment", "CostCenter", "Owner", "ManagedBy"])
+def test_empty_required_tag_is_rejected(tag: str) -> None:
+    dev = load_environment("dev")
+    with pytest.raises(SettingsError) as error:
+        replace(dev, tags={**dev.tags, tag: "  "})
+    assert_error_names(error, f"tags.{tag}", "non-empty")
+
+
+def test_unknown_stack_in_tap_stacks_is_rejected_before_synth() -> None:
+    with pytest.raises(SettingsError) as error:
+        selected_environments({"TAP_STACKS": "dev,qa"})
+    assert_error_names(error, "TAP_STACKS", "qa")
+
+
+def test_preview_suffix_must_be_a_valid_resource_name() -> None:
+    with pytest.raises(SettingsError) as error:
+        preview_environment("Feature_X")
+    assert_error_names(error, "ENVIRONMENT_SUFFIX", "Feature_X", "lowercase")
+
+
+def test_preview_suffix_cannot_reuse_an_environment_name() -> None:
+    with pytest.raises(SettingsError) as error:
+        preview_environment("prod")
+    assert_error_names(error, "ENVIRONMENT_SUFFIX", "prod")
+
+
+def test_preview_environment_takes_dev_settings_under_its_own_suffix() -> None:
+    preview = preview_environment("pr7")
+    dev = load_environment("dev")
+    assert (preview.suffix, preview.tags["Environment"]) == ("pr7", "pr7")
+    assert preview.functions == dev.functions and preview.table == dev.table, "a preview must run on dev's settings"
+
+
+def test_environment_suffix_adds_a_preview_to_the_selected_environments() -> None:
+    names = [s.suffix for s in selected_environments({"TAP_STACKS": "dev", "ENVIRONMENT_SUFFIX": "pr7"})]
+    assert names == ["dev", "pr7"]
+
+
+def test_emulator_environment_refuses_provisioned_concurrency() -> None:
+    local = load_environment("local")
+    functions = {**local.functions, "processor": fn(reserved_concurrency=None, provisioned_concurrency=1)}
+    with pytest.raises(SettingsError) as error:
+        replace(local, functions=functions)
+    assert_error_names(error, "functions.processor.provisioned_concurrency", "emulator")
+
+
+def test_state_backend_location_comes_from_environment_variables() -> None:
+    settings = load_environment("staging", {"TAP_STATE_BUCKET": "acme-tf-state", "TAP_STATE_REGION": "eu-west-1"})
+    assert (settings.backend.bucket, settings.backend.region) == ("acme-tf-state", "eu-west-1")
+
+
+def test_bad_state_bucket_name_is_rejected() -> None:
+    with pytest.raises(SettingsError) as error:
+        load_environment("dev", {"TAP_STATE_BUCKET": "Bad_Bucket"})
+    assert_error_names(error, "backend.bucket", "Bad_Bucket")
+
+
+@pytest.mark.parametrize("name", ["dev", "staging", "prod", "local"])
+def test_every_shipped_environment_is_valid_and_complete(name: str) -> None:
+    settings = load_environment(name)
+    assert set(settings.functions) == set(STAGES)
+
+
+def test_prod_uses_provisioned_capacity_with_autoscaling_and_a_warm_processor() -> None:
+    prod = load_environment("prod")
+    assert prod.table.billing_mode is BillingMode.PROVISIONED
+    assert prod.functions["processor"].provisioned_concurrency > 0
+
+
+def test_visibility_timeout_is_six_timeouts_plus_the_batching_window() -> None:
+    assert fn(timeout_s=30, batching_window_s=5, batch_size=10).visibility_timeout_s == 185

@@ -1,0 +1,1 @@
+"""Command-line tools of tap-pipeline: Terraform setup, local runner, benchmarks."""
