@@ -162,6 +162,7 @@ class PipelineFunction(Construct):
             enabled=settings.event_sources_enabled,
             # AWS checks the role's SQS rights when the mapping is created (DESIGN pitfall 9b).
             depends_on=[self.role_policy],
+            tags=tags,
         )
         self._alarms(settings, function, stage, alarm_topic_arn)
 

@@ -105,7 +105,7 @@ class PipelineStack(TerraformStack):
         """Where a stage sends its results, as environment variables and the grants that go with them."""
         if wiring.output_queue is None:
             return (
-                {"TABLE_NAME": self.table.name},
+                {"TABLE_NAME": self.table.table.name},
                 [permissions.write_table("WriteRecordsTable", self.table.arn)],
             )
         output = self.queues[wiring.output_queue]

@@ -127,7 +127,8 @@ class StateBootstrapStack(TerraformStack):
             rule=[S3BucketLifecycleConfigurationRule(
                 id="expire-old-state-versions",
                 status="Enabled",
-                filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                # An empty filter applies the rule to every object.
+                filter=[S3BucketLifecycleConfigurationRuleFilter()],
                 noncurrent_version_expiration=[S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
                     noncurrent_days=NONCURRENT_VERSION_DAYS,
                 )],

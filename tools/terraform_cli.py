@@ -41,7 +41,7 @@ def find_provider_mirror() -> Path | None:
 def render_cli_config(mirror: Path | None) -> str:
     """CLI config text: the mirror for hashicorp/aws if present, the registry for the rest."""
     if mirror is None:
-        return 'plugin_cache_dir = "{}"\n'.format(PLUGIN_CACHE_DIR)
+        return f'plugin_cache_dir = "{PLUGIN_CACHE_DIR}"\n'
     return (
         "provider_installation {\n"
         "  filesystem_mirror {\n"

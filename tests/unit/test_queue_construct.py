@@ -10,7 +10,7 @@ from cdktf import Testing as CdktfTesting
 from modules.queue import QueueWithDeadLetter, TerminalQueue
 from modules.settings import FunctionSettings, load_environment
 from tests.support.synth import synth_scope
-from tests.support.tfjson import StackJson, reference
+from tools.stack_json import StackJson, reference
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms"
 CONSUMER = FunctionSettings(name="enricher", timeout_s=40, batching_window_s=7, max_receive_count=3)

@@ -63,7 +63,8 @@ def test_provisioned_concurrency_above_reserved_is_rejected() -> None:
 
 def test_autoscaling_min_above_max_is_rejected() -> None:
     with pytest.raises(SettingsError) as error:
-        TableSettings(billing_mode="PROVISIONED", write_autoscaling=AutoscalingSettings(min_capacity=50, max_capacity=10))
+        TableSettings(billing_mode="PROVISIONED",
+                      write_autoscaling=AutoscalingSettings(min_capacity=50, max_capacity=10))
     assert_error_names(error, "table.write_autoscaling.min_capacity", "50", "max_capacity (10)")
 
 

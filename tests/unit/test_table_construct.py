@@ -7,7 +7,7 @@ import pytest
 from modules.settings import AutoscalingSettings, BillingMode, TableSettings, load_environment
 from modules.table import DataTable
 from tests.support.synth import synth_scope
-from tests.support.tfjson import StackJson
+from tools.stack_json import StackJson
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms"
 

@@ -1,4 +1,4 @@
-"""Readers for synthesized Terraform JSON, so that assertions name what they look at."""
+"""Readers for synthesized Terraform JSON (cdk.tf.json): resources, references, policy statements."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Lambda code of the pipeline: one package per stage, plus the code they share."""

@@ -1,0 +1,1 @@
+"""Enricher stage: adds the documented fields and forwards the record."""

@@ -1,0 +1,1 @@
+"""Processor stage: stores records in DynamoDB with BatchWriteItem."""

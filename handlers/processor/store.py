@@ -1,0 +1,222 @@
+"""Storing items with BatchWriteItem: unprocessed items and throttling retried with backoff inside the
+invocation's remaining time; an item DynamoDB refuses is isolated so it alone fails."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, ParamValidationError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from handlers.shared.backoff import Backoff, RemainingTime
+from handlers.shared.contract import EnrichedRecord, dynamodb_number
+from handlers.shared.observability import logger
+
+#: BatchWriteItem takes at most 25 put requests.
+MAX_BATCH_ITEMS = 25
+
+#: Error codes that mean "try again later" rather than "this request is wrong".
+RETRYABLE_ERROR_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "InternalFailure",
+    }
+)
+
+#: Error codes that blame the content of some item: retrying item by item finds which.
+ITEM_ERROR_CODES = frozenset({"ValidationException", "SerializationException"})
+
+Key = tuple[str, int]
+
+
+@dataclass
+class PendingItem:
+    """One item to store and the SQS records whose outcome it decides (several if they share its key)."""
+
+    key: Key
+    item: dict[str, Any]
+    message_ids: list[str] = field(default_factory=list)
+
+
+def to_item(enriched: EnrichedRecord) -> dict[str, Any]:
+    """The DynamoDB item (AttributeValue map) for an enriched record; ``data`` as a native map."""
+    return {name: to_attribute_value(value) for name, value in enriched.fields().items()}
+
+
+def to_attribute_value(value: Any) -> dict[str, Any]:
+    """A parsed JSON value as a DynamoDB AttributeValue; numbers normalized as DynamoDB stores them."""
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    if isinstance(value, Decimal):
+        return {"N": str(dynamodb_number(value))}
+    if isinstance(value, dict):
+        return {"M": {key: to_attribute_value(item) for key, item in value.items()}}
+    if isinstance(value, list):
+        return {"L": [to_attribute_value(item) for item in value]}
+    raise TypeError(f"cannot store a {type(value).__name__} in DynamoDB")
+
+
+def key_of(item: dict[str, Any]) -> Key:
+    """The (id, timestamp) key of an AttributeValue item."""
+    return item["id"]["S"], int(Decimal(item["timestamp"]["N"]))
+
+
+def is_retryable(exc: Exception) -> bool:
+    """Throttling, server errors and network failures are worth retrying; anything else is not."""
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code", "")
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return code in RETRYABLE_ERROR_CODES or status >= 500
+    return isinstance(exc, BotoConnectionError | HTTPClientError)
+
+
+def blames_an_item(exc: Exception) -> bool:
+    """Errors caused by some item's content, as opposed to the table, permissions or the service."""
+    if isinstance(exc, ClientError):
+        return exc.response.get("Error", {}).get("Code", "") in ITEM_ERROR_CODES
+    return isinstance(exc, ParamValidationError)
+
+
+def error_code(exc: Exception) -> str:
+    """The AWS error code, or the exception's class name."""
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", "ClientError"))
+    return type(exc).__name__
+
+
+class TableWriter:
+    """Writes items to one table; ``write`` returns the keys it could not store."""
+
+    def __init__(self, client: Any, table_name: str, backoff: Backoff, context: RemainingTime) -> None:
+        self.client = client
+        self.table_name = table_name
+        self.backoff = backoff
+        self.context = context
+        self.retries = 0
+        self.written = 0
+
+    def write(self, items: Iterable[PendingItem]) -> set[Key]:
+        """Store ``items`` (unique keys) in chunks of 25; return the keys that could not be stored."""
+        pending = list(items)
+        failed: set[Key] = set()
+        for start in range(0, len(pending), MAX_BATCH_ITEMS):
+            failed |= self._write_chunk(pending[start : start + MAX_BATCH_ITEMS])
+        return failed
+
+    def _write_chunk(self, chunk: list[PendingItem]) -> set[Key]:
+        pending = {item.key: item for item in chunk}
+        attempt = 0
+        while pending:
+            if not self.backoff.has_time(self.context):
+                return self._give_up(pending, "no time left before the invocation times out")
+            requests = [{"PutRequest": {"Item": item.item}} for item in pending.values()]
+            try:
+                response = self.client.batch_write_item(RequestItems={self.table_name: requests})
+            except (ClientError, BotoCoreError) as exc:
+                if blames_an_item(exc):
+                    logger.warning(
+                        "BatchWriteItem refused the batch; writing its items one by one to isolate bad ones",
+                        extra={
+                            "error_code": error_code(exc),
+                            "error": str(exc),
+                            "message_ids": _ids(pending),
+                        },
+                    )
+                    return self._put_each(list(pending.values()))
+                if not is_retryable(exc):
+                    logger.exception(
+                        "BatchWriteItem failed with an error retrying cannot fix; reporting its records as "
+                        "batch item failures",
+                        extra={"error_code": error_code(exc), "message_ids": _ids(pending)},
+                    )
+                    return set(pending)
+                logger.warning(
+                    "BatchWriteItem failed with a retryable error",
+                    extra={"error_code": error_code(exc), "attempt": attempt, "message_ids": _ids(pending)},
+                )
+            else:
+                unprocessed = response.get("UnprocessedItems", {}).get(self.table_name, [])
+                still = self._still_pending(pending, unprocessed) if unprocessed else {}
+                self.written += len(pending) - len(still)
+                if not still:
+                    return set()
+                pending = still
+                logger.info(
+                    "BatchWriteItem left items unprocessed; retrying them",
+                    extra={"unprocessed": len(pending), "attempt": attempt},
+                )
+            if not self.backoff.wait(attempt, self.context):
+                return self._give_up(pending, "retries exhausted within the invocation's remaining time")
+            attempt += 1
+            self.retries += 1
+        return set()
+
+    def _still_pending(
+        self, pending: dict[Key, PendingItem], unprocessed: list[dict[str, Any]]
+    ) -> dict[Key, PendingItem]:
+        still: dict[Key, PendingItem] = {}
+        for request in unprocessed:
+            key = key_of(request["PutRequest"]["Item"])
+            if key not in pending:
+                # Cannot tell which items were stored: writing all again is safe, the keys make it idempotent.
+                logger.error(
+                    "UnprocessedItems holds an unknown key; retrying the whole chunk",
+                    extra={"key": key},
+                )
+                return pending
+            still[key] = pending[key]
+        return still
+
+    def _put_each(self, items: list[PendingItem]) -> set[Key]:
+        failed: set[Key] = set()
+        for item in items:
+            attempt = 0
+            while True:
+                if not self.backoff.has_time(self.context):
+                    failed |= self._give_up({item.key: item}, "no time left before the invocation times out")
+                    break
+                try:
+                    self.client.put_item(TableName=self.table_name, Item=item.item)
+                except (ClientError, BotoCoreError) as exc:
+                    if is_retryable(exc) and self.backoff.wait(attempt, self.context):
+                        attempt += 1
+                        self.retries += 1
+                        continue
+                    logger.error(
+                        "PutItem failed; reporting the item's records as batch item failures",
+                        extra={
+                            "error_code": error_code(exc),
+                            "error": str(exc),
+                            "message_ids": item.message_ids,
+                        },
+                    )
+                    failed.add(item.key)
+                    break
+                else:
+                    self.written += 1
+                    break
+        return failed
+
+    def _give_up(self, pending: dict[Key, PendingItem], why: str) -> set[Key]:
+        logger.error(
+            f"items not stored ({why}); reporting their records as batch item failures",
+            extra={"message_ids": _ids(pending)},
+        )
+        return set(pending)
+
+
+def _ids(pending: dict[Key, PendingItem]) -> list[str]:
+    return [message_id for item in pending.values() for message_id in item.message_ids]

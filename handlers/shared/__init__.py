@@ -1,0 +1,1 @@
+"""Code shared by every stage; packaged into each function's archive."""

@@ -1,0 +1,1 @@
+"""Validator stage: checks each record against the contract, forwards or rejects it."""

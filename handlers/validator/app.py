@@ -1,0 +1,121 @@
+"""Validator: checks each record against the contract, forwards it normalized or rejects it with a reason.
+
+Valid records go to OUTPUT_QUEUE_URL as ``{"id","timestamp","data"}``. Invalid ones go to REJECTS_QUEUE_URL
+with their original body and the attributes ``reason_code``, ``reason`` and ``source_message_id``; once that
+send succeeded they are acknowledged, since retrying them can never succeed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from handlers.shared import contract, forwarding
+from handlers.shared.batch import partial_response, records_of, run_step
+from handlers.shared.config import require_env
+from handlers.shared.errors import ContractViolation, Reason
+from handlers.shared.observability import logger, metrics
+
+#: Longest ``reason`` attribute sent with a rejected record.
+MAX_REASON_CHARS = 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validator's environment."""
+
+    output_queue_url: str
+    rejects_queue_url: str
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Read the settings; ConfigurationError names a missing variable."""
+        return cls(require_env("OUTPUT_QUEUE_URL"), require_env("REJECTS_QUEUE_URL"))
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why a record breaks the contract."""
+
+    code: Reason
+    reason: str
+
+
+def now_ms() -> int:
+    """Current time in ms since the epoch (replaced in tests)."""
+    return time.time_ns() // 1_000_000
+
+
+def sent_timestamp(record: SQSRecord) -> int | None:
+    """The SQS attribute SentTimestamp (ms), identical on every redelivery; None if absent."""
+    attributes = record.get("attributes") or {}
+    value = attributes.get("SentTimestamp")
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def classify(record: SQSRecord, now: int) -> contract.Record | Rejection:
+    """The normalized record, or the reason it is rejected."""
+    try:
+        return contract.validate_body(record.body, default_timestamp=sent_timestamp(record), now_ms=now)
+    except ContractViolation as exc:
+        return Rejection(exc.code, exc.message[:MAX_REASON_CHARS])
+
+
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    """Lambda entry point for the ingest queue's event source mapping."""
+    settings = Settings.from_env()
+    records = records_of(event)
+    now = now_ms()
+    classified, failed = run_step(records, lambda record: classify(record, now))
+
+    forwards: list[forwarding.Outgoing] = []
+    rejects: list[forwarding.Outgoing] = []
+    for record, outcome in classified:
+        if isinstance(outcome, Rejection):
+            logger.warning(
+                "record rejected",
+                extra={
+                    "message_id": record.message_id,
+                    "reason_code": str(outcome.code),
+                    "reason": outcome.reason,
+                },
+            )
+            attributes = {
+                "reason_code": str(outcome.code),
+                "reason": outcome.reason,
+                "source_message_id": record.message_id,
+            }
+            rejects.append(forwarding.Outgoing(record.message_id, record.body, attributes))
+        else:
+            forwards.append(forwarding.Outgoing(record.message_id, outcome.to_json()))
+
+    failed |= forwarding.send(settings.output_queue_url, forwards)
+    failed |= forwarding.send(settings.rejects_queue_url, rejects)
+
+    forwarded = sum(message.source_id not in failed for message in forwards)
+    rejected = sum(message.source_id not in failed for message in rejects)
+    metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(records))
+    metrics.add_metric(name="RecordsForwarded", unit=MetricUnit.Count, value=forwarded)
+    metrics.add_metric(name="RecordsRejected", unit=MetricUnit.Count, value=rejected)
+    metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=len(failed))
+    response = partial_response(records, failed)
+    logger.info(
+        "batch done",
+        extra={
+            "received": len(records),
+            "forwarded": forwarded,
+            "rejected": rejected,
+            "failed": len(response["batchItemFailures"]),
+        },
+    )
+    return response

@@ -1,0 +1,1 @@
+"""Tests of the Lambda handlers, against moto in-process."""

@@ -1,0 +1,83 @@
+"""Backoff: capped, exponential, full jitter, bounded by the invocation's remaining time."""
+
+from __future__ import annotations
+
+import random
+
+from handlers.shared.backoff import Backoff
+from tests.handlers.helpers import FakeContext, TimedSleep
+
+
+def test_delay_ceiling_doubles_until_the_cap() -> None:
+    backoff = Backoff(base_delay=0.1, max_delay=1.0, rng=lambda: 1.0)
+
+    ceilings = [backoff.delay(attempt) for attempt in range(7)]
+
+    assert ceilings == [0.1, 0.2, 0.4, 0.8, 1.0, 1.0, 1.0], (
+        "ceiling is base * 2**attempt, capped at max_delay"
+    )
+
+
+def test_delay_is_capped_even_after_many_attempts() -> None:
+    backoff = Backoff(base_delay=0.05, max_delay=2.0, rng=lambda: 0.999999)
+
+    assert all(backoff.delay(attempt) <= 2.0 for attempt in (10, 100, 10_000)), "no delay exceeds max_delay"
+
+
+def test_delay_is_full_jitter_over_zero_to_the_ceiling() -> None:
+    draws = iter([0.0, 0.25, 0.5, 0.999])
+    backoff = Backoff(base_delay=0.1, max_delay=1.0, rng=lambda: next(draws))
+
+    delays = [backoff.delay(3) for _ in range(4)]
+
+    assert delays == [0.0, 0.25 * 0.8, 0.5 * 0.8, 0.999 * 0.8], "delay is uniform(0, ceiling): full jitter"
+
+
+def test_real_random_delays_spread_over_the_whole_range() -> None:
+    backoff = Backoff(base_delay=0.1, max_delay=1.0, rng=random.Random(7).random)
+
+    delays = [backoff.delay(4) for _ in range(2_000)]
+
+    assert 0 <= min(delays) < 0.05 and 0.95 < max(delays) <= 1.0, "full jitter uses the whole [0, cap] range"
+    assert 0.45 < sum(delays) / len(delays) < 0.55, "full jitter averages half the ceiling"
+
+
+def test_wait_stops_before_the_safety_margin() -> None:
+    context = FakeContext(remaining_ms=1_500)
+    sleep = TimedSleep(context)
+    backoff = Backoff(base_delay=0.05, max_delay=0.4, safety_margin_ms=1_000, sleep=sleep, max_attempts=1_000)
+
+    attempt = 0
+    while backoff.wait(attempt, context):
+        attempt += 1
+
+    assert attempt > 0, "with time left the backoff sleeps"
+    assert sum(sleep.pauses) * 1000 <= 500, "total sleep never exceeds remaining time minus the safety margin"
+    assert context.remaining_ms > 1_000, "the safety margin is kept for reporting the partial response"
+
+
+def test_wait_refuses_at_once_when_only_the_margin_is_left() -> None:
+    context = FakeContext(remaining_ms=1_000)
+    sleep = TimedSleep(context)
+    backoff = Backoff(safety_margin_ms=1_000, sleep=sleep, rng=lambda: 0.0)
+
+    assert backoff.wait(0, context) is False, "no retry when only the safety margin is left"
+    assert sleep.pauses == [], "and no sleep either"
+
+
+def test_wait_refuses_a_pause_that_would_cross_the_margin() -> None:
+    context = FakeContext(remaining_ms=1_100)
+    sleep = TimedSleep(context)
+    backoff = Backoff(base_delay=0.2, max_delay=0.2, safety_margin_ms=1_000, sleep=sleep, rng=lambda: 0.9)
+
+    assert backoff.wait(0, context) is False, "a 180 ms pause does not fit in the 100 ms above the margin"
+    assert sleep.pauses == [], "the pause is not taken"
+
+
+def test_wait_gives_up_after_max_attempts_even_with_time_left() -> None:
+    context = FakeContext(remaining_ms=900_000)
+    backoff = Backoff(max_attempts=3, sleep=TimedSleep(context), rng=lambda: 0.0)
+
+    assert [backoff.wait(attempt, context) for attempt in range(5)] == [True, True, True, False, False], (
+        "max_attempts bounds retries when the context never runs out of time"
+    )

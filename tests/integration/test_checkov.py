@@ -1,0 +1,62 @@
+"""checkov (terraform_json) on every synthesized stack: checks ran, nothing failed, nothing unparsed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tools.stack_json import StackJson
+
+pytestmark = pytest.mark.integration
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+STACK_NAMES = ["tap-pipeline-local", "tap-pipeline-dev", "tap-pipeline-staging", "tap-pipeline-prod",
+               "tap-pipeline-pr42", "tap-pipeline-state"]
+
+
+@pytest.fixture(scope="session")
+def checkov_report(stacks: dict[str, StackJson]) -> dict:
+    """One checkov run over every stack's cdk.tf.json (its start-up costs seconds)."""
+    files = [arg for stack in stacks.values() for arg in ("-f", str(stack.directory / "cdk.tf.json"))]
+    result = subprocess.run(
+        [sys.executable, "-m", "checkov.main", *files, "--config-file", str(PROJECT_ROOT / ".checkov.yaml"),
+         "-o", "json"],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, check=False,
+    )
+    assert result.returncode in (0, 1), f"checkov crashed (exit {result.returncode}): {result.stderr[-2000:]}"
+    report = json.loads(result.stdout)
+    assert isinstance(report, dict), f"expected one terraform_json report, got {type(report)}"
+    return report
+
+
+def per_file(report: dict, outcome: str) -> Counter:
+    return Counter(Path(c["file_path"]).parent.name for c in report["results"][outcome])
+
+
+def test_checkov_parsed_every_stack(checkov_report: dict) -> None:
+    assert checkov_report["summary"]["parsing_errors"] == 0
+    assert checkov_report["check_type"] == "terraform_json"
+
+
+@pytest.mark.parametrize("stack_name", STACK_NAMES)
+def test_checkov_ran_checks_on_stack(checkov_report: dict, stack_name: str) -> None:
+    assert per_file(checkov_report, "passed_checks")[stack_name] > 10, f"checkov ran no checks on {stack_name}"
+
+
+@pytest.mark.parametrize("stack_name", STACK_NAMES)
+def test_checkov_finds_no_failed_check(checkov_report: dict, stack_name: str) -> None:
+    failed = [(c["check_id"], c["resource"]) for c in checkov_report["results"]["failed_checks"]
+              if Path(c["file_path"]).parent.name == stack_name]
+    assert failed == [], f"{stack_name}: {failed}"
+
+
+def test_every_skip_in_checkov_config_has_a_reason() -> None:
+    lines = (PROJECT_ROOT / ".checkov.yaml").read_text().splitlines()
+    for number, line in enumerate(lines):
+        if line.strip().startswith("- CKV"):
+            assert lines[number - 1].strip().startswith("#"), f"{line.strip()} has no reason comment above it"

@@ -1,0 +1,211 @@
+"""PipelineFunction, synthesized alone with its source queue."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from modules import permissions
+from modules.function import PipelineFunction
+from modules.function_code import build_archive
+from modules.queue import QueueWithDeadLetter
+from modules.settings import FunctionSettings, load_environment
+from tests.support.synth import synth_scope
+from tools.stack_json import Resource, StackJson, reference
+
+TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms"
+TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/data-table-dev"
+
+
+def fake_handlers(root: Path) -> Path:
+    handlers = root / "handlers"
+    for folder in ("shared", "processor"):
+        (handlers / folder).mkdir(parents=True)
+        (handlers / folder / "__init__.py").write_text("")
+    (handlers / "__init__.py").write_text("")
+    (handlers / "processor" / "app.py").write_text("def handler(event, context):\n    return {}\n")
+    return handlers
+
+
+def synth_function(tmp: Path, function: FunctionSettings, env: str = "dev") -> StackJson:
+    settings = load_environment(env)
+    settings = replace(settings, functions={**settings.functions, "processor": function})
+    archive = build_archive("processor", handlers_dir=fake_handlers(tmp), build_dir=tmp / "build")
+
+    def build(scope):
+        queue = QueueWithDeadLetter(scope, "process-queue", settings=settings, name="process-dev", consumer=function,
+                                    component="processor", alarm_topic_arn=TOPIC)
+        PipelineFunction(
+            scope, "processor", settings=settings, function=function, archive=archive, source=queue,
+            environment={"TABLE_NAME": "data-table-dev"},
+            statements=[permissions.write_table("WriteRecordsTable", TABLE_ARN)], alarm_topic_arn=TOPIC,
+        )
+
+    return synth_scope(build)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> StackJson:
+    function = FunctionSettings(name="processor", memory_mb=256, timeout_s=60, reserved_concurrency=10,
+                                batch_size=10, batching_window_s=2, max_concurrency=5)
+    return synth_function(tmp_path_factory.mktemp("fn"), function)
+
+
+@pytest.fixture(scope="module")
+def warm_stack(tmp_path_factory: pytest.TempPathFactory) -> StackJson:
+    function = FunctionSettings(name="processor", reserved_concurrency=20, provisioned_concurrency=3)
+    return synth_function(tmp_path_factory.mktemp("warm"), function, env="prod")
+
+
+def function_of(stack: StackJson) -> Resource:
+    [function] = stack.resources("aws_lambda_function")
+    return function
+
+
+def test_function_is_arm64_on_a_current_python_runtime(stack: StackJson) -> None:
+    body = function_of(stack).body
+    assert body["architectures"] == ["arm64"]
+    assert body["runtime"] in ("python3.12", "python3.13")
+
+
+def test_memory_timeout_and_reserved_concurrency_come_from_settings(stack: StackJson) -> None:
+    body = function_of(stack).body
+    assert (body["memory_size"], body["timeout"], body["reserved_concurrent_executions"]) == (256, 60, 10)
+
+
+def test_default_memory_is_at_most_512_mb() -> None:
+    assert FunctionSettings(name="validator").memory_mb <= 512
+
+
+def test_tracing_is_active_and_logs_are_json_in_its_own_group(stack: StackJson) -> None:
+    body = function_of(stack).body
+    assert body["tracing_config"] == {"mode": "Active"}
+    assert body["logging_config"]["log_format"] == "JSON"
+    log_group = stack.referenced(body["logging_config"]["log_group"])
+    assert log_group.body["name"] == "/aws/lambda/processor-dev"
+
+
+def test_log_group_has_the_environment_retention(stack: StackJson) -> None:
+    [log_group] = stack.resources("aws_cloudwatch_log_group")
+    assert log_group.body["retention_in_days"] == load_environment("dev").log_retention_days
+
+
+def test_function_depends_on_its_log_group(stack: StackJson) -> None:
+    [log_group] = stack.resources("aws_cloudwatch_log_group")
+    assert log_group.address in function_of(stack).body["depends_on"]
+
+
+def test_environment_names_the_table_and_the_stage(stack: StackJson) -> None:
+    variables = function_of(stack).body["environment"]["variables"]
+    assert variables["TABLE_NAME"] == "data-table-dev"
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "processor"
+    assert variables["ENVIRONMENT"] == "dev"
+
+
+def test_asynchronous_failures_go_to_the_stage_dead_letter_queue(stack: StackJson) -> None:
+    target = stack.referenced(function_of(stack).body["dead_letter_config"]["target_arn"])
+    assert target.body["name"] == "process-dev-dlq"
+
+
+def test_function_is_published_behind_the_alias_live(stack: StackJson) -> None:
+    assert function_of(stack).body["publish"] is True
+    [alias] = stack.resources("aws_lambda_alias")
+    assert alias.body["name"] == "live"
+    assert reference(alias.body["function_version"])[2] == "version", "the alias must follow the published version"
+
+
+def test_event_source_mapping_targets_the_alias_and_reports_batch_item_failures(stack: StackJson) -> None:
+    [mapping] = stack.resources("aws_lambda_event_source_mapping")
+    body = mapping.body
+    assert reference(body["function_name"])[0] == "aws_lambda_alias"
+    assert body["function_response_types"] == ["ReportBatchItemFailures"]
+    assert (body["batch_size"], body["maximum_batching_window_in_seconds"]) == (10, 2)
+    assert body["scaling_config"] == {"maximum_concurrency": 5}
+    assert stack.referenced(body["event_source_arn"]).body["name"] == "process-dev"
+
+
+def test_event_source_mapping_waits_for_the_role_policy(stack: StackJson) -> None:
+    [mapping] = stack.resources("aws_lambda_event_source_mapping")
+    [policy] = stack.resources("aws_iam_role_policy")
+    assert policy.address in mapping.body["depends_on"]
+
+
+def test_no_provisioned_concurrency_unless_asked(stack: StackJson) -> None:
+    assert not stack.resources("aws_lambda_provisioned_concurrency_config")
+
+
+def test_provisioned_concurrency_sits_on_the_alias(warm_stack: StackJson) -> None:
+    [config] = warm_stack.resources("aws_lambda_provisioned_concurrency_config")
+    [alias] = warm_stack.resources("aws_lambda_alias")
+    assert config.body["provisioned_concurrent_executions"] == 3
+    assert warm_stack.referenced(config.body["qualifier"]).address == alias.address
+
+
+def test_role_policy_comes_from_a_policy_document(stack: StackJson) -> None:
+    [policy] = stack.resources("aws_iam_role_policy")
+    assert policy.body["policy"].startswith("${data.aws_iam_policy_document.")
+    assert stack.referenced(policy.body["policy"]).body["statement"], "the document must hold the statements"
+
+
+def policy_statements(stack: StackJson) -> dict[str, dict]:
+    [policy] = stack.resources("aws_iam_role_policy")
+    document = stack.referenced(policy.body["policy"])
+    return {s["sid"]: s for s in document.body["statement"]}
+
+
+def test_every_iam_statement_is_scoped_to_one_arn_except_xray(stack: StackJson) -> None:
+    for sid, statement in policy_statements(stack).items():
+        if sid == "UploadTraces":
+            assert statement["resources"] == ["*"]
+            assert set(statement["actions"]) == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+            continue
+        assert len(statement["resources"]) == 1 and statement["resources"][0] != "*", sid
+
+
+def test_policy_grants_exactly_consume_dlq_logs_traces_and_table_write(stack: StackJson) -> None:
+    statements = policy_statements(stack)
+    assert set(statements) == {"ConsumeSourceQueue", "SendToOwnDeadLetterQueue", "WriteOwnLogStreams",
+                               "UploadTraces", "WriteRecordsTable"}
+    assert stack.referenced(statements["ConsumeSourceQueue"]["resources"][0]).body["name"] == "process-dev"
+    assert statements["WriteRecordsTable"]["resources"] == [TABLE_ARN]
+    assert set(statements["WriteRecordsTable"]["actions"]) == {"dynamodb:BatchWriteItem", "dynamodb:PutItem"}
+
+
+def test_no_wildcard_actions(stack: StackJson) -> None:
+    actions = [a for s in policy_statements(stack).values() for a in s["actions"]]
+    assert not [a for a in actions if "*" in a], actions
+
+
+def test_role_cannot_create_log_groups(stack: StackJson) -> None:
+    actions = {a for s in policy_statements(stack).values() for a in s["actions"]}
+    assert "logs:CreateLogGroup" not in actions
+
+
+def test_log_permission_is_scoped_to_its_own_group_streams(stack: StackJson) -> None:
+    [resource] = policy_statements(stack)["WriteOwnLogStreams"]["resources"]
+    assert resource.endswith(":*") and stack.referenced(resource.removesuffix(":*")).type == "aws_cloudwatch_log_group"
+
+
+def test_alarms_on_errors_throttles_and_p99_duration_at_80_percent_of_timeout(stack: StackJson) -> None:
+    alarms = {r.body["metric_name"]: r.body for r in stack.resources("aws_cloudwatch_metric_alarm")
+              if r.body["namespace"] == "AWS/Lambda"}
+    assert set(alarms) == {"Errors", "Throttles", "Duration"}
+    assert alarms["Duration"]["extended_statistic"] == "p99"
+    assert alarms["Duration"]["threshold"] == pytest.approx(0.8 * 60 * 1000)
+
+
+def test_queue_sized_for_another_function_is_refused(tmp_path: Path) -> None:
+    settings = load_environment("dev")
+    archive = build_archive("processor", handlers_dir=fake_handlers(tmp_path), build_dir=tmp_path / "build")
+
+    def build(scope):
+        queue = QueueWithDeadLetter(scope, "q", settings=settings, name="q-dev",
+                                    consumer=FunctionSettings(name="processor", timeout_s=5), component="x",
+                                    alarm_topic_arn=TOPIC)
+        PipelineFunction(scope, "fn", settings=settings, function=FunctionSettings(name="processor", timeout_s=60),
+                         archive=archive, source=queue, environment={}, statements=[], alarm_topic_arn=TOPIC)
+
+    with pytest.raises(ValueError, match="sized for"):
+        synth_scope(build)

@@ -1,0 +1,20 @@
+"""main.py stops on bad configuration before synthesizing anything."""
+
+from __future__ import annotations
+
+import pytest
+
+import main
+
+
+def test_bad_configuration_exits_2_with_the_setting_named(monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str],
+                                                         tmp_path) -> None:
+    monkeypatch.setenv("TAP_STACKS", "dev,qa")
+    called = []
+    monkeypatch.setattr(main, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr("cdktf.App.synth", lambda self: called.append(self), raising=False)
+    assert main.main() == 2
+    assert "configuration error: TAP_STACKS='qa' is invalid" in capsys.readouterr().err
+    assert not called, "nothing may be synthesized"
+    assert not (tmp_path / "cdktf.out").exists()

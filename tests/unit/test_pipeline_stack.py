@@ -1,0 +1,130 @@
+"""The whole app as main.py synthesizes it: stacks, wiring, outputs, provider and tags."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import PIPELINE_ENVIRONMENTS
+from tools.stack_json import StackJson
+
+DRAFT_OUTPUTS = {"table_name", "processor_function_arn", "validator_function_arn", "enricher_function_arn"}
+
+
+def test_main_synthesizes_bootstrap_and_one_stack_per_environment(stacks: dict[str, StackJson]) -> None:
+    expected = {"tap-pipeline-state", *(f"tap-pipeline-{e}" for e in PIPELINE_ENVIRONMENTS)}
+    assert set(stacks) == expected
+
+
+@pytest.mark.parametrize("env", PIPELINE_ENVIRONMENTS)
+def test_outputs_keep_the_drafts_names_and_add_ingest_queue_and_alarm_topic(
+        pipeline_stacks: dict[str, StackJson], env: str) -> None:
+    assert DRAFT_OUTPUTS | {"ingest_queue_url", "alarm_topic_arn"} <= set(pipeline_stacks[env].outputs())
+
+
+@pytest.mark.parametrize("env", PIPELINE_ENVIRONMENTS)
+def test_requires_hashicorp_aws_5_100_0_exactly(pipeline_stacks: dict[str, StackJson], env: str) -> None:
+    provider = pipeline_stacks[env].document["terraform"]["required_providers"]["aws"]
+    assert provider == {"source": "hashicorp/aws", "version": "5.100.0"}
+
+
+@pytest.mark.parametrize("env", PIPELINE_ENVIRONMENTS)
+def test_provider_default_tags_carry_the_five_cost_tags(pipeline_stacks: dict[str, StackJson], env: str) -> None:
+    [provider] = pipeline_stacks[env].document["provider"]["aws"]
+    [default_tags] = provider["default_tags"]
+    tags = default_tags["tags"]
+    assert {"Project", "Environment", "CostCenter", "Owner", "ManagedBy"} <= set(tags)
+    assert tags["Environment"] == env and all(v.strip() for v in tags.values())
+
+
+def test_data_flows_ingest_validator_enrich_enricher_process_processor_table(
+        pipeline_stacks: dict[str, StackJson]) -> None:
+    stack = pipeline_stacks["dev"]
+    flow = {}
+    for mapping in stack.resources("aws_lambda_event_source_mapping"):
+        queue = stack.referenced(mapping.body["event_source_arn"]).body["name"]
+        alias = stack.referenced(mapping.body["function_name"])
+        function = stack.referenced(alias.body["function_name"]).body
+        flow[queue] = (function["function_name"], function["environment"]["variables"])
+    assert set(flow) == {"ingest-dev", "enrich-dev", "process-dev"}
+    validator, validator_env = flow["ingest-dev"]
+    enricher, enricher_env = flow["enrich-dev"]
+    processor, processor_env = flow["process-dev"]
+    assert (validator, enricher, processor) == ("validator-dev", "enricher-dev", "processor-dev")
+    assert stack.referenced(validator_env["OUTPUT_QUEUE_URL"]).body["name"] == "enrich-dev"
+    assert stack.referenced(validator_env["REJECTS_QUEUE_URL"]).body["name"] == "rejects-dev"
+    assert stack.referenced(enricher_env["OUTPUT_QUEUE_URL"]).body["name"] == "process-dev"
+    assert stack.referenced(processor_env["TABLE_NAME"]).body["name"] == "data-table-dev"
+
+
+def test_rejects_queue_keeps_14_days_and_alarms_when_not_empty(pipeline_stacks: dict[str, StackJson]) -> None:
+    stack = pipeline_stacks["dev"]
+    [rejects] = [q for q in stack.resources("aws_sqs_queue") if q.body["name"] == "rejects-dev"]
+    assert rejects.body["message_retention_seconds"] == 14 * 24 * 3600
+    alarms = [a.body for a in stack.resources("aws_cloudwatch_metric_alarm")
+              if a.body["dimensions"].get("QueueName") == "rejects-dev"]
+    assert [(a["metric_name"], a["threshold"]) for a in alarms] == [("ApproximateNumberOfMessagesVisible", 0)]
+
+
+def test_preview_environment_is_named_with_its_suffix(pipeline_stacks: dict[str, StackJson]) -> None:
+    names = {f.body["function_name"] for f in pipeline_stacks["pr42"].resources("aws_lambda_function")}
+    assert names == {"validator-pr42", "enricher-pr42", "processor-pr42"}
+
+
+def test_only_prod_processor_has_provisioned_concurrency(pipeline_stacks: dict[str, StackJson]) -> None:
+    warm = {env: [stack.referenced(c.body["function_name"]).body["function_name"]
+                  for c in stack.resources("aws_lambda_provisioned_concurrency_config")]
+            for env, stack in pipeline_stacks.items()}
+    assert warm == {"local": [], "dev": [], "staging": [], "prod": ["processor-prod"], "pr42": []}
+
+
+def test_alarm_topic_is_encrypted(pipeline_stacks: dict[str, StackJson]) -> None:
+    for env, stack in pipeline_stacks.items():
+        [topic] = stack.resources("aws_sns_topic")
+        assert topic.body["kms_master_key_id"] == "alias/aws/sns", env
+
+
+def test_every_alarm_in_every_stack_notifies_the_alarm_topic(pipeline_stacks: dict[str, StackJson]) -> None:
+    for env, stack in pipeline_stacks.items():
+        [topic] = stack.resources("aws_sns_topic")
+        topic_arn = f"${{{topic.address}.arn}}"
+        for alarm in stack.resources("aws_cloudwatch_metric_alarm"):
+            assert alarm.body["alarm_actions"] == [topic_arn], f"{env}: {alarm.address}"
+            assert alarm.body["ok_actions"] == [topic_arn], f"{env}: {alarm.address}"
+
+
+def test_dashboard_shows_every_stage_and_the_table(pipeline_stacks: dict[str, StackJson]) -> None:
+    [dashboard] = pipeline_stacks["dev"].resources("aws_cloudwatch_dashboard")
+    body = json.loads(dashboard.body["dashboard_body"])
+    titles = [w["properties"]["title"] for w in body["widgets"]]
+    for stage in ("validator", "enricher", "processor"):
+        assert any(t.startswith(f"{stage}: queue depth") for t in titles), stage
+        assert any(t.startswith(f"{stage}: invocations") for t in titles), stage
+        assert any(t.startswith(f"{stage}: duration") for t in titles), stage
+    metrics = {m[1] for w in body["widgets"] for m in w["properties"]["metrics"]}
+    assert {"ConsumedWriteCapacityUnits", "WriteThrottleEvents", "Throttles", "Errors"} <= metrics
+
+
+def test_local_stack_points_every_service_at_the_emulator(pipeline_stacks: dict[str, StackJson]) -> None:
+    document = pipeline_stacks["local"].document
+    [provider] = document["provider"]["aws"]
+    [endpoints] = provider["endpoints"]
+    assert set(endpoints.values()) == {"${var.emulator_endpoint}"}
+    assert {"sqs", "lambda", "dynamodb", "iam", "logs"} <= set(endpoints)
+    assert provider["skip_credentials_validation"] is True
+
+
+def test_local_stack_leaves_out_what_the_emulator_lacks(pipeline_stacks: dict[str, StackJson]) -> None:
+    stack = pipeline_stacks["local"]
+    assert not stack.resources("aws_lambda_provisioned_concurrency_config")
+    assert not stack.resources("aws_appautoscaling_target")
+    assert all("layers" not in f.body for f in stack.resources("aws_lambda_function"))
+    assert all(m.body["enabled"] is False for m in stack.resources("aws_lambda_event_source_mapping")), (
+        "the emulator would run enabled mappings itself and count receives")
+
+
+def test_deployed_functions_use_the_powertools_layer_for_their_runtime(pipeline_stacks: dict[str, StackJson]) -> None:
+    for function in pipeline_stacks["prod"].resources("aws_lambda_function"):
+        [layer] = function.body["layers"]
+        assert ":017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:" in layer

@@ -1,0 +1,82 @@
+"""The bootstrap stack and the S3 backend of every pipeline stack."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import PIPELINE_ENVIRONMENTS
+from tools.stack_json import StackJson
+
+S3_ENVIRONMENTS = [e for e in PIPELINE_ENVIRONMENTS if e != "local"]
+
+
+@pytest.fixture(scope="module")
+def bootstrap(stacks: dict[str, StackJson]) -> StackJson:
+    return stacks["tap-pipeline-state"]
+
+
+def single(stack: StackJson, type_: str) -> dict:
+    [resource] = stack.resources(type_)
+    return resource.body
+
+
+@pytest.mark.parametrize("env", S3_ENVIRONMENTS)
+def test_pipeline_stack_keeps_state_in_s3_with_locking(pipeline_stacks: dict[str, StackJson], env: str) -> None:
+    backend = pipeline_stacks[env].document["terraform"]["backend"]["s3"]
+    assert backend["key"] == f"{env}/tap-pipeline-{env}.tfstate"
+    assert backend["encrypt"] is True
+    assert backend["dynamodb_table"] == "tap-pipeline-terraform-locks"
+    assert backend["use_lockfile"] is True
+    assert backend["region"] == "us-east-1"
+
+
+def test_local_stack_keeps_state_on_local_disk(pipeline_stacks: dict[str, StackJson]) -> None:
+    backend = pipeline_stacks["local"].document["terraform"]["backend"]
+    assert list(backend) == ["local"] and backend["local"]["path"].endswith("tap-pipeline-local.tfstate")
+
+
+def test_bootstrap_stack_uses_a_local_backend(bootstrap: StackJson) -> None:
+    assert list(bootstrap.document["terraform"]["backend"]) == ["local"]
+
+
+def test_state_bucket_is_versioned(bootstrap: StackJson) -> None:
+    assert single(bootstrap, "aws_s3_bucket_versioning")["versioning_configuration"] == {"status": "Enabled"}
+
+
+def test_state_bucket_is_encrypted_with_kms(bootstrap: StackJson) -> None:
+    [rule] = single(bootstrap, "aws_s3_bucket_server_side_encryption_configuration")["rule"]
+    assert rule["apply_server_side_encryption_by_default"] == {"sse_algorithm": "aws:kms"}
+    assert rule["bucket_key_enabled"] is True
+
+
+def test_state_bucket_blocks_every_kind_of_public_access(bootstrap: StackJson) -> None:
+    block = single(bootstrap, "aws_s3_bucket_public_access_block")
+    flags = ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    assert all(block[f] is True for f in flags), block
+
+
+def test_state_bucket_denies_non_tls_requests(bootstrap: StackJson) -> None:
+    document = bootstrap.referenced(single(bootstrap, "aws_s3_bucket_policy")["policy"])
+    [statement] = document.body["statement"]
+    assert statement["effect"] == "Deny"
+    assert statement["condition"][0]["variable"] == "aws:SecureTransport"
+    assert len(statement["resources"]) == 2, "the bucket and its objects"
+
+
+def test_state_bucket_expires_old_versions(bootstrap: StackJson) -> None:
+    [rule] = single(bootstrap, "aws_s3_bucket_lifecycle_configuration")["rule"]
+    assert rule["status"] == "Enabled"
+    assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": 90}]
+
+
+def test_lock_table_is_keyed_on_lock_id_on_demand_and_protected(bootstrap: StackJson) -> None:
+    table = single(bootstrap, "aws_dynamodb_table")
+    assert (table["hash_key"], table["billing_mode"]) == ("LockID", "PAY_PER_REQUEST")
+    assert table["point_in_time_recovery"] == {"enabled": True}
+    assert table["deletion_protection_enabled"] is True
+
+
+def test_state_bucket_aborts_incomplete_uploads_for_every_object(bootstrap: StackJson) -> None:
+    [rule] = single(bootstrap, "aws_s3_bucket_lifecycle_configuration")["rule"]
+    assert rule["abort_incomplete_multipart_upload"] == [{"days_after_initiation": 7}]
+    assert rule["filter"] == [{}], "an empty filter applies the rule to every object"

@@ -1,0 +1,423 @@
+"""Measure each handler's memory and duration on a full batch, to right-size the functions' memory.
+
+Each stage runs in its own child process (so one stage's imports and caches do not flatter the next) against
+moto in-process, on a batch of realistic records (nested ``data`` objects of about 1 to 4 KB). Reported per
+stage, over several warm runs after one cold run:
+
+- duration per batch: the cold run (it creates the AWS clients) and the median of the warm runs;
+- tracemalloc peak: Python allocations during one warm run (median);
+- RSS after imports: the process after importing the handler (interpreter, boto3, Powertools, our code),
+  before moto is imported; close to what a Lambda sandbox holds after its init phase;
+- RSS growth in handler: the largest rise of the resident set (VmHWM, reset before each run) over the RSS
+  just before that run; the cold run dominates (botocore loads the service model); it includes moto's own
+  work answering the calls, so it overstates the handler;
+- est. Lambda peak = RSS after imports + RSS growth in handler: what Lambda would report as
+  "Max Memory Used", give or take the runtime's bootstrap (a few MB);
+- process peak: VmHWM of the whole child, moto included (an upper bound).
+
+Configure at least twice the estimated peak, otherwise as little as allowed (Lambda's minimum is 128 MB;
+Lambda's "MB" are MiB).
+
+Usage::
+
+    python tools/measure_memory.py [--stages validator enricher processor] [--batch-size 10] [--runs 7]
+                                   [--format markdown|json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGES = ("validator", "enricher", "processor")
+LAMBDA_MIN_MEMORY_MB = 128
+HEADROOM_FACTOR = 2
+REGION = "us-east-1"
+TABLE_NAME = "tap-measure"
+RESULT_PREFIX = "MEASURE-RESULT "
+
+CHILD_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "ENVIRONMENT": "measure",
+    "PIPELINE_VERSION": "0.0.0-measure",
+    "POWERTOOLS_SERVICE_NAME": "tap-measure",
+    "POWERTOOLS_METRICS_NAMESPACE": "TapPipeline",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+    "TABLE_NAME": TABLE_NAME,
+}
+# The handlers must talk to moto in-process, never to an endpoint from the caller's environment.
+CHILD_ENV_REMOVED = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE")
+
+
+# ---------------------------------------------------------------- parent: run the children, print a table
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES))
+    parser.add_argument("--batch-size", type=int, default=10, help="records per invocation (default 10)")
+    parser.add_argument(
+        "--runs", type=int, default=7, help="warm runs per stage; medians over these (default 7)"
+    )
+    parser.add_argument(
+        "--runtime-allowance-mib",
+        type=float,
+        default=0.0,
+        help="MiB added to the estimate for what Lambda counts beyond this process's RSS (its bootstrap, "
+        "page cache); set it from a deployed function's 'Max Memory Used' minus this tool's estimate",
+    )
+    parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    parser.add_argument("--child", choices=STAGES, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.batch_size < 1 or args.runs < 1:
+        parser.error("--batch-size and --runs must be at least 1")
+
+    if args.child:
+        result = measure_stage(args.child, args.batch_size, args.runs)
+        print(RESULT_PREFIX + json.dumps(result), flush=True)
+        return 0
+
+    results = [run_child(stage, args.batch_size, args.runs) for stage in args.stages]
+    for result in results:
+        result["runtime_allowance_mib"] = args.runtime_allowance_mib
+        result["est_lambda_peak_mib"] += args.runtime_allowance_mib
+        result["recommended_memory_mb"] = recommended_memory_mb(result["est_lambda_peak_mib"])
+    if args.format == "json":
+        print(json.dumps(results, indent=2))
+    else:
+        print(render_markdown(results, args.batch_size, args.runs))
+    return 0
+
+
+def run_child(stage: str, batch_size: int, runs: int) -> dict[str, Any]:
+    """Measure one stage in a fresh interpreter; its logs are discarded, its result returned."""
+    env = {k: v for k, v in os.environ.items() if k not in CHILD_ENV_REMOVED}
+    env.update(CHILD_ENV)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", stage]
+    command += ["--batch-size", str(batch_size), "--runs", str(runs)]
+    completed = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    for line in completed.stdout.splitlines():
+        if line.startswith(RESULT_PREFIX):
+            return json.loads(line[len(RESULT_PREFIX) :])
+    raise SystemExit(f"measuring {stage} failed (exit {completed.returncode}):\n{completed.stderr[-4000:]}")
+
+
+def recommended_memory_mb(peak_mib: float) -> int:
+    """Smallest setting that is at least twice the peak, and at least Lambda's minimum."""
+    return max(LAMBDA_MIN_MEMORY_MB, math.ceil(HEADROOM_FACTOR * peak_mib))
+
+
+COLUMNS = (
+    ("stage", "stage", "{}"),
+    ("batch", "batch_size", "{}"),
+    ("cold ms", "cold_ms", "{:.0f}"),
+    ("warm ms (median)", "warm_ms_median", "{:.1f}"),
+    ("RSS at init MiB", "rss_init_mib", "{:.1f}"),
+    ("tracemalloc peak MiB (max)", "tracemalloc_peak_mib_max", "{:.2f}"),
+    ("RSS growth MiB", "rss_growth_mib", "{:.1f}"),
+    ("est. Lambda peak MiB", "est_lambda_peak_mib", "{:.1f}"),
+    ("process peak incl. moto MiB", "process_peak_mib", "{:.1f}"),
+    ("configure MB", "recommended_memory_mb", "{}"),
+)
+
+
+def render_markdown(results: list[dict[str, Any]], batch_size: int, runs: int) -> str:
+    """The results as a Markdown table plus the notes needed to read it."""
+    lines = [
+        "| " + " | ".join(title for title, _, _ in COLUMNS) + " |",
+        "|" + " --- |" * len(COLUMNS),
+    ]
+    for result in results:
+        lines.append("| " + " | ".join(fmt.format(result[key]) for _, key, fmt in COLUMNS) + " |")
+    sizes = [size for r in results for size in (r["record_kb_min"], r["record_kb_max"])]
+    bare = min(r["rss_start_mib"] for r in results)
+    allowance = results[0].get("runtime_allowance_mib", 0.0)
+    lines += [
+        "",
+        f"Batch of {batch_size} records of {min(sizes):.1f}-{max(sizes):.1f} KB per invocation; warm figures "
+        f"are medians of {runs} runs after one cold run; moto in-process; Python {sys.version.split()[0]}, "
+        f"boto3 {_version('boto3')}, aws-lambda-powertools {_version('aws_lambda_powertools')}.",
+        f"RSS at init: interpreter ({bare:.1f} MiB bare), boto3, Powertools, handler code and the stage's "
+        "client, without moto. est. Lambda peak = RSS at init + the larger of tracemalloc peak and RSS "
+        "growth during an invocation (both include moto answering the calls in-process) "
+        f"+ {allowance:g} MiB runtime allowance (--runtime-allowance-mib). "
+        "configure = max(128, ceil(2 x est. peak)); Lambda's MB are MiB.",
+    ]
+    return "\n".join(lines)
+
+
+def _version(distribution: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution.replace("_", "-"))
+    except PackageNotFoundError:
+        return "?"
+
+
+# ---------------------------------------------------------------- child: measure one stage
+
+
+def _status_kib(field: str) -> int:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def rss_mib() -> float:
+    """Current resident set size."""
+    return _status_kib("VmRSS") / 1024
+
+
+def peak_rss_mib() -> float:
+    """Highest resident set size since the last reset_peak_rss()."""
+    return _status_kib("VmHWM") / 1024
+
+
+_process_peak_mib = 0.0
+
+
+def reset_peak_rss() -> bool:
+    """Reset VmHWM to the current RSS (Linux >= 4.0); False where the kernel does not allow it.
+
+    The peak seen so far is kept first, since the reset also lowers what getrusage reports.
+    """
+    global _process_peak_mib
+    _process_peak_mib = max(_process_peak_mib, peak_rss_mib())
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as clear_refs:
+            clear_refs.write("5")
+        return True
+    except OSError:
+        return False
+
+
+class MeasureContext:
+    """A Lambda context with plenty of time left."""
+
+    function_name = "tap-measure"
+    function_version = "$LATEST"
+    invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:tap-measure"
+    memory_limit_in_mb = 128
+    log_group_name = "/aws/lambda/tap-measure"
+    log_stream_name = "measure"
+
+    def __init__(self) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 60_000
+
+
+def realistic_data(seed: int, target_bytes: int) -> dict[str, Any]:
+    """A nested ``data`` object of about ``target_bytes`` of compact JSON, deterministic for a seed."""
+    lines: list[dict[str, Any]] = []
+    data: dict[str, Any] = {
+        "customer": {
+            "id": f"C{seed:08d}",
+            "name": f"Customer {seed}",
+            "address": {"street": f"{seed % 300} Harbour Road", "city": "Lisbon", "country": "PT"},
+            "tags": ["priority", "b2b"] if seed % 2 else ["retail"],
+            "score": round(0.1 + (seed % 97) / 10, 2),
+        },
+        "lines": lines,
+        "totals": {"currency": "EUR", "gross": 0, "net": 0},
+        "source": {"system": "pos", "version": "4.2.1", "received_at": 1_790_000_000_000 + seed},
+        "note": None,
+    }
+    n = 0
+    while len(json.dumps(data, separators=(",", ":"))) < target_bytes - 120:
+        qty = (seed * 7 + n) % 13 + 1
+        price = ((seed + n) % 997) + (n % 100) / 100
+        lines.append(
+            {
+                "sku": f"SKU-{seed:05d}-{n:03d}",
+                "qty": qty,
+                "unit_price": price,
+                "attributes": {
+                    "colour": ("red", "green", "blue")[n % 3],
+                    "fragile": n % 2 == 0,
+                    "dims": [n, 2, 3],
+                },
+            }
+        )
+        n += 1
+    data["totals"]["gross"] = round(sum(line["qty"] * line["unit_price"] for line in lines), 2)
+    data["totals"]["net"] = round(data["totals"]["gross"] / 1.23, 2)
+    return data
+
+
+def sqs_event(bodies: list[str], run: int) -> dict[str, Any]:
+    """A Lambda SQS event with one record per body."""
+    now = str(int(time.time() * 1000))
+    return {
+        "Records": [
+            {
+                "messageId": f"{run:04d}-{index:04d}-{uuid.uuid4()}",
+                "receiptHandle": "AQEB-measure",
+                "body": body,
+                "attributes": {"SentTimestamp": now, "ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "0" * 32,
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:tap-measure",
+                "awsRegion": REGION,
+            }
+            for index, body in enumerate(bodies)
+        ]
+    }
+
+
+def stage_bodies(stage: str, batch_size: int) -> list[str]:
+    """What the stage receives: raw producer bodies, normalized records, or enriched records."""
+    from handlers.shared import codec, contract
+
+    now = int(time.time() * 1000)
+    targets = [1_000, 2_000, 3_000, 4_000]
+    records = [
+        contract.Record(f"order-{i:06d}", now - i, codec.loads(json.dumps(realistic_data(i, targets[i % 4]))))
+        for i in range(batch_size)
+    ]
+    if stage == "validator":
+        # Half carry a timestamp, half rely on SentTimestamp, as producers do.
+        return [
+            codec.dumps(
+                {"id": r.id, "data": r.data}
+                if i % 2
+                else {"id": r.id, "timestamp": r.timestamp, "data": r.data}
+            )
+            for i, r in enumerate(records)
+        ]
+    normalized = [contract.parse_record(r.to_json()) for r in records]
+    if stage == "enricher":
+        return [r.to_json() for r in normalized]
+    from handlers.enricher.app import Settings, enrich
+
+    settings = Settings("unused", CHILD_ENV["PIPELINE_VERSION"], CHILD_ENV["ENVIRONMENT"])
+    return [enrich(r, settings, "2026-11-26T12:00:00.000Z").to_json() for r in normalized]
+
+
+def create_resources(stage: str) -> None:
+    """Queues and table in moto, made through a separate botocore session so the handler's cold start
+    still has to load its own service models."""
+    import boto3
+
+    session = boto3.session.Session(region_name=REGION)
+    sqs = session.client("sqs")
+    os.environ["OUTPUT_QUEUE_URL"] = sqs.create_queue(QueueName="tap-measure-out")["QueueUrl"]
+    os.environ["REJECTS_QUEUE_URL"] = sqs.create_queue(QueueName="tap-measure-rejects")["QueueUrl"]
+    if stage == "processor":
+        session.client("dynamodb").create_table(
+            TableName=TABLE_NAME,
+            KeySchema=[
+                {"AttributeName": "id", "KeyType": "HASH"},
+                {"AttributeName": "timestamp", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "id", "AttributeType": "S"},
+                {"AttributeName": "timestamp", "AttributeType": "N"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+
+
+STAGE_SERVICES = {"validator": ("sqs",), "enricher": ("sqs",), "processor": ("dynamodb",)}
+
+
+def measure_stage(stage: str, batch_size: int, runs: int) -> dict[str, Any]:
+    """Measure ``stage``: its init footprint without moto, then one cold and ``runs`` warm invocations
+    (timed, RSS), then ``runs`` invocations under tracemalloc."""
+    import importlib
+
+    can_reset_peak = reset_peak_rss()
+    rss_start = rss_mib()
+    app = importlib.import_module(f"handlers.{stage}.app")
+    from handlers.shared import clients
+
+    # What a sandbox holds once warm: our imports and the stage's clients (service models loaded), measured
+    # before moto is imported, which would inflate it.
+    for service in STAGE_SERVICES[stage]:
+        clients.get(service)
+    gc.collect()
+    rss_init = rss_mib()
+    clients.reset()  # recreated by the first invocation, now that moto intercepts them
+
+    from moto import mock_aws
+
+    with mock_aws():
+        create_resources(stage)
+        bodies = stage_bodies(stage, batch_size)
+        record_kb = [len(body.encode()) / 1000 for body in bodies]
+
+        def invoke(run: int) -> tuple[float, float]:
+            event = sqs_event(bodies, run)
+            gc.collect()
+            before = rss_mib()
+            reset_peak_rss()
+            start = time.perf_counter()
+            response = app.handler(event, MeasureContext())
+            elapsed_ms = (time.perf_counter() - start) * 1000
+            if response["batchItemFailures"]:
+                raise RuntimeError(f"{stage} reported failures while measuring: {response}")
+            return elapsed_ms, peak_rss_mib() - before
+
+        cold_ms, cold_growth = invoke(0)
+        warm = [invoke(run) for run in range(1, runs + 1)]
+        reset_peak_rss()  # records the process peak before tracemalloc's own overhead comes in
+        process_peak = _process_peak_mib
+
+        traced_peaks = []
+        for run in range(runs + 1, 2 * runs + 1):
+            event = sqs_event(bodies, run)
+            gc.collect()
+            tracemalloc.start()
+            app.handler(event, MeasureContext())
+            traced_peaks.append(tracemalloc.get_traced_memory()[1] / 2**20)
+            tracemalloc.stop()
+
+    rss_growth = max([cold_growth] + [growth for _, growth in warm])
+    working_set = max(max(traced_peaks), rss_growth)
+    estimate = rss_init + working_set
+    return {
+        "stage": stage,
+        "batch_size": batch_size,
+        "runs": runs,
+        "record_kb_min": min(record_kb),
+        "record_kb_max": max(record_kb),
+        "cold_ms": cold_ms,
+        "warm_ms_median": statistics.median(ms for ms, _ in warm),
+        "rss_start_mib": rss_start,
+        "rss_init_mib": rss_init,
+        "tracemalloc_peak_mib_max": max(traced_peaks),
+        "tracemalloc_peak_mib_median": statistics.median(traced_peaks),
+        "rss_growth_mib": rss_growth,
+        "est_lambda_peak_mib": estimate,
+        "process_peak_mib": process_peak,
+        "peak_rss_reset_supported": can_reset_peak,
+        "recommended_memory_mb": recommended_memory_mb(estimate),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,252 @@
+"""Project policy checks on synthesized stacks: what checkov cannot see.
+
+Each check reads one stack's ``cdk.tf.json`` and returns its violations as
+sentences (an empty list means it passes).  The tests run every check on every
+stack; the plan review can run them from the command line:
+
+    python -m tools.policy_checks cdktf.out/stacks/tap-pipeline-dev [...]
+
+exits 1 and prints the violations if there are any.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Collection
+from pathlib import Path
+
+from tools.stack_json import REFERENCE, Resource, StackJson, iter_policy_statements
+
+REQUIRED_TAGS = ("Project", "Environment", "CostCenter", "Owner", "ManagedBy")
+# Actions without resource-level permissions in IAM: the only ones allowed on "*".
+WILDCARD_RESOURCE_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+WILDCARD_METRIC_ACTIONS = {"cloudwatch:PutMetricData"}
+
+
+def _referenced(stack: StackJson, value: object) -> Resource | None:
+    if not (isinstance(value, str) and REFERENCE.fullmatch(value)):
+        return None
+    try:
+        return stack.referenced(value)
+    except KeyError:  # a reference to nothing in this stack: the caller reports what it needed
+        return None
+
+
+def _queue_by_arn_reference(stack: StackJson, value: str) -> Resource | None:
+    resource = _referenced(stack, value)
+    return resource if resource is not None and resource.type == "aws_sqs_queue" else None
+
+
+def _function_behind(stack: StackJson, mapping: Resource) -> Resource | None:
+    target = _referenced(stack, mapping.body.get("function_name"))
+    if target is not None and target.type == "aws_lambda_alias":
+        target = _referenced(stack, target.body.get("function_name"))
+    return target if target is not None and target.type == "aws_lambda_function" else None
+
+
+def _redrive_targets(stack: StackJson) -> dict[str, tuple[str, int]]:
+    """queue address -> (DLQ address, maxReceiveCount), from redrive policies inline or as resources."""
+    found: dict[str, tuple[str, int]] = {}
+    policies = [(q.address, q.body.get("redrive_policy")) for q in stack.resources("aws_sqs_queue")]
+    for resource in stack.resources("aws_sqs_queue_redrive_policy"):
+        queue = _referenced(stack, resource.body.get("queue_url"))
+        policies.append((queue.address if queue else resource.address, resource.body.get("redrive_policy")))
+    for address, text in policies:
+        if not text:
+            continue
+        policy = json.loads(text)
+        dlq = _queue_by_arn_reference(stack, policy.get("deadLetterTargetArn", ""))
+        if dlq is not None:
+            found[address] = (dlq.address, int(policy.get("maxReceiveCount", 0)))
+    return found
+
+
+def check_queues_redrive(stack: StackJson) -> list[str]:
+    """Every queue redrives to a DLQ, unless it is itself terminal (a DLQ or the rejects queue), which then alarms
+    as soon as it holds a message."""
+    violations = []
+    redrives = _redrive_targets(stack)
+    dead_letter_queues = {dlq for dlq, _ in redrives.values()}
+    watched = {
+        alarm.body.get("dimensions", {}).get("QueueName")
+        for alarm in stack.resources("aws_cloudwatch_metric_alarm")
+        if alarm.body.get("metric_name") == "ApproximateNumberOfMessagesVisible" and alarm.body.get("threshold") == 0
+    }
+    consumed = {
+        q.address for m in stack.resources("aws_lambda_event_source_mapping")
+        if (q := _queue_by_arn_reference(stack, m.body.get("event_source_arn", ""))) is not None
+    }
+    for queue in stack.resources("aws_sqs_queue"):
+        name = queue.body.get("name")
+        if queue.address in redrives:
+            if redrives[queue.address][1] < 1:
+                violations.append(f"{name}: redrive policy has no maxReceiveCount")
+            continue
+        if queue.address in consumed:
+            violations.append(f"{name}: consumed by a function but has no dead-letter queue")
+        elif name not in watched:
+            violations.append(f"{name}: neither redrives to a DLQ nor alarms when it holds messages")
+        elif queue.address not in dead_letter_queues and queue.body.get("message_retention_seconds") != 1209600:
+            violations.append(f"{name}: a terminal queue must keep messages 14 days (1209600 s)")
+    return violations
+
+
+def check_visibility_timeouts(stack: StackJson) -> list[str]:
+    """Every consumed queue's visibility timeout >= 6 x its consumer's timeout + batching window."""
+    violations = []
+    for mapping in stack.resources("aws_lambda_event_source_mapping"):
+        queue = _queue_by_arn_reference(stack, mapping.body.get("event_source_arn", ""))
+        function = _function_behind(stack, mapping)
+        if queue is None or function is None:
+            violations.append(f"{mapping.address}: cannot resolve its queue and function")
+            continue
+        window = int(mapping.body.get("maximum_batching_window_in_seconds", 0))
+        needed = 6 * int(function.body.get("timeout", 3)) + window
+        actual = int(queue.body.get("visibility_timeout_seconds", 30))
+        if actual < needed:
+            violations.append(f"{queue.body['name']}: visibility timeout {actual} s < 6 x "
+                              f"{function.body['function_name']} timeout + window = {needed} s")
+    return violations
+
+
+def check_event_source_mappings(stack: StackJson) -> list[str]:
+    """Every event source mapping reports batch item failures and invokes an alias, not $LATEST."""
+    violations = []
+    for mapping in stack.resources("aws_lambda_event_source_mapping"):
+        if "ReportBatchItemFailures" not in mapping.body.get("function_response_types", []):
+            violations.append(f"{mapping.address}: does not report batch item failures")
+        target = _referenced(stack, mapping.body.get("function_name"))
+        if target is None or target.type != "aws_lambda_alias":
+            violations.append(f"{mapping.address}: invokes {mapping.body.get('function_name')!r}, not an alias")
+    return violations
+
+
+def check_concurrency(stack: StackJson) -> list[str]:
+    """Reserved concurrency (where set) >= the event source's maximum concurrency."""
+    violations = []
+    for mapping in stack.resources("aws_lambda_event_source_mapping"):
+        function = _function_behind(stack, mapping)
+        maximum = (mapping.body.get("scaling_config") or {}).get("maximum_concurrency")
+        reserved = function.body.get("reserved_concurrent_executions") if function else None
+        if function is not None and reserved not in (None, -1) and maximum is not None and reserved < maximum:
+            violations.append(f"{function.body['function_name']}: reserved concurrency {reserved} < "
+                              f"event source maximum concurrency {maximum}")
+    return violations
+
+
+def check_iam_wildcards(stack: StackJson) -> list[str]:
+    """No IAM action wildcard; no "*" resource except X-Ray uploads and namespace-bound PutMetricData."""
+    violations = []
+    for document, statement in iter_policy_statements(stack):
+        if statement.get("effect", "Allow") != "Allow":
+            continue
+        where = f"{document.name}/{statement.get('sid', '?')}"
+        actions = set(statement.get("actions", []))
+        if any("*" in action for action in actions):
+            violations.append(f"{where}: wildcard action in {sorted(actions)}")
+        if "*" not in statement.get("resources", []):
+            continue
+        if actions <= WILDCARD_RESOURCE_ACTIONS:
+            continue
+        conditions = {c.get("variable") for c in statement.get("condition", [])}
+        if actions <= WILDCARD_METRIC_ACTIONS and "cloudwatch:namespace" in conditions:
+            continue
+        violations.append(f"{where}: resource \"*\" for {sorted(actions)}")
+    return violations
+
+
+def check_function_log_groups(stack: StackJson) -> list[str]:
+    """Every function depends on its own log group, which has a retention."""
+    violations = []
+    groups = {g.body.get("name"): g for g in stack.resources("aws_cloudwatch_log_group")}
+    for function in stack.resources("aws_lambda_function"):
+        name = function.body.get("function_name")
+        group = groups.get(f"/aws/lambda/{name}")
+        if group is None:
+            violations.append(f"{name}: no log group /aws/lambda/{name}")
+            continue
+        if group.address not in function.body.get("depends_on", []):
+            violations.append(f"{name}: does not depend on its log group")
+        if not group.body.get("retention_in_days"):
+            violations.append(f"{group.body['name']}: no retention")
+    return violations
+
+
+def check_mappings_wait_for_role_policy(stack: StackJson) -> list[str]:
+    """Every event source mapping depends on its function's role policy (AWS checks it at creation)."""
+    violations = []
+    for mapping in stack.resources("aws_lambda_event_source_mapping"):
+        function = _function_behind(stack, mapping)
+        role = _referenced(stack, function.body.get("role")) if function else None
+        policies = [p.address for p in stack.resources("aws_iam_role_policy")
+                    if role is not None and _referenced(stack, p.body.get("role")) == role]
+        if not policies or not set(policies) <= set(mapping.body.get("depends_on", [])):
+            violations.append(f"{mapping.address}: does not depend on its role's policy {policies}")
+    return violations
+
+
+def check_tags(stack: StackJson, taggable_types: Collection[str]) -> list[str]:
+    """Provider default tags carry the five cost tags; every taggable resource adds its Component."""
+    violations = []
+    providers = stack.document.get("provider", {}).get("aws", [])
+    for provider in providers:
+        tags = (provider.get("default_tags") or [{}])[0].get("tags", {})
+        missing = [t for t in REQUIRED_TAGS if not str(tags.get(t, "")).strip()]
+        if missing:
+            violations.append(f"provider aws: default_tags lack {missing}")
+    if not providers:
+        violations.append("no aws provider")
+    for resource in stack.resources():
+        if resource.type in taggable_types and not resource.body.get("tags", {}).get("Component"):
+            violations.append(f"{resource.address}: taggable but has no Component tag")
+    return violations
+
+
+STRUCTURAL_CHECKS: tuple[Callable[[StackJson], list[str]], ...] = (
+    check_queues_redrive,
+    check_visibility_timeouts,
+    check_event_source_mappings,
+    check_concurrency,
+    check_iam_wildcards,
+    check_function_log_groups,
+    check_mappings_wait_for_role_policy,
+)
+
+
+def taggable_types_from_schema(schema: dict) -> set[str]:
+    """Resource types whose schema has a ``tags`` argument (from ``terraform providers schema -json``)."""
+    [provider] = [p for name, p in schema["provider_schemas"].items() if name.endswith("hashicorp/aws")]
+    return {
+        type_ for type_, resource in provider["resource_schemas"].items()
+        if "tags" in resource["block"].get("attributes", {})
+    }
+
+
+def run_all(stack: StackJson, taggable_types: Collection[str] | None = None) -> list[str]:
+    violations = [v for check in STRUCTURAL_CHECKS for v in check(stack)]
+    if taggable_types is not None:
+        violations += check_tags(stack, taggable_types)
+    return violations
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Project policy checks on synthesized stacks.")
+    parser.add_argument("stack_dirs", nargs="+", type=Path, help="cdktf.out/stacks/<name> folders")
+    parser.add_argument("--schema", type=Path, help="output of `terraform providers schema -json`, for tag checks")
+    args = parser.parse_args(argv)
+    taggable = taggable_types_from_schema(json.loads(args.schema.read_text())) if args.schema else None
+    failed = False
+    for directory in args.stack_dirs:
+        violations = run_all(StackJson.load(directory), taggable)
+        for violation in violations:
+            print(f"{directory.name}: {violation}")
+        failed = failed or bool(violations)
+        if not violations:
+            print(f"{directory.name}: all project checks pass")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
