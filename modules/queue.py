@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
@@ -23,6 +24,19 @@ def _tls_only_policy(scope: Construct, queue: SqsQueue) -> None:
         statement=[deny_insecure_transport("DenyInsecureTransport", ["sqs:*"], [queue.arn])],
     )
     SqsQueuePolicy(scope, "tls-only-policy", queue_url=queue.url, policy=document.json)
+
+
+def _queue_alarm(scope: Construct, id_: str, *, settings: EnvironmentSettings, queue_name: str, component: str,
+                 topic_arn: str, alarm_name: str, metric: str, threshold: float, description: str,
+                 evaluation_periods: int = 1) -> CloudwatchMetricAlarm:
+    """An alarm on one queue's maximum of ``metric`` over the environment's alarm period."""
+    return metric_alarm(
+        scope, id_,
+        AlarmSpec(name=alarm_name, description=description, namespace="AWS/SQS", metric=metric,
+                  dimensions={"QueueName": queue_name}, statistic="Maximum", threshold=threshold,
+                  evaluation_periods=evaluation_periods),
+        topic_arn=topic_arn, period_s=settings.monitoring.alarm_period_s, component=component,
+    )
 
 
 class TerminalQueue(Construct):
@@ -45,18 +59,10 @@ class TerminalQueue(Construct):
             tags=component_tags(component),
         )
         _tls_only_policy(self, self.queue)
-        self.depth_alarm = metric_alarm(
-            self, "depth-alarm",
-            AlarmSpec(
-                name=f"{name}-not-empty",
-                description=f"{name} holds messages: {purpose}. Inspect them, fix the cause, then redrive.",
-                namespace="AWS/SQS",
-                metric="ApproximateNumberOfMessagesVisible",
-                dimensions={"QueueName": name},
-                statistic="Maximum",
-                threshold=0,
-            ),
-            topic_arn=alarm_topic_arn, period_s=settings.monitoring.alarm_period_s, component=component,
+        self.depth_alarm = _queue_alarm(
+            self, "depth-alarm", settings=settings, queue_name=name, component=component, topic_arn=alarm_topic_arn,
+            alarm_name=f"{name}-not-empty", metric="ApproximateNumberOfMessagesVisible", threshold=0,
+            description=f"{name} holds messages: {purpose}. Inspect them, fix the cause, then redrive.",
         )
 
     @property
@@ -114,21 +120,13 @@ class QueueWithDeadLetter(Construct):
                 "sourceQueueArns": [self.queue.arn],
             }),
         )
-        self.age_alarm = metric_alarm(
-            self, "age-alarm",
-            AlarmSpec(
-                name=f"{name}-oldest-message-age",
-                description=f"{name}'s oldest message is older than "
-                            f"{settings.monitoring.oldest_message_age_threshold_s} s: {consumer.name} is falling "
-                            "behind or failing.",
-                namespace="AWS/SQS",
-                metric="ApproximateAgeOfOldestMessage",
-                dimensions={"QueueName": name},
-                statistic="Maximum",
-                threshold=settings.monitoring.oldest_message_age_threshold_s,
-                evaluation_periods=3,
-            ),
-            topic_arn=alarm_topic_arn, period_s=settings.monitoring.alarm_period_s, component=component,
+        threshold = settings.monitoring.oldest_message_age_threshold_s
+        self.age_alarm = _queue_alarm(
+            self, "age-alarm", settings=settings, queue_name=name, component=component, topic_arn=alarm_topic_arn,
+            alarm_name=f"{name}-oldest-message-age", metric="ApproximateAgeOfOldestMessage", threshold=threshold,
+            description=f"{name}'s oldest message is older than {threshold} s: {consumer.name} is falling behind "
+                        "or failing.",
+            evaluation_periods=3,
         )
 
     @property

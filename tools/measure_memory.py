@@ -323,23 +323,14 @@ def create_resources(stage: str) -> None:
     still has to load its own service models."""
     import boto3
 
+    from tools.records_table import create_records_table
+
     session = boto3.session.Session(region_name=REGION)
     sqs = session.client("sqs")
     os.environ["OUTPUT_QUEUE_URL"] = sqs.create_queue(QueueName="tap-measure-out")["QueueUrl"]
     os.environ["REJECTS_QUEUE_URL"] = sqs.create_queue(QueueName="tap-measure-rejects")["QueueUrl"]
     if stage == "processor":
-        session.client("dynamodb").create_table(
-            TableName=TABLE_NAME,
-            KeySchema=[
-                {"AttributeName": "id", "KeyType": "HASH"},
-                {"AttributeName": "timestamp", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "id", "AttributeType": "S"},
-                {"AttributeName": "timestamp", "AttributeType": "N"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_records_table(session.client("dynamodb"), TABLE_NAME)
 
 
 STAGE_SERVICES = {"validator": ("sqs",), "enricher": ("sqs",), "processor": ("dynamodb",)}

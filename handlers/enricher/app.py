@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handlers.shared import contract, forwarding
-from handlers.shared.batch import partial_response, records_of, run_step
+from handlers.shared.batch import finish_batch, records_of, run_step
 from handlers.shared.config import require_env
 from handlers.shared.errors import ConfigurationError, ContractViolation, Reason
 from handlers.shared.observability import logger, metrics
@@ -92,16 +91,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
     failed |= forwarding.send(settings.output_queue_url, forwards)
 
     forwarded = sum(message.source_id not in failed for message in forwards)
-    metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(records))
-    metrics.add_metric(name="RecordsForwarded", unit=MetricUnit.Count, value=forwarded)
-    metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=len(failed))
-    response = partial_response(records, failed)
-    logger.info(
-        "batch done",
-        extra={
-            "received": len(records),
-            "forwarded": forwarded,
-            "failed": len(response["batchItemFailures"]),
-        },
-    )
-    return response
+    return finish_batch(records, failed, {"RecordsForwarded": forwarded})

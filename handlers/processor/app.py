@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -18,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from handlers.processor.store import Key, PendingItem, TableWriter, to_item
 from handlers.shared import clients, contract
 from handlers.shared.backoff import Backoff
-from handlers.shared.batch import partial_response, records_of, run_step
+from handlers.shared.batch import finish_batch, records_of, run_step
 from handlers.shared.config import require_env
 from handlers.shared.observability import logger, metrics
 
@@ -70,20 +69,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
     for key in writer.write(by_key.values()):
         failed.update(by_key[key].message_ids)
 
-    metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(records))
-    metrics.add_metric(name="ItemsWritten", unit=MetricUnit.Count, value=writer.written)
-    metrics.add_metric(name="DuplicateKeysInBatch", unit=MetricUnit.Count, value=duplicates)
-    metrics.add_metric(name="WriteRetries", unit=MetricUnit.Count, value=writer.retries)
-    metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=len(failed))
-    response = partial_response(records, failed)
-    logger.info(
-        "batch done",
-        extra={
-            "received": len(records),
-            "items": len(by_key),
-            "written": writer.written,
-            "retries": writer.retries,
-            "failed": len(response["batchItemFailures"]),
-        },
-    )
-    return response
+    return finish_batch(records, failed, {
+        "ItemsWritten": writer.written, "DuplicateKeysInBatch": duplicates, "WriteRetries": writer.retries,
+    })

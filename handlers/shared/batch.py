@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from handlers.shared.errors import ContractViolation
-from handlers.shared.observability import logger
+from handlers.shared.observability import logger, metrics
 
 T = TypeVar("T")
 
@@ -60,3 +61,16 @@ def partial_response(records: Iterable[SQSRecord], failed: set[str]) -> PartialI
             seen.add(record.message_id)
             failures.append({"itemIdentifier": record.message_id})
     return {"batchItemFailures": failures}
+
+
+def finish_batch(
+    records: list[SQSRecord], failed: set[str], counts: dict[str, int]
+) -> PartialItemFailureResponse:
+    """Emit the batch's metrics (``counts`` by metric name, plus received and failed), log it, and
+    return the partial response: one ending for every stage."""
+    response = partial_response(records, failed)
+    totals = {"RecordsReceived": len(records), **counts, "RecordsFailed": len(response["batchItemFailures"])}
+    for name, value in totals.items():
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    logger.info("batch done", extra={"counts": totals})
+    return response

@@ -11,13 +11,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handlers.shared import contract, forwarding
-from handlers.shared.batch import partial_response, records_of, run_step
+from handlers.shared.batch import finish_batch, records_of, run_step
 from handlers.shared.config import require_env
 from handlers.shared.errors import ContractViolation, Reason
 from handlers.shared.observability import logger, metrics
@@ -104,18 +103,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
 
     forwarded = sum(message.source_id not in failed for message in forwards)
     rejected = sum(message.source_id not in failed for message in rejects)
-    metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(records))
-    metrics.add_metric(name="RecordsForwarded", unit=MetricUnit.Count, value=forwarded)
-    metrics.add_metric(name="RecordsRejected", unit=MetricUnit.Count, value=rejected)
-    metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=len(failed))
-    response = partial_response(records, failed)
-    logger.info(
-        "batch done",
-        extra={
-            "received": len(records),
-            "forwarded": forwarded,
-            "rejected": rejected,
-            "failed": len(response["batchItemFailures"]),
-        },
-    )
-    return response
+    return finish_batch(records, failed, {"RecordsForwarded": forwarded, "RecordsRejected": rejected})

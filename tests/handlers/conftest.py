@@ -12,6 +12,7 @@ from moto import mock_aws
 
 from handlers.shared import clients
 from tests.handlers.helpers import REGION, FakeContext
+from tools.records_table import create_records_table
 
 TABLE_NAME = "tap-records-test"
 
@@ -85,18 +86,7 @@ class Aws:
         existing = self.dynamodb.list_tables()["TableNames"]
         if self.table_name in existing:
             self.dynamodb.delete_table(TableName=self.table_name)
-        self.dynamodb.create_table(
-            TableName=self.table_name,
-            KeySchema=[
-                {"AttributeName": "id", "KeyType": "HASH"},
-                {"AttributeName": "timestamp", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "id", "AttributeType": "S"},
-                {"AttributeName": "timestamp", "AttributeType": "N"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_records_table(self.dynamodb, self.table_name)
 
 
 _deserializer = TypeDeserializer()
