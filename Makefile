@@ -11,11 +11,12 @@ PY := $(CURDIR)/.venv/bin/python
 CDKTF := $(CURDIR)/node_modules/.bin/cdktf
 ENV ?= dev
 
-.PHONY: help setup demo test lint synth bootstrap deploy destroy memory
+.PHONY: help setup demo test e2e lint synth bootstrap deploy destroy memory
 
 help:
 	@echo "make demo      deploy the pipeline on a local AWS emulator, push sample events through it, tear down"
 	@echo "make test      the whole test suite (lint, constructs, handlers, terraform validate, checkov, end to end)"
+	@echo "make e2e       only the end-to-end tests on the emulator"
 	@echo "make synth     write every stack to cdktf.out/"
 	@echo "make bootstrap create the Terraform state bucket and lock table (once per account)"
 	@echo "make deploy ENV=dev|staging|prod    cdktf deploy one pipeline stack"
@@ -30,6 +31,9 @@ demo: setup
 test: setup
 	$(PY) -m ruff check .
 	$(PY) -m pytest tests $(ARGS)
+
+e2e: setup
+	$(PY) -m pytest tests/e2e $(ARGS)
 
 lint: setup
 	$(PY) -m ruff check .

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from cdktf import AssetType, TerraformAsset
+from cdktf import AssetType, TerraformAsset, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.iam_role import IamRole
@@ -135,6 +135,9 @@ class PipelineFunction(Construct):
             # The log group must exist first, or Lambda creates one without retention
             # (DESIGN pitfall 9); the policy first, or the first invocation has no rights.
             depends_on=[self.log_group, self.role_policy],
+            # The emulator stores neither block and would show a change (and a new version) on every plan.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["logging_config", "dead_letter_config"])
+            if settings.emulator else None,
             tags=tags,
         )
         self.alias = LambdaAlias(
@@ -162,6 +165,8 @@ class PipelineFunction(Construct):
             enabled=settings.event_sources_enabled,
             # AWS checks the role's SQS rights when the mapping is created (DESIGN pitfall 9b).
             depends_on=[self.role_policy],
+            # The emulator reports the version ARN behind the alias instead of the alias ARN.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["function_name"]) if settings.emulator else None,
             tags=tags,
         )
         self._alarms(settings, function, stage, alarm_topic_arn)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from cdktf import TerraformResource, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
@@ -18,12 +19,22 @@ from modules.settings import EnvironmentSettings, FunctionSettings
 from modules.tagging import component_tags
 
 
-def _tls_only_policy(scope: Construct, queue: SqsQueue) -> None:
+def _tls_only_policy(scope: Construct, queue: SqsQueue) -> SqsQueuePolicy:
     document = DataAwsIamPolicyDocument(
         scope, "tls-only-document",
         statement=[deny_insecure_transport("DenyInsecureTransport", ["sqs:*"], [queue.arn])],
     )
-    SqsQueuePolicy(scope, "tls-only-policy", queue_url=queue.url, policy=document.json)
+    return SqsQueuePolicy(scope, "tls-only-policy", queue_url=queue.url, policy=document.json)
+
+
+def _after(resource: TerraformResource, *dependencies: TerraformResource) -> None:
+    """Make ``resource`` depend on resources created after it in the construct tree."""
+    resource.add_override("depends_on", [f"{d.terraform_resource_type}.{d.friendly_unique_id}" for d in dependencies])
+
+
+def _compact_json(value: object) -> str:
+    # SQS hands policies back compacted: writing them so keeps plans free of whitespace-only diffs.
+    return json.dumps(value, separators=(",", ":"))
 
 
 def _queue_alarm(scope: Construct, id_: str, *, settings: EnvironmentSettings, queue_name: str, component: str,
@@ -56,9 +67,11 @@ class TerminalQueue(Construct):
             name=name,
             message_retention_seconds=settings.dlq_retention_s,
             sqs_managed_sse_enabled=True,
+            # The source queue's redrive-allow resource owns this attribute.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["redrive_allow_policy"]),
             tags=component_tags(component),
         )
-        _tls_only_policy(self, self.queue)
+        self.policy = _tls_only_policy(self, self.queue)
         self.depth_alarm = _queue_alarm(
             self, "depth-alarm", settings=settings, queue_name=name, component=component, topic_arn=alarm_topic_arn,
             alarm_name=f"{name}-not-empty", metric="ApproximateNumberOfMessagesVisible", threshold=0,
@@ -101,25 +114,33 @@ class QueueWithDeadLetter(Construct):
             message_retention_seconds=settings.queue_retention_s,
             receive_wait_time_seconds=20,
             sqs_managed_sse_enabled=True,
+            # The redrive policy is its own resource (no dependency cycle between the two queues).
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["redrive_policy"]),
             tags=component_tags(component),
         )
-        _tls_only_policy(self, self.queue)
-        SqsQueueRedrivePolicy(
+        redrive = SqsQueueRedrivePolicy(
             self, "redrive",
             queue_url=self.queue.url,
-            redrive_policy=json.dumps({
+            redrive_policy=_compact_json({
                 "deadLetterTargetArn": self.dlq.arn,
                 "maxReceiveCount": consumer.max_receive_count,
             }),
         )
-        SqsQueueRedriveAllowPolicy(
-            self, "dlq-redrive-allow",
-            queue_url=self.dlq.url,
-            redrive_allow_policy=json.dumps({
-                "redrivePermission": "byQueue",
-                "sourceQueueArns": [self.queue.arn],
-            }),
-        )
+        # Each queue's policy is set after the other attributes: the emulator (moto) clears a
+        # queue's Policy on any SetQueueAttributes call that does not name it; AWS does not mind.
+        policy = _tls_only_policy(self, self.queue)
+        _after(policy, redrive)
+        if not settings.emulator:
+            # moto never returns RedriveAllowPolicy, so the provider would wait for it forever.
+            allow = SqsQueueRedriveAllowPolicy(
+                self, "dlq-redrive-allow",
+                queue_url=self.dlq.url,
+                redrive_allow_policy=_compact_json({
+                    "redrivePermission": "byQueue",
+                    "sourceQueueArns": [self.queue.arn],
+                }),
+            )
+            _after(self.dlq.policy, allow)
         threshold = settings.monitoring.oldest_message_age_threshold_s
         self.age_alarm = _queue_alarm(
             self, "age-alarm", settings=settings, queue_name=name, component=component, topic_arn=alarm_topic_arn,

@@ -128,3 +128,23 @@ def test_deployed_functions_use_the_powertools_layer_for_their_runtime(pipeline_
     for function in pipeline_stacks["prod"].resources("aws_lambda_function"):
         [layer] = function.body["layers"]
         assert ":017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:" in layer
+
+
+def test_queue_policies_are_set_after_the_redrive_attributes(pipeline_stacks: dict[str, StackJson]) -> None:
+    stack = pipeline_stacks["dev"]
+    for policy in stack.resources("aws_sqs_queue_policy"):
+        queue = stack.referenced(policy.body["queue_url"]).body["name"]
+        if queue == "rejects-dev":
+            continue
+        [dependency] = policy.body["depends_on"]
+        expected = "aws_sqs_queue_redrive_allow_policy" if queue.endswith("-dlq") else "aws_sqs_queue_redrive_policy"
+        assert dependency.startswith(expected + "."), f"{queue}: policy must follow its {expected}"
+
+
+def test_local_stack_ignores_only_what_the_emulator_does_not_store(pipeline_stacks: dict[str, StackJson]) -> None:
+    local, dev = pipeline_stacks["local"], pipeline_stacks["dev"]
+    assert not local.resources("aws_sqs_queue_redrive_allow_policy"), "moto never returns RedriveAllowPolicy"
+    assert len(dev.resources("aws_sqs_queue_redrive_allow_policy")) == 3
+    for function in local.resources("aws_lambda_function"):
+        assert set(function.body["lifecycle"]["ignore_changes"]) == {"logging_config", "dead_letter_config"}
+    assert all("lifecycle" not in f.body for f in dev.resources("aws_lambda_function"))

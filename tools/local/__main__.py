@@ -1,0 +1,270 @@
+"""Work with the pipeline on a local AWS emulator: ``python -m tools.local <command>``.
+
+Commands (all but ``up`` and ``demo`` act on the environment recorded in ``.local/session.json``, or in
+the file that TAP_LOCAL_SESSION names):
+
+  up                      start the emulator, deploy the `local` stack, keep it running
+  demo [options]          the whole demo: deploy, send sample events, deliver, summarize, tear down
+  sample [-n N] [--malformed-rate R]
+                          print N sample events as JSON Lines (valid and malformed), e.g. to pipe into `send`
+  send [FILE]             send the JSON Lines of FILE (or stdin, or `-`) to the ingest queue, one message a
+                          line, with SendMessageBatch in tens; prints how many were sent
+  run [--send FILE] [--timeout S] [--retry-visibility S|queue] [--write-faults R] [--always-fail ID] [--json]
+                          deliver every stage's queue to its handler until all are drained, then print what
+                          each stage did (--json: as one JSON object); --send FILE feeds FILE's lines into
+                          the ingest queue as it drains (the emulator slows down with queue depth: use this
+                          rather than `send` for more than a few thousand messages)
+  status                  the endpoint, every queue's depth and the table's item count
+  items [--limit N]       the table's items, one JSON object a line
+  dlq [QUEUE] [--limit N] the messages in the dead-letter queues (or one), one JSON object a line, with the
+                          queue, message id, receive count, attributes and body; they stay in the queue
+  rejects [--limit N]     the rejected records with reason_code and reason, one JSON object a line (peeked)
+  redrive QUEUE           move the messages of a dead-letter queue back to the queue it serves (QUEUE: the
+                          dead-letter queue's name, or its source queue's); prints how many moved
+  down                    terraform destroy, stop the emulator, forget the session
+
+Function logs (what the handlers print) go to .local/logs/<function>.log; the emulator's request log to
+.local/emulator.log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from tools.local import demo, inspect_queues
+from tools.local.emulator import Emulator, client
+from tools.local.events import QueueProducer, read_json_lines, sample_events, send_bodies
+from tools.local.faults import WriteFaults
+from tools.local.runner import Runner
+from tools.local.session import Session, local_dir, session_file
+from tools.local.stack import Deployment
+from tools.local.topology import Topology
+
+
+class Environment:
+    """The running environment of the session file: its deployment, topology and clients."""
+
+    def __init__(self) -> None:
+        self.session = Session.load()
+        if not Emulator(self.session.endpoint, self.session.pid).alive():
+            raise SystemExit(
+                f"the emulator of {session_file()} (pid {self.session.pid}) is not running; "
+                "remove the file, or run `python -m tools.local down`"
+            )
+        state = Path(self.session.state_path) if self.session.state_path else None
+        self.deployment = Deployment(Path(self.session.stack_dir), self.session.endpoint, state)
+        self.topology: Topology = self.deployment.topology()
+        self.sqs = client("sqs", self.session.endpoint, self.topology.region)
+        self.dynamodb = client("dynamodb", self.session.endpoint, self.topology.region)
+
+    @property
+    def ingest_url(self) -> str:
+        return str(self.topology.outputs.get("ingest_queue_url") or self.topology.stages[0].source.url)
+
+
+def print_lines(records: Iterable[Any]) -> int:
+    count = 0
+    for record in records:
+        print(inspect_queues.to_json(record))
+        count += 1
+    return count
+
+
+def read_bodies(path: str | None) -> list[str]:
+    if path in (None, "-"):
+        return list(read_json_lines(sys.stdin))
+    with open(path, encoding="utf-8") as lines:
+        return list(read_json_lines(lines))
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    return demo.main(["--keep", "--events", "0"])
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    return demo.main(args.demo_args)
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    for event in sample_events(args.n, malformed_rate=args.malformed_rate, seed=args.seed):
+        print(event.body)
+    return 0
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    env = Environment()
+    ids = send_bodies(env.sqs, env.ingest_url, read_bodies(args.file))
+    print(f"sent {len(ids)} messages to {env.ingest_url}", file=sys.stderr)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    env = Environment()
+    producer = QueueProducer(env.sqs, env.ingest_url, read_bodies(args.send)) if args.send else None
+    faults = None
+    if args.write_faults or args.always_fail:
+        faults = WriteFaults(fail_once_rate=args.write_faults, always_fail=args.always_fail).install()
+    log_dir = Path(env.session.log_dir) if env.session.log_dir else local_dir() / "logs"
+    with Runner(
+        env.topology,
+        env.session.endpoint,
+        log_dir=log_dir,
+        retry_visibility=demo.retry_visibility(args.retry_visibility),
+    ) as runner:
+        runner.load_handlers()
+        started = time.monotonic()
+        runner.run(producer=producer, timeout=args.timeout)
+        seconds = time.monotonic() - started
+    result = {
+        "seconds": round(seconds, 3),
+        "sent": producer.sent if producer else 0,
+        "stages": [stats.as_dict() for stats in runner.stats()],
+        "injected_write_faults": faults.injected if faults else 0,
+        "refused_writes": faults.refused if faults else 0,
+    }
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for stage in result["stages"]:
+            print(
+                f"{stage['function']:<20} {stage['received']:>7} received, {stage['succeeded']} succeeded, "
+                f"{stage['failed']} failed, {stage['invocations']} invocations, "
+                f"{stage['errors']} failed whole"
+            )
+        print(f"sent {result['sent']}; drained in {seconds:.1f} s")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    env = Environment()
+    print(f"endpoint  {env.session.endpoint} (emulator pid {env.session.pid})")
+    print(f"stack     {env.session.stack_dir}")
+    for name, depth in inspect_queues.depths(env.sqs, env.topology).items():
+        print(f"queue     {name:<24} {depth:>7} messages")
+    for table in env.topology.tables:
+        count = sum(1 for _ in inspect_queues.scan_items(env.dynamodb, table))
+        print(f"table     {table:<24} {count:>7} items")
+    return 0
+
+
+def cmd_items(args: argparse.Namespace) -> int:
+    env = Environment()
+    items = (item for table in env.topology.tables for item in inspect_queues.scan_items(env.dynamodb, table))
+    print_lines(item for n, item in enumerate(items) if args.limit is None or n < args.limit)
+    return 0
+
+
+def cmd_dlq(args: argparse.Namespace) -> int:
+    env = Environment()
+    queues = [dlq for dlq, _ in env.topology.dead_letter_queues()]
+    if args.queue:
+        wanted = env.topology.queue(args.queue)
+        queues = [q for q in queues if q == wanted] or [
+            env.topology.queue(wanted.dead_letter_arn or args.queue)
+        ]
+    print_lines(
+        inspect_queues.describe(q, m) for q in queues for m in inspect_queues.peek(env.sqs, q, args.limit)
+    )
+    return 0
+
+
+def cmd_rejects(args: argparse.Namespace) -> int:
+    env = Environment()
+    print_lines(
+        inspect_queues.describe(q, m)
+        for q in env.topology.reject_queues()
+        for m in inspect_queues.peek(env.sqs, q, args.limit)
+    )
+    return 0
+
+
+def cmd_redrive(args: argparse.Namespace) -> int:
+    env = Environment()
+    named = env.topology.queue(args.queue)
+    pairs = {dlq: source for dlq, source in env.topology.dead_letter_queues()}
+    if named not in pairs:
+        if not named.dead_letter_arn:
+            raise SystemExit(f"{named.name} is neither a dead-letter queue nor a queue that has one")
+        named = env.topology.queue(named.dead_letter_arn)
+    moved = inspect_queues.redrive(env.sqs, named, pairs[named])
+    print(f"moved {moved} messages from {named.name} to {pairs[named].name}")
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    session = Session.load()
+    emulator = Emulator(session.endpoint, session.pid)
+    state = Path(session.state_path) if session.state_path else None
+    deployment = Deployment(Path(session.stack_dir), session.endpoint, state) if emulator.alive() else None
+    if deployment is None:
+        Deployment(Path(session.stack_dir), session.endpoint, state).forget_state()
+    try:
+        demo.teardown(deployment, emulator, demo.Progress())
+    finally:
+        Session.remove()
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(
+        prog="python -m tools.local",
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler: Any, help_: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_, description=help_)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    command("up", cmd_up, "start the emulator, deploy the `local` stack and keep it running")
+    sub = command("demo", cmd_demo, "the whole demo (options: python -m tools.local.demo --help)")
+    sub.add_argument("demo_args", nargs=argparse.REMAINDER)
+    sub = command("sample", cmd_sample, "print sample events (valid and malformed) as JSON Lines")
+    sub.add_argument("-n", type=int, default=100, help="how many (default 100)")
+    sub.add_argument("--malformed-rate", type=float, default=0.05, help="share of malformed events (0.05)")
+    sub.add_argument("--seed", type=int, default=7, help="random seed (7)")
+    sub = command("send", cmd_send, "send JSON Lines (a file, or stdin) to the ingest queue")
+    sub.add_argument("file", nargs="?", help="JSON Lines file; stdin if absent or '-'")
+    sub = command("run", cmd_run, "deliver every stage's queue to its handler until all are drained")
+    sub.add_argument(
+        "--send", metavar="FILE", help="feed FILE's JSON Lines into the ingest queue as it drains"
+    )
+    sub.add_argument("--timeout", type=float, default=900.0, help="give up after this many seconds (900)")
+    sub.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    demo.add_delivery_options(sub)
+    command("status", cmd_status, "endpoint, queue depths and table item count")
+    sub = command("items", cmd_items, "the table's items as JSON Lines")
+    sub.add_argument("--limit", type=int, help="at most this many")
+    sub = command("dlq", cmd_dlq, "dead-lettered messages as JSON Lines (left in the queue)")
+    sub.add_argument("queue", nargs="?", help="one dead-letter queue (or the queue it serves); default all")
+    sub.add_argument("--limit", type=int, help="at most this many per queue")
+    sub = command(
+        "rejects", cmd_rejects, "rejected records with their reasons as JSON Lines (left in the queue)"
+    )
+    sub.add_argument("--limit", type=int, help="at most this many")
+    sub = command("redrive", cmd_redrive, "move a dead-letter queue's messages back to the queue it serves")
+    sub.add_argument("queue", help="the dead-letter queue, or the queue it serves")
+    command("down", cmd_down, "terraform destroy, stop the emulator, forget the session")
+    return main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
