@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import main
@@ -10,6 +12,8 @@ import main
 def test_bad_configuration_exits_2_with_the_setting_named(monkeypatch: pytest.MonkeyPatch,
                                                          capsys: pytest.CaptureFixture[str],
                                                          tmp_path) -> None:
+    # main() changes directory; registering the current one makes monkeypatch restore it afterwards.
+    monkeypatch.chdir(Path.cwd())
     monkeypatch.setenv("TAP_STACKS", "dev,qa")
     called = []
     monkeypatch.setattr(main, "PROJECT_ROOT", tmp_path)
