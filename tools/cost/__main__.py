@@ -1,0 +1,5 @@
+import sys
+
+from tools.cost import main
+
+sys.exit(main())
