@@ -214,3 +214,12 @@ def test_goal_prod_at_10m_events(stacks) -> None:
     mine, draft = estimate(prod, usage, PRICES, 1e7), estimate(draft_config(), usage, PRICES, 1e7)
     assert mine.per_million_events < 3.50
     assert draft.total >= 5 * mine.total
+
+
+def test_batch_fill_is_shared_among_pollers() -> None:
+    usage = parse_usage(USAGE_DOC)
+    # 5 records/s x 4 s window / 5 pollers = 4 records per invocation; 20 s -> 20, capped at the batch size 10
+    assert estimate(read_stack(_stack(window=4), "t"), usage, PRICES, EVENTS).records_per_invocation[
+        "validator"] == pytest.approx(4)
+    assert estimate(read_stack(_stack(window=20), "t"), usage, PRICES, EVENTS).records_per_invocation[
+        "validator"] == 10
