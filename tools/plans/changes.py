@@ -115,7 +115,7 @@ def resource_changes(plan: Mapping[str, Any], paths: Mapping[str, str] | None = 
         if entry.get("mode") != "managed" or action in ("no-op", "read"):
             continue
         attributes = changed_attributes(entry["change"]) if action in ("update", "replace") else ()
-        replace_paths = tuple(".".join(str(p) for p in path) for path in entry.get("replace_paths", []))
+        replace_paths = tuple(".".join(str(p) for p in path) for path in entry["change"].get("replace_paths", []))
         found.append(Change(entry["address"], entry["type"], action,
                             paths.get(entry["address"], "(not in the code any more)"), attributes, replace_paths))
     rank = {action: i for i, action in enumerate(ACTION_ORDER)}

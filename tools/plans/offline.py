@@ -52,7 +52,9 @@ def _placeholder(kind: Any, attribute: str, resource: str) -> Any:
         return False
     if attribute == "arn" or attribute.endswith("_arn"):
         return f"arn:aws:offline:us-east-1:{FAKE_ACCOUNT}:{resource}"
-    return f"{attribute}-{resource}"
+    if attribute in ("id", "url", "name", "version", "qualified_arn"):
+        return "1" if attribute == "version" else f"{attribute}-{resource}"
+    return ""  # an optional computed string the provider leaves empty when not set
 
 
 def state_from_plan(plan: Mapping[str, Any], schemas: Mapping[str, Any],
@@ -72,7 +74,9 @@ def state_from_plan(plan: Mapping[str, Any], schemas: Mapping[str, Any],
         actions = change["change"]["actions"]
         if change["mode"] != "managed" or actions == ["delete"]:
             continue
-        block = schemas[change["type"]]["block"]["attributes"]
+        schema = schemas[change["type"]]["block"]
+        block = {**schema.get("attributes", {}),
+                 **{n: {"type": ["list", None]} for n in schema.get("block_types", {})}}
         values = dict(change["change"]["after"] or {})
         known_before = prior_attributes.get((change["type"], change["name"]), {})
         for attribute, unknown in (change["change"]["after_unknown"] or {}).items():
