@@ -62,10 +62,11 @@ deny contains msg if {
 	msg := sprintf("%s: IAM widening: wildcard in resource %s", [address, value])
 }
 
-# A statement (matched by Sid) that loses a condition key.
+# An Allow statement (matched by Sid) that loses a condition key (on a Deny it would deny more).
 deny contains msg if {
 	some [address, before, after] in policy_pairs
 	some old in statements(before)
+	old.Effect == "Allow"
 	old.Sid
 	some operator, keys in object.get(old, "Condition", {})
 	some key, _ in keys
