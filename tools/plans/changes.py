@@ -83,7 +83,8 @@ def policy_diff(before: dict | None, after: dict | None) -> tuple[str, ...]:
 
 
 def _flag(marks: Any, name: str) -> bool:
-    return isinstance(marks, Mapping) and bool(marks.get(name)) or marks is True
+    """Terraform marks a whole value with ``true``; lists and objects of marks are about nested values."""
+    return marks is True or (isinstance(marks, Mapping) and marks.get(name) is True)
 
 
 def changed_attributes(change: Mapping[str, Any]) -> tuple[AttributeChange, ...]:
@@ -101,7 +102,7 @@ def changed_attributes(change: Mapping[str, Any]) -> tuple[AttributeChange, ...]
         old_text = SENSITIVE if secret else render_value(old)
         new_text = SENSITIVE if secret else (UNKNOWN if is_unknown else render_value(new))
         old_policy, new_policy = policy_document(old), policy_document(new)
-        diff = policy_diff(old_policy, new_policy) if not secret and (old_policy or new_policy) else ()
+        diff = policy_diff(old_policy, new_policy) if not secret and not is_unknown and (old_policy or new_policy) else ()
         found.append(AttributeChange(name, old_text, new_text, diff))
     return tuple(found)
 
