@@ -102,7 +102,8 @@ def changed_attributes(change: Mapping[str, Any]) -> tuple[AttributeChange, ...]
         old_text = SENSITIVE if secret else render_value(old)
         new_text = SENSITIVE if secret else (UNKNOWN if is_unknown else render_value(new))
         old_policy, new_policy = policy_document(old), policy_document(new)
-        diff = policy_diff(old_policy, new_policy) if not secret and not is_unknown and (old_policy or new_policy) else ()
+        comparable = not secret and not is_unknown and (old_policy or new_policy)
+        diff = policy_diff(old_policy, new_policy) if comparable else ()
         found.append(AttributeChange(name, old_text, new_text, diff))
     return tuple(found)
 
