@@ -11,7 +11,7 @@ PY := $(CURDIR)/.venv/bin/python
 CDKTF := $(CURDIR)/node_modules/.bin/cdktf
 ENV ?= dev
 
-.PHONY: help setup demo test e2e lint synth bootstrap deploy destroy memory cost
+.PHONY: help setup demo test e2e lint synth bootstrap plan review apply deploy destroy memory cost
 
 help:
 	@echo "make demo      deploy the pipeline on a local AWS emulator, push sample events through it, tear down"
@@ -19,7 +19,10 @@ help:
 	@echo "make e2e       only the end-to-end tests on the emulator"
 	@echo "make synth     write every stack to cdktf.out/"
 	@echo "make bootstrap create the Terraform state bucket and lock table (once per account)"
-	@echo "make deploy ENV=dev|staging|prod    cdktf deploy one pipeline stack"
+	@echo "make plan ENV=dev|staging|prod|local|state   plan one stack into .plans/<stack>/ and review it"
+	@echo "make review ENV=... [ACK=address,...]        review the saved plan again (acknowledging blocked addresses)"
+	@echo "make apply ENV=...                           apply the saved plan if its passing review recorded its SHA-256"
+	@echo "make deploy ENV=... [YES=1]                  plan, review, confirm, apply"
 	@echo "make memory    measure each handler's peak memory and duration per batch"
 	@echo "make cost      monthly cost per environment and of the draft at 1 M / 10 M / 100 M events (ARGS=--format markdown)"
 
@@ -45,8 +48,22 @@ synth: setup
 bootstrap: setup
 	$(CDKTF) deploy tap-pipeline-state
 
+# ACK=addr1,addr2: the review splits the list.
+ACK_ARGS := $(if $(ACK),--ack $(ACK))
+
+plan: setup
+	$(PY) -m tools.plans plan --env $(ENV) $(ACK_ARGS) $(ARGS)
+
+review: setup
+	$(PY) -m tools.plans review --env $(ENV) $(ACK_ARGS) $(ARGS)
+
+apply: setup
+	$(PY) -m tools.plans apply --env $(ENV) $(ARGS)
+
+# plan -> review (stops when blocked) -> confirmation prompt (YES=1 skips it) -> apply of that plan.
 deploy: setup
-	$(CDKTF) deploy tap-pipeline-$(ENV)
+	$(PY) -m tools.plans plan --env $(ENV) --strict $(ACK_ARGS)
+	$(PY) -m tools.plans apply --env $(ENV) --confirm $(if $(YES),--yes)
 
 destroy: setup
 	$(CDKTF) destroy tap-pipeline-$(ENV)

@@ -1,0 +1,173 @@
+"""plan -> review -> apply on real offline Terraform plans of the `prod` stack."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from tests.tools.plans.conftest import PlanMaker
+from tools.plans.apply import ApplyRefused, apply_plan
+from tools.plans.layout import PlanFolder
+from tools.plans.review import ReviewError, build_review, write_review
+from tools.terraform_cli import run_terraform
+
+pytestmark = pytest.mark.integration
+
+TABLE = "aws_dynamodb_table.data-table_DBA5A328"
+REJECTS_QUEUE = "aws_sqs_queue.rejects-queue_13BBFBA3"
+VALIDATOR_FUNCTION = "aws_lambda_function.validator_function_0B08975D"
+VALIDATOR_POLICY = "aws_iam_role_policy.validator_role-policy_12E78E74"
+
+
+def resource(document: dict, address: str) -> dict:
+    type_, name = address.split(".", 1)
+    return document["resource"][type_][name]
+
+
+def reviewed(folder: PlanFolder, **kwargs):
+    review = build_review(folder, **kwargs)
+    write_review(folder, review)
+    return review
+
+
+def test_fresh_environment_creates_only_and_passes(fresh_plan) -> None:
+    folder, _ = fresh_plan
+    review = reviewed(folder)  # with checkov
+    assert {c.action for c in review.changes} == {"create"}
+    assert len(review.changes) == 64
+    assert review.passed and review.blocking == []
+    assert review.checkov.endswith(", 0 failed") and not review.checkov.startswith("0 passed")
+    table = next(c for c in review.changes if c.address == TABLE)
+    assert table.construct == "tap-pipeline-prod/data-table/table"
+    record = json.loads(folder.review_json.read_text())
+    assert record["passed"] is True and record["counts"] == {"create": 64}
+    assert "64 to create" in folder.review_md.read_text()
+
+
+def test_no_change_passes(plan_variant: PlanMaker) -> None:
+    folder, _ = plan_variant()
+    review = reviewed(folder, run_checkov=False)
+    assert review.changes == [] and not review.output_changes
+    assert review.passed
+    assert "no changes" in folder.review_md.read_text()
+
+
+def test_memory_change_is_an_update_with_a_warning(plan_variant: PlanMaker) -> None:
+    folder, _ = plan_variant(edit_stack=lambda d: resource(d, VALIDATOR_FUNCTION).update(memory_size=512))
+    review = reviewed(folder, run_checkov=False)
+    # publish = true: a new version, which the alias then points at.
+    assert [(c.address, c.action) for c in review.changes] == [
+        ("aws_lambda_alias.validator_alias_5791B2B0", "update"), (VALIDATOR_FUNCTION, "update")]
+    function = review.changes[1]
+    assert [(a.name, a.before, a.after) for a in function.attributes if a.name == "memory_size"] == [
+        ("memory_size", "128", "512")]
+    assert [w.message for w in review.warnings] == [f"{VALIDATOR_FUNCTION}: memory_size changes from 128 to 512"]
+    assert review.passed
+
+
+def swap_table_key(document: dict) -> None:
+    table = resource(document, TABLE)
+    table["hash_key"], table["range_key"] = table["range_key"], table["hash_key"]
+
+
+def test_changed_table_key_is_a_blocked_replacement(plan_variant: PlanMaker) -> None:
+    folder, _ = plan_variant(edit_stack=swap_table_key)
+    review = reviewed(folder)  # with checkov
+    table = next(c for c in review.changes if c.address == TABLE)
+    assert table.action == "replace" and "hash_key" in table.forces_replacement
+    assert [f.message for f in review.blocking] == [
+        f"{TABLE}: replacement of a stateful aws_dynamodb_table would lose its data"]
+    assert f"{TABLE}: will be replaced (destroyed and created again)" in [w.message for w in review.warnings]
+    assert not review.passed
+    with pytest.raises(ApplyRefused, match="review of this plan is blocked"):
+        apply_plan(folder)
+
+
+def test_acknowledged_replacement_passes_and_is_recorded(plan_variant: PlanMaker) -> None:
+    folder, _ = plan_variant(edit_stack=swap_table_key)
+    review = reviewed(folder, acknowledged=[TABLE], run_checkov=False)
+    assert review.passed and review.acknowledged == [TABLE]
+    record = json.loads(folder.review_json.read_text())
+    assert record["acknowledged"] == [TABLE] and record["passed"] is True
+    assert f"PASSED with acknowledged: {TABLE}" in folder.review_md.read_text()
+
+
+def test_acknowledging_an_address_that_is_not_blocked_is_an_error(plan_variant: PlanMaker) -> None:
+    folder, _ = plan_variant(edit_stack=swap_table_key)
+    with pytest.raises(ReviewError, match="acknowledged aws_dynamodb_table.typo, but nothing blocks it"):
+        build_review(folder, acknowledged=["aws_dynamodb_table.typo"], run_checkov=False)
+
+
+def add_old_queue(state: dict) -> None:
+    queue = next(r for r in state["resources"] if f"{r['type']}.{r['name']}" == REJECTS_QUEUE)
+    old = copy.deepcopy(queue)
+    old["name"] = "old-queue_0123ABCD"
+    old["instances"][0]["attributes"].update(name="old-queue-prod", id="https://sqs/old-queue-prod")
+    state["resources"].append(old)
+
+
+def test_removed_queue_is_a_blocked_delete(plan_variant: PlanMaker) -> None:
+    folder, _ = plan_variant(edit_state=add_old_queue)
+    review = reviewed(folder, run_checkov=False)
+    assert [(c.address, c.action, c.construct) for c in review.changes] == [
+        ("aws_sqs_queue.old-queue_0123ABCD", "delete", "(not in the code any more)")]
+    assert [f.message for f in review.blocking] == [
+        "aws_sqs_queue.old-queue_0123ABCD: deletion of a stateful aws_sqs_queue would lose its data"]
+    assert not review.passed
+
+
+def widen_validator_policy(document: dict) -> None:
+    statements = document["data"]["aws_iam_policy_document"]["validator_policy-document_07CC5966"]["statement"]
+    statements[0]["actions"].append("sqs:PurgeQueue")
+
+
+def test_widened_iam_policy_is_blocked_naming_the_action(plan_variant: PlanMaker) -> None:
+    folder, _ = plan_variant(edit_stack=widen_validator_policy)
+    review = reviewed(folder, run_checkov=False)
+    assert [(c.address, c.action) for c in review.changes] == [(VALIDATOR_POLICY, "update")]
+    assert [f.message for f in review.blocking] == [
+        f"{VALIDATOR_POLICY}: IAM widening: new allowed action sqs:PurgeQueue"]
+    policy = review.changes[0].attributes[0]
+    assert policy.name == "policy" and '+    "sqs:PurgeQueue",' in policy.diff
+    assert not review.passed
+
+
+def test_tampered_plan_is_refused_by_apply(plan_variant: PlanMaker) -> None:
+    folder, _ = plan_variant()
+    assert reviewed(folder, run_checkov=False).passed
+    with folder.plan_file.open("ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(ApplyRefused, match="plan file changed since its review"):
+        apply_plan(folder)
+
+
+def test_plan_without_review_is_refused_by_apply(plan_variant: PlanMaker) -> None:
+    folder, _ = plan_variant()
+    with pytest.raises(ApplyRefused, match="no review of"):
+        apply_plan(folder)
+
+
+def drop_outputs(state: dict) -> None:
+    state["outputs"] = {}
+
+
+def test_stale_plan_is_refused_by_terraform_and_a_fresh_one_applies(plan_variant: PlanMaker) -> None:
+    # Only outputs change: applying touches no AWS API, so it runs offline.
+    folder, plan = plan_variant(edit_state=drop_outputs)
+    assert plan["resource_changes"] and all(c["change"]["actions"] in (["no-op"], ["read"])
+                                            for c in plan["resource_changes"])
+    assert reviewed(folder, run_checkov=False).passed
+    # Someone else applies in the meantime: the state's serial moves on.
+    run_terraform(["apply", "-auto-approve", "-refresh=false", "-input=false", "-no-color"], folder.workdir)
+    with pytest.raises(ApplyRefused, match="Saved plan is stale"):
+        apply_plan(folder)
+
+
+def test_reviewed_plan_applies(plan_variant: PlanMaker) -> None:
+    folder, _ = plan_variant(edit_state=drop_outputs)
+    assert reviewed(folder, run_checkov=False).passed
+    assert "Apply complete!" in apply_plan(folder)
+    state = json.loads((folder.workdir / "offline.tfstate").read_text())
+    assert state["outputs"], "the outputs were not written"

@@ -1,0 +1,70 @@
+"""The GitHub Actions workflows: valid against GitHub's schema, and wired the reviewed way."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+WORKFLOWS = sorted((PROJECT_ROOT / ".github" / "workflows").glob("*.yml"))
+CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
+
+
+def validate(*files: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.github-workflows", *map(str, files)],
+                          capture_output=True, text=True, check=False)
+
+
+def load(name: str) -> dict:
+    return yaml.safe_load((PROJECT_ROOT / ".github" / "workflows" / name).read_text())
+
+
+def test_workflows_match_githubs_schema() -> None:
+    assert [w.name for w in WORKFLOWS] == ["apply.yml", "drift.yml", "plan-review.yml"]
+    result = validate(*WORKFLOWS)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_schema_check_rejects_a_broken_workflow(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    shutil.copyfile(WORKFLOWS[0], broken)
+    broken.write_text(broken.read_text().replace("runs-on:", "run-on:", 1))
+    assert validate(broken).returncode == 1
+
+
+def test_apply_runs_the_reviewed_artifact_behind_an_approval() -> None:
+    apply = load("apply.yml")
+    job = apply["jobs"]["apply"]
+    assert apply["permissions"]["id-token"] == "write"  # OIDC, no stored keys
+    assert job["environment"] == "${{ matrix.env }}" and job["needs"] == "plan"
+    assert job["concurrency"]["group"] == "deploy-${{ matrix.env }}"
+    runs = [s.get("run", "") for s in job["steps"]]
+    assert "make apply ENV=${{ matrix.env }}" in runs and not any("make plan" in r for r in runs)
+    uses = [s.get("uses", "") for s in job["steps"]]
+    assert "actions/download-artifact@v4" in uses and "aws-actions/configure-aws-credentials@v4" in uses
+    assert not any("AWS_SECRET_ACCESS_KEY" in str(step) for step in job["steps"])
+
+
+def test_pull_requests_post_the_review_and_drift_uses_detailed_exitcode() -> None:
+    steps = load("plan-review.yml")["jobs"]["plan"]["steps"]
+    assert any("gh pr comment" in s.get("run", "") and "review.md" in s.get("run", "") for s in steps)
+    drift = load("drift.yml")
+    assert "schedule" in drift[True]  # YAML 1.1 reads the key `on` as True
+    assert any("--detailed-exitcode" in s.get("run", "") for s in drift["jobs"]["drift"]["steps"])
+
+
+@pytest.mark.parametrize("target", ["plan", "review", "apply", "deploy"])
+def test_make_targets_go_through_the_reviewed_path(target: str) -> None:
+    result = subprocess.run(["make", "-n", target, "ENV=prod", "ACK=aws_sqs_queue.q", "YES=1"], cwd=PROJECT_ROOT,
+                            capture_output=True, text=True, check=True)
+    commands = [line for line in result.stdout.splitlines() if "tools.plans" in line]
+    assert commands, result.stdout
+    assert "cdktf deploy" not in result.stdout
+    if target == "deploy":
+        assert [c.split("tools.plans ")[1] for c in commands] == [
+            "plan --env prod --strict --ack aws_sqs_queue.q", "apply --env prod --confirm --yes"]

@@ -1,0 +1,90 @@
+"""``apply``: apply the saved plan, byte for byte, only if a passing review recorded its SHA-256.
+
+It never plans: Terraform applies the saved plan file, and itself refuses a stale one (the state
+changed since the plan was made).  ``--confirm`` asks before applying (``make deploy``); ``--yes``
+answers for you.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from tools.plans.layout import PLANS_DIR, PlanFolder, sha256_of, stack_name
+from tools.plans.plan import terraform_variables
+from tools.terraform_cli import run_terraform
+
+
+class ApplyRefused(RuntimeError):
+    """The plan may not be applied; the message says why and what to do."""
+
+
+def check_reviewed(folder: PlanFolder) -> dict:
+    """The passing review of exactly this plan file, or ApplyRefused."""
+    if not folder.plan_file.is_file():
+        raise ApplyRefused(f"no plan at {folder.plan_file}: run `make plan ENV=<env>` first")
+    if not folder.review_json.is_file():
+        raise ApplyRefused(f"no review of {folder.plan_file}: run `make review ENV=<env>` first")
+    record = json.loads(folder.review_json.read_text())
+    actual = sha256_of(folder.plan_file)
+    if record.get("plan_sha256") != actual:
+        raise ApplyRefused(f"the plan file changed since its review (reviewed SHA-256 {record.get('plan_sha256')}, "
+                           f"now {actual}): plan and review again")
+    if not record.get("passed"):
+        raise ApplyRefused("the review of this plan is blocked: fix the findings, or acknowledge them by address "
+                           "(`make review ENV=<env> ACK=<address>`) if they are intended")
+    return record
+
+
+def apply_plan(folder: PlanFolder, *, confirm: Callable[[str], bool] | None = None) -> str:
+    record = check_reviewed(folder)
+    if confirm is not None and not confirm(f"Apply the reviewed plan {record['plan_sha256'][:12]} to "
+                                           f"{record['stack']}? Type 'yes': "):
+        raise ApplyRefused("not confirmed: nothing applied")
+    settings = json.loads(folder.settings_json.read_text()) if folder.settings_json.is_file() else {}
+    result = run_terraform(["apply", "-input=false", "-no-color", str(folder.plan_file.resolve())],
+                           folder.workdir, check=False, extra_env=terraform_variables(settings))
+    if result.returncode != 0:
+        raise ApplyRefused(f"terraform apply failed (exit {result.returncode}):\n{result.stdout[-3000:]}"
+                           f"\n{result.stderr[-3000:]}")
+    return result.stdout
+
+
+def ask(prompt: str) -> bool:
+    try:
+        return input(prompt).strip().lower() == "yes"
+    except EOFError:
+        return False
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("apply", help="apply the reviewed plan", description=__doc__)
+    configure(parser)
+    parser.set_defaults(handler=run)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--env", required=True, help="dev, staging, prod, local, state, or a preview suffix")
+    parser.add_argument("--plans-dir", type=Path, default=PLANS_DIR, help="where plan folders are (.plans)")
+    parser.add_argument("--confirm", action="store_true", help="ask before applying")
+    parser.add_argument("--yes", action="store_true", help="with --confirm: do not ask")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        folder = PlanFolder.for_stack(stack_name(args.env), args.plans_dir)
+        output = apply_plan(folder, confirm=ask if args.confirm and not args.yes else None)
+    except (ApplyRefused, ValueError) as error:
+        print(f"apply refused: {error}", file=sys.stderr)
+        return 1
+    print(output)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.plans apply", description=__doc__)
+    configure(parser)
+    return run(parser.parse_args(argv))

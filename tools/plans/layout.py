@@ -1,0 +1,63 @@
+"""Where one stack's reviewed plan lives: ``.plans/<stack>/`` holds the plan, its JSON and its review."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PLANS_DIR = PROJECT_ROOT / ".plans"
+BOOTSTRAP_ENVIRONMENTS = ("state", "bootstrap")
+
+
+def stack_name(env: str) -> str:
+    """``prod`` -> ``tap-pipeline-prod``; ``state`` (or ``bootstrap``) -> the bootstrap stack."""
+    if not env or env != env.strip() or "/" in env:
+        raise ValueError(f"environment {env!r} is invalid: give dev, staging, prod, local, state, or a preview suffix")
+    return "tap-pipeline-state" if env in BOOTSTRAP_ENVIRONMENTS else f"tap-pipeline-{env}"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class PlanFolder:
+    """The files of one stack's plan: the Terraform working copy, the binary plan, its JSON, the review."""
+
+    root: Path
+
+    @classmethod
+    def for_stack(cls, stack: str, plans_dir: Path = PLANS_DIR) -> PlanFolder:
+        return cls(plans_dir / stack)
+
+    @property
+    def workdir(self) -> Path:
+        """A copy of the synthesized stack; ``terraform init``, ``plan`` and ``apply`` run here."""
+        return self.root / "work"
+
+    @property
+    def plan_file(self) -> Path:
+        return self.root / "plan.tfplan"
+
+    @property
+    def plan_json(self) -> Path:
+        return self.root / "plan.json"
+
+    @property
+    def review_json(self) -> Path:
+        return self.root / "review.json"
+
+    @property
+    def review_md(self) -> Path:
+        return self.root / "review.md"
+
+    @property
+    def settings_json(self) -> Path:
+        """How the plan was made (offline, emulator endpoint), so that apply runs terraform the same way."""
+        return self.root / "plan-settings.json"

@@ -1,0 +1,99 @@
+"""Real Terraform plans without an AWS account.
+
+An override file in the working copy replaces the backend with a local state file and stubs the
+provider's credentials, and the plan skips refresh, so that Terraform plans against a given prior
+state (a v4 state JSON) and never calls AWS.  Data sources that call AWS can be pointed at a local
+emulator with ``endpoints``.  :func:`state_from_plan` turns a plan into the state its apply would leave
+(unknown values filled by the provider schema's types), which gives realistic prior states for tests.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+OVERRIDE_FILE = "offline_override.tf.json"
+STATE_FILE = "offline.tfstate"
+PROVIDER = 'provider["registry.terraform.io/hashicorp/aws"]'
+FAKE_ACCOUNT = "123456789012"
+SCALAR_TYPES = {str: "string", bool: "bool", int: "number", float: "number"}
+
+
+def offline_override(region: str = "us-east-1", endpoints: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The override document: local backend, stub credentials, no account lookup; endpoints if given."""
+    provider: dict[str, Any] = {
+        "region": region,
+        "access_key": "offline",
+        "secret_key": "offline",  # noqa: S105 - a stub: the offline plan never calls AWS
+        "skip_credentials_validation": True,
+        "skip_requesting_account_id": True,
+        "skip_metadata_api_check": "true",
+    }
+    if endpoints:
+        provider["endpoints"] = [dict(endpoints)]
+    return {"terraform": {"backend": {"local": {"path": STATE_FILE}}}, "provider": {"aws": [provider]}}
+
+
+def write_override(workdir: Path, region: str = "us-east-1", endpoints: Mapping[str, str] | None = None) -> Path:
+    path = workdir / OVERRIDE_FILE
+    path.write_text(json.dumps(offline_override(region, endpoints), indent=2))
+    return path
+
+
+def _placeholder(kind: Any, attribute: str, resource: str) -> Any:
+    """A value of the schema type ``kind`` for an attribute only known after apply."""
+    if isinstance(kind, list):
+        return [] if kind[0] in ("list", "set") else {} if kind[0] in ("map", "object") else None
+    if kind == "number":
+        return 1
+    if kind == "bool":
+        return False
+    if attribute == "arn" or attribute.endswith("_arn"):
+        return f"arn:aws:offline:us-east-1:{FAKE_ACCOUNT}:{resource}"
+    if attribute in ("id", "url", "name", "version", "qualified_arn"):
+        return "1" if attribute == "version" else f"{attribute}-{resource}"
+    return ""  # an optional computed string the provider leaves empty when not set
+
+
+def state_from_plan(plan: Mapping[str, Any], schemas: Mapping[str, Any],
+                    prior: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The v4 state a successful apply of ``plan`` would leave (outputs included, unknowns filled).
+
+    Values known in ``prior`` are kept for attributes the plan does not know yet; planning again on the
+    result converges in two or three rounds to a state with no changes.
+    """
+    prior_attributes = {
+        (r["type"], r["name"]): r["instances"][0]["attributes"] for r in (prior or {}).get("resources", [])
+    }
+    versions = {r["address"]: r.get("schema_version", 0)
+                for r in plan.get("configuration", {}).get("root_module", {}).get("resources", [])}
+    resources = []
+    for change in plan.get("resource_changes", []):
+        actions = change["change"]["actions"]
+        if change["mode"] != "managed" or actions == ["delete"]:
+            continue
+        schema = schemas[change["type"]]["block"]
+        block = {**schema.get("attributes", {}),
+                 **{n: {"type": ["list", None]} for n in schema.get("block_types", {})}}
+        values = dict(change["change"]["after"] or {})
+        known_before = prior_attributes.get((change["type"], change["name"]), {})
+        for attribute, unknown in (change["change"]["after_unknown"] or {}).items():
+            if unknown is True and values.get(attribute) is None:
+                values[attribute] = known_before.get(attribute) or _placeholder(
+                    block.get(attribute, {}).get("type"), attribute, change["name"])
+        resources.append({
+            "mode": "managed", "type": change["type"], "name": change["name"], "provider": PROVIDER,
+            "instances": [{"schema_version": versions.get(change["address"], 0), "attributes": values,
+                           "sensitive_attributes": []}],
+        })
+    outputs = {
+        name: {"value": output["value"], "type": SCALAR_TYPES[type(output["value"])]}
+        for name, output in plan.get("planned_values", {}).get("outputs", {}).items()
+        if type(output.get("value")) in SCALAR_TYPES
+    }
+    serial = int((prior or {}).get("serial", 0)) + 1
+    return {"version": 4, "terraform_version": plan.get("terraform_version", "1.11.4"), "serial": serial,
+            "lineage": (prior or {}).get("lineage", "00000000-0000-4000-8000-000000000000"),
+            "outputs": outputs, "resources": resources}

@@ -1,0 +1,147 @@
+"""``plan``: synthesize one stack, ``terraform init`` + ``plan -out``, its JSON, and the review beside it.
+
+The plan is made in ``.plans/<stack>/work`` (a copy of the synthesized stack), so that ``apply`` later
+runs in the very folder that was initialized for it.  ``--offline`` plans without AWS (local state
+file, stub credentials, no refresh); ``local`` plans against the running emulator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tools.plans import offline, review
+from tools.plans.layout import PLANS_DIR, PROJECT_ROOT, PlanFolder, stack_name
+from tools.terraform_cli import run_terraform
+
+LOCAL_ENVIRONMENT = "local"
+
+
+class PlanError(RuntimeError):
+    """The plan could not be made; the message says why and what to do."""
+
+
+def synthesize(env: str, project_root: Path = PROJECT_ROOT) -> Path:
+    """``main.py`` with only this environment selected (a preview name sets ENVIRONMENT_SUFFIX)."""
+    stack = stack_name(env)
+    variables = {**os.environ}
+    if stack != "tap-pipeline-state":
+        known = ("local", "dev", "staging", "prod")
+        variables["TAP_STACKS"] = env if env in known else "dev"
+        if env not in known:
+            variables["ENVIRONMENT_SUFFIX"] = env
+    else:
+        variables["TAP_STACKS"] = "dev"  # the bootstrap stack is always synthesized
+    result = subprocess.run([sys.executable, "main.py"], cwd=project_root, env=variables, text=True,
+                            capture_output=True, check=False)
+    folder = project_root / "cdktf.out" / "stacks" / stack
+    if result.returncode != 0 or not (folder / "cdk.tf.json").is_file():
+        raise PlanError(f"synthesis of {stack} failed (exit {result.returncode}):\n{result.stdout}{result.stderr}")
+    return folder
+
+
+def emulator_endpoint() -> str:
+    """The endpoint of the running local environment (``python -m tools.local up``)."""
+    from tools.local.session import Session, session_file
+
+    if not session_file().is_file():
+        raise PlanError(f"no local environment: {session_file()} is missing; start one with "
+                        "`python -m tools.local up`, or pass --endpoint URL")
+    return Session.load().endpoint
+
+
+def terraform_variables(settings: dict) -> dict[str, str]:
+    """Environment for terraform: the emulator's endpoint and dummy credentials for `local`."""
+    if not settings.get("emulator_endpoint"):
+        return {}
+    from tools.local.emulator import EMULATOR_ENV
+
+    return {**EMULATOR_ENV, "TF_VAR_emulator_endpoint": settings["emulator_endpoint"]}
+
+
+def make_plan(stack_dir: Path, folder: PlanFolder, *, offline_mode: bool = False, state: Path | None = None,
+              endpoints: dict[str, str] | None = None, emulator: str | None = None,
+              extra_args: Sequence[str] = ()) -> dict:
+    """Copy ``stack_dir`` to the work folder, init, plan, show -json; returns the plan JSON."""
+    if folder.root.exists():
+        shutil.rmtree(folder.root)
+    shutil.copytree(stack_dir, folder.workdir, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
+    settings = {"offline": offline_mode, "emulator_endpoint": emulator, "source": str(stack_dir)}
+    if offline_mode:
+        offline.write_override(folder.workdir, endpoints=endpoints)
+        if state is not None:
+            shutil.copyfile(state, folder.workdir / offline.STATE_FILE)
+    elif state is not None:
+        raise PlanError("--state needs --offline: a real backend keeps its own state")
+    folder.settings_json.write_text(json.dumps(settings, indent=2))
+    env = terraform_variables(settings)
+    run_terraform(["init", "-input=false", "-no-color"], folder.workdir, extra_env=env)
+    args = ["plan", "-input=false", "-no-color", f"-out={folder.plan_file.resolve()}", *extra_args]
+    if offline_mode:
+        args.append("-refresh=false")
+    result = run_terraform(args, folder.workdir, check=False, extra_env=env)
+    if result.returncode not in (0, 2):
+        raise PlanError(f"terraform plan failed for {folder.root.name} (exit {result.returncode}):\n"
+                        f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    shown = run_terraform(["show", "-json", "-no-color", str(folder.plan_file.resolve())], folder.workdir,
+                          extra_env=env)
+    folder.plan_json.write_text(shown.stdout)
+    return json.loads(shown.stdout)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("plan", help="plan one stack and review the plan", description=__doc__)
+    configure(parser)
+    parser.set_defaults(handler=run)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--env", required=True, help="dev, staging, prod, local, state, or a preview suffix")
+    parser.add_argument("--stack-dir", type=Path, help="an already synthesized stack folder (skips synthesis)")
+    parser.add_argument("--offline", action="store_true", help="plan without AWS: local state, stub credentials")
+    parser.add_argument("--state", type=Path, help="with --offline: the prior state (v4 JSON) to plan against")
+    parser.add_argument("--endpoint", help="with --offline: send data sources' AWS calls to this emulator URL; "
+                        "for `local`: the emulator URL (default: the running local session's)")
+    parser.add_argument("--plans-dir", type=Path, default=PLANS_DIR, help="where plan folders go (.plans)")
+    parser.add_argument("--detailed-exitcode", action="store_true",
+                        help="exit 2 when the plan has changes (drift checks)")
+    review.add_review_arguments(parser)
+
+
+ENDPOINT_SERVICES = ("iam", "sts", "ssm", "s3", "sqs", "dynamodb", "lambda", "logs")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        stack = stack_name(args.env)
+        if args.state is not None and not args.state.is_file():
+            raise PlanError(f"--state {args.state}: no such file; give a v4 state JSON")
+        stack_dir = args.stack_dir or synthesize(args.env)
+        if not (stack_dir / "cdk.tf.json").is_file():
+            raise PlanError(f"{stack_dir} holds no cdk.tf.json: give a synthesized stack folder")
+        emulator = None
+        if args.env == LOCAL_ENVIRONMENT and not args.offline:
+            emulator = args.endpoint or emulator_endpoint()
+        endpoints = {s: args.endpoint for s in ENDPOINT_SERVICES} if args.offline and args.endpoint else None
+        folder = PlanFolder.for_stack(stack, args.plans_dir)
+        plan = make_plan(stack_dir, folder, offline_mode=args.offline, state=args.state, endpoints=endpoints,
+                         emulator=emulator)
+    except (PlanError, ValueError, RuntimeError) as error:
+        print(f"plan: {error}", file=sys.stderr)
+        return 3
+    code = review.review_folder(folder, args)
+    if args.detailed_exitcode and review.has_changes(plan):
+        return 2
+    return code if args.strict else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.plans plan", description=__doc__)
+    configure(parser)
+    return run(parser.parse_args(argv))

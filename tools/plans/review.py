@@ -1,0 +1,149 @@
+"""``review``: policies and checkov on a saved plan; a report, and a record that ``apply`` trusts.
+
+Blocking findings come from the Rego policies' ``deny``, checkov's failed checks and the callables of
+:data:`EXTRA_CHECKS`; warnings from the policies' ``warn``.  The review passes when nothing blocks, or
+when every blocked address is acknowledged by name (``--ack ADDRESS``); the record (``review.json``)
+keeps the plan's SHA-256, the acknowledgements and the outcome.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tools.plans import changes as plan_changes
+from tools.plans import checkov_scan, policies, report
+from tools.plans.layout import PLANS_DIR, PlanFolder, sha256_of, stack_name
+
+
+@dataclass(frozen=True)
+class Finding:
+    address: str
+    message: str
+    source: str  # "policy", "checkov", or the name of an extra check
+
+
+#: Extra blocking checks: each takes the plan JSON and the working folder (its cdk.tf.json) and returns
+#: findings.  The one place to add checks written in Python.
+EXTRA_CHECKS: list[Callable[[Mapping[str, Any], Path], list[Finding]]] = []
+
+
+class ReviewError(RuntimeError):
+    """The review cannot be made (missing plan, bad acknowledgement); the message says what to do."""
+
+
+@dataclass
+class Review:
+    stack: str
+    plan_sha256: str
+    changes: list[plan_changes.Change]
+    output_changes: bool
+    blocking: list[Finding]
+    warnings: list[Finding]
+    acknowledged: list[str]
+    checkov: str
+    reviewed_at: str = field(default_factory=lambda: datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"))
+
+    @property
+    def unacknowledged(self) -> list[Finding]:
+        return [f for f in self.blocking if f.address not in self.acknowledged]
+
+    @property
+    def passed(self) -> bool:
+        return not self.unacknowledged
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack, "plan_sha256": self.plan_sha256, "passed": self.passed,
+            "reviewed_at": self.reviewed_at, "acknowledged": self.acknowledged, "checkov": self.checkov,
+            "counts": dict(plan_changes.action_counts(self.changes)),
+            "blocking": [asdict(f) for f in self.blocking], "warnings": [asdict(f) for f in self.warnings],
+        }
+
+
+def has_changes(plan: Mapping[str, Any]) -> bool:
+    return bool(plan_changes.resource_changes(plan)) or plan_changes.has_output_changes(plan)
+
+
+def build_review(folder: PlanFolder, *, acknowledged: Sequence[str] = (), run_checkov: bool = True) -> Review:
+    if not folder.plan_file.is_file() or not folder.plan_json.is_file():
+        raise ReviewError(f"no plan in {folder.root}: run `make plan ENV=<env>` first")
+    plan = json.loads(folder.plan_json.read_text())
+    result = policies.evaluate(plan)
+    blocking = [Finding(policies.address_of(m), m, "policy") for m in result.deny]
+    warnings = [Finding(policies.address_of(m), m, "policy") for m in result.warn]
+    checkov_note = "skipped (--skip-checkov)"
+    if run_checkov:
+        scanned = checkov_scan.scan(folder.plan_json)
+        blocking += [Finding(address, f"{address}: checkov {check}: {name}", "checkov")
+                     for check, address, name in scanned.failed]
+        checkov_note = f"{scanned.passed} passed, {len(scanned.failed)} failed"
+    for check in EXTRA_CHECKS:
+        blocking += check(plan, folder.workdir)
+    found = {f.address for f in blocking}
+    unknown = [a for a in acknowledged if a not in found]
+    if unknown:
+        raise ReviewError(f"acknowledged {', '.join(unknown)}, but nothing blocks it; blocked addresses: "
+                          f"{', '.join(sorted(found)) or 'none'} (check the spelling)")
+    changes = plan_changes.resource_changes(plan, plan_changes.construct_paths(folder.workdir))
+    return Review(folder.root.name, sha256_of(folder.plan_file), changes, plan_changes.has_output_changes(plan),
+                  blocking, warnings, sorted(set(acknowledged)), checkov_note)
+
+
+def write_review(folder: PlanFolder, review: Review) -> None:
+    folder.review_json.write_text(json.dumps(review.record(), indent=2) + "\n")
+    folder.review_md.write_text(report.markdown(review))
+
+
+def add_review_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ack", action="append", default=[], metavar="ADDRESS",
+                        help="acknowledge a blocked resource address (repeatable); recorded in the review")
+    parser.add_argument("--skip-checkov", action="store_true", help="leave checkov out (recorded in the review)")
+    parser.add_argument("--strict", action="store_true", help="plan: exit 1 when the review blocks")
+
+
+def review_folder(folder: PlanFolder, args: argparse.Namespace) -> int:
+    """Review, write the record and Markdown, print the terminal report; 0 passed, 1 blocked, 3 error."""
+    acks = [a for value in args.ack for a in value.replace(",", " ").split()]
+    try:
+        review = build_review(folder, acknowledged=acks, run_checkov=not args.skip_checkov)
+    except (ReviewError, policies.PolicyError, checkov_scan.CheckovError) as error:
+        print(f"review: {error}", file=sys.stderr)
+        return 3
+    write_review(folder, review)
+    print(report.terminal(review))
+    print(f"\nreview written to {folder.review_md} and {folder.review_json}")
+    return 0 if review.passed else 1
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("review", help="review a saved plan", description=__doc__)
+    configure(parser)
+    parser.set_defaults(handler=run)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--env", required=True, help="dev, staging, prod, local, state, or a preview suffix")
+    parser.add_argument("--plans-dir", type=Path, default=PLANS_DIR, help="where plan folders are (.plans)")
+    add_review_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        folder = PlanFolder.for_stack(stack_name(args.env), args.plans_dir)
+    except ValueError as error:
+        print(f"review: {error}", file=sys.stderr)
+        return 3
+    return review_folder(folder, args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.plans review", description=__doc__)
+    configure(parser)
+    return run(parser.parse_args(argv))
