@@ -27,7 +27,7 @@ from modules.runtime_env import silence_node_eol_banner
 from modules.settings import SettingsError
 
 PACKAGE = "cdktf_cdktf_provider_aws"
-ASSEMBLY_MODULE = f"{PACKAGE}._jsii"
+ASSEMBLY_SUBMODULE = "_jsii"
 FORCE_STANDARD_ENV = "TAP_STANDARD_PROVIDER_IMPORT"
 FAST = "fast"
 STANDARD = "standard"
@@ -44,11 +44,12 @@ def load_provider_bindings() -> str:
 
     Idempotent: once the package is in ``sys.modules`` this only reports how it got there.
     """
+    force_standard = _standard_import_forced()
     loaded = sys.modules.get(PACKAGE)
     if loaded is not None:
         return FAST if loaded is _fast_package else STANDARD
     silence_node_eol_banner()
-    if _standard_import_forced():
+    if force_standard:
         importlib.import_module(PACKAGE)
         return STANDARD
     try:
@@ -83,6 +84,7 @@ def _load_fast() -> None:
     package.__path__ = pkgutil.extend_path(list(spec.submodule_search_locations), PACKAGE)
     _fast_package = package
     sys.modules[PACKAGE] = package
-    assembly = importlib.import_module(ASSEMBLY_MODULE)
+    assembly_module = f"{PACKAGE}.{ASSEMBLY_SUBMODULE}"
+    assembly = importlib.import_module(assembly_module)
     if not hasattr(assembly, "__jsii_assembly__"):
-        raise BindingsLayoutError(f"{ASSEMBLY_MODULE} no longer loads the jsii assembly (no __jsii_assembly__)")
+        raise BindingsLayoutError(f"{assembly_module} does not load the jsii assembly: no __jsii_assembly__")
