@@ -121,6 +121,8 @@ def test_broken_layout_falls_back_with_one_warning_line(child_synths: dict[str, 
 
 
 def test_the_test_session_itself_uses_the_fast_path() -> None:
+    # tests/conftest.py loads them before any test module (which may import constructs) is collected.
+    assert "cdktf_cdktf_provider_aws" in sys.modules
     assert provider_bindings.load_provider_bindings() == "fast"
     loaded = [m for m in sys.modules if m.startswith("cdktf_cdktf_provider_aws.")]
     assert len(loaded) <= USED_SUBMODULES_AT_MOST
