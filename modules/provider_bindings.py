@@ -74,6 +74,17 @@ def _standard_import_forced() -> bool:
     return value == "1"
 
 
+def _submodule_on_first_use(package: ModuleType):
+    """``import cdktf_cdktf_provider_aws as aws; aws.s3_bucket`` works as with the root import (PEP 562)."""
+
+    def __getattr__(name: str) -> ModuleType:
+        if not name.startswith("_") and importlib.util.find_spec(f"{package.__name__}.{name}") is not None:
+            return importlib.import_module(f"{package.__name__}.{name}")
+        raise AttributeError(f"module {package.__name__!r} has no attribute {name!r}")
+
+    return __getattr__
+
+
 def _load_fast() -> None:
     global _fast_package
     spec = importlib.util.find_spec(PACKAGE)
@@ -82,6 +93,7 @@ def _load_fast() -> None:
     package = importlib.util.module_from_spec(spec)
     # The root __init__ extends its path the same way (pkgutil-style namespace support).
     package.__path__ = pkgutil.extend_path(list(spec.submodule_search_locations), PACKAGE)
+    package.__getattr__ = _submodule_on_first_use(package)
     _fast_package = package
     sys.modules[PACKAGE] = package
     assembly_module = f"{PACKAGE}.{ASSEMBLY_SUBMODULE}"

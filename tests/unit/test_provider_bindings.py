@@ -170,7 +170,10 @@ def test_fake_package_with_assembly_module_loads_without_its_root_init(fake_bind
     package = sys.modules[FAKE]
     assert not hasattr(package, "ROOT_INIT_RAN")
     assert package.__path__ == [str(fake_bindings)]
-    assert importlib.import_module(f"{FAKE}.queue").QUEUE == "queue"
+    assert f"{FAKE}.queue" not in sys.modules
+    assert package.queue.QUEUE == "queue", "attribute access imports the submodule, as the root import would"
+    with pytest.raises(AttributeError, match=f"module '{FAKE}' has no attribute 'topic'"):
+        _ = package.topic
     assert provider_bindings.load_provider_bindings() == "fast", "a second call only reports"
     assert capsys.readouterr().err == ""
 
