@@ -21,6 +21,7 @@ import importlib.util
 import os
 import pkgutil
 import sys
+from collections.abc import Callable
 from types import ModuleType
 
 from modules.runtime_env import silence_node_eol_banner
@@ -74,7 +75,7 @@ def _standard_import_forced() -> bool:
     return value == "1"
 
 
-def _submodule_on_first_use(package: ModuleType):
+def _submodule_on_first_use(package: ModuleType) -> Callable[[str], ModuleType]:
     """``import cdktf_cdktf_provider_aws as aws; aws.s3_bucket`` works as with the root import (PEP 562)."""
 
     def __getattr__(name: str) -> ModuleType:
