@@ -11,7 +11,7 @@ PY := $(CURDIR)/.venv/bin/python
 CDKTF := $(CURDIR)/node_modules/.bin/cdktf
 ENV ?= dev
 
-.PHONY: help setup demo test e2e lint synth bootstrap plan review apply deploy destroy memory cost
+.PHONY: help setup demo test e2e lint synth bootstrap plan review apply deploy destroy memory cost bench
 
 help:
 	@echo "make demo      deploy the pipeline on a local AWS emulator, push sample events through it, tear down"
@@ -24,6 +24,7 @@ help:
 	@echo "make apply ENV=...                           apply the saved plan if its passing review recorded its SHA-256"
 	@echo "make deploy ENV=... [YES=1]                  plan, review, confirm, apply"
 	@echo "make memory    measure each handler's peak memory and duration per batch"
+	@echo "make bench     synth speed: fast provider import vs the standard one, 5 runs each (ARGS=--runs N --cdktf-runs M)"
 	@echo "make cost      monthly cost per environment and of the draft at 1 M / 10 M / 100 M events (ARGS=--format markdown)"
 
 setup:
@@ -73,3 +74,6 @@ memory: setup
 
 cost: setup
 	$(PY) -m tools.cost --synth $(ARGS)
+
+bench: setup
+	$(PY) -m tools.benchmarks.synth $(ARGS)

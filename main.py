@@ -14,6 +14,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from modules.provider_bindings import load_provider_bindings
 from modules.runtime_env import silence_node_eol_banner
 from modules.settings import SettingsError, selected_environments, state_backend_settings
 
@@ -26,6 +27,7 @@ def build_app(outdir: str | None = None, env: Mapping[str, str] | None = None):
     environments = selected_environments(env)
     backend, shared_tags = state_backend_settings(env)
     silence_node_eol_banner()
+    load_provider_bindings()
 
     from cdktf import App
 

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from modules.provider_bindings import load_provider_bindings
 from modules.runtime_env import silence_node_eol_banner
 from tools.stack_json import StackJson
 
 silence_node_eol_banner()
+load_provider_bindings()
 
 PREVIEW_SUFFIX = "pr42"
 PIPELINE_ENVIRONMENTS = ("local", "dev", "staging", "prod", PREVIEW_SUFFIX)
