@@ -11,10 +11,12 @@ PY := $(CURDIR)/.venv/bin/python
 CDKTF := $(CURDIR)/node_modules/.bin/cdktf
 ENV ?= dev
 
-.PHONY: help setup demo test e2e lint synth bootstrap deploy destroy memory
+.PHONY: help setup demo up down policy-check test e2e lint synth bootstrap deploy destroy memory
 
 help:
 	@echo "make demo      deploy the pipeline on a local AWS emulator, push sample events through it, tear down"
+	@echo "make up / down start / end a local environment that stays up (python -m tools local --help)"
+	@echo "make policy-check   the project's policy checks on every stack in cdktf.out/ (after make synth)"
 	@echo "make test      the whole test suite (lint, constructs, handlers, terraform validate, checkov, end to end)"
 	@echo "make e2e       only the end-to-end tests on the emulator"
 	@echo "make synth     write every stack to cdktf.out/"
@@ -25,8 +27,18 @@ help:
 setup:
 	@bash scripts/setup.sh
 
+# Thin aliases of the operator CLI: python -m tools --help lists every command.
 demo: setup
-	$(PY) -m tools.local.demo $(ARGS)
+	$(PY) -m tools local demo $(ARGS)
+
+up: setup
+	$(PY) -m tools local up $(ARGS)
+
+down: setup
+	$(PY) -m tools local down $(ARGS)
+
+policy-check: setup
+	$(PY) -m tools policy-check cdktf.out/stacks/tap-pipeline-* $(ARGS)
 
 test: setup
 	$(PY) -m ruff check .

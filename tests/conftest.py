@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from modules.runtime_env import silence_node_eol_banner
-from tools.stack_json import StackJson
+from tools.policy.stack_json import StackJson
 
 silence_node_eol_banner()
 

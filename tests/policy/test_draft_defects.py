@@ -9,8 +9,8 @@ import pytest
 
 from modules.settings import LOG_RETENTION_DAYS, load_environment, preview_environment
 from tests.conftest import PIPELINE_ENVIRONMENTS, PREVIEW_SUFFIX
-from tools import policy_checks
-from tools.stack_json import StackJson
+from tools.policy import checks as policy_checks
+from tools.policy.stack_json import StackJson
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENTS = pytest.mark.parametrize("env", PIPELINE_ENVIRONMENTS)

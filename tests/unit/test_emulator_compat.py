@@ -15,7 +15,7 @@ from modules.emulator_compat import DIFFERENCES
 from modules.pipeline_stack import PipelineStack
 from modules.settings import load_environment
 from tests.conftest import PIPELINE_ENVIRONMENTS
-from tools.stack_json import StackJson
+from tools.policy.stack_json import StackJson
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Written out here rather than read from the Aspect, so that a change to it must change this test too.

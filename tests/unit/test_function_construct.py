@@ -12,7 +12,7 @@ from modules.function_code import build_archive
 from modules.monitoring import AlarmProps
 from modules.queue_to_function import EventSourceProps, QueueToFunction
 from tests.support.synth import synth_scope
-from tools.stack_json import Resource, StackJson, reference
+from tools.policy.stack_json import Resource, StackJson, reference
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms"
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/data-table-dev"

@@ -18,7 +18,7 @@ from modules.monitoring import (
 )
 from modules.settings import MonitoringSettings
 from tests.support.synth import synth_scope
-from tools.stack_json import StackJson
+from tools.policy.stack_json import StackJson
 
 
 @pytest.fixture(scope="module")

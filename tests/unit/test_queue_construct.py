@@ -10,7 +10,7 @@ from cdktf import Testing as CdktfTesting
 from modules.monitoring import AlarmProps
 from modules.queue import QueueProps, QueueWithDeadLetter, TerminalQueue, TerminalQueueProps
 from tests.support.synth import synth_scope
-from tools.stack_json import StackJson, reference
+from tools.policy.stack_json import StackJson, reference
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms"
 ALARMS = AlarmProps(topic_arn=TOPIC, period_s=60)

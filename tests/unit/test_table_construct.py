@@ -8,7 +8,7 @@ from modules.monitoring import AlarmProps
 from modules.settings import AutoscalingSettings, BillingMode, TableSettings
 from modules.table import DataTable, TableProps
 from tests.support.synth import synth_scope
-from tools.stack_json import StackJson
+from tools.policy.stack_json import StackJson
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms"
 
