@@ -1,4 +1,5 @@
-"""Session-wide fixtures: the whole app is synthesized once per test session (DESIGN pitfall 3)."""
+"""Session-wide fixtures: the app is synthesized once per session (importing the provider bindings takes >10 s,
+hashicorp/terraform-cdk#3753)."""
 
 from __future__ import annotations
 

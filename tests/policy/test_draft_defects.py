@@ -1,4 +1,4 @@
-"""One test per defect of the Pulumi first draft (shared/seed), each proving it is gone in every environment."""
+"""One test per defect of the Pulumi first draft (README, "What this replaces"), each gone in every environment."""
 
 from __future__ import annotations
 
