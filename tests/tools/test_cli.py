@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -54,9 +55,11 @@ def test_a_missing_command_is_an_error_naming_the_choices(capsys: pytest.Capture
     ("down", "-m tools local down --events 5"),
 ])
 def test_make_targets_are_thin_aliases_of_the_cli(target: str, expected: str) -> None:
-    result = subprocess.run(["make", "-n", target, "ARGS=--events 5"], cwd=PROJECT_ROOT, capture_output=True,
-                            text=True, check=True)
-    assert result.stdout.strip().splitlines()[-1].endswith(expected)
+    # Outside any calling make (make test runs this), so that only the recipe is printed.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
+    result = subprocess.run(["make", "-n", "--no-print-directory", target, "ARGS=--events 5"], cwd=PROJECT_ROOT,
+                            env=env, capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1].endswith(expected), result.stdout
 
 
 class FakeDeployment:

@@ -260,7 +260,7 @@ def test_emulator_dies_with_its_parent(tmp_path: Path) -> None:
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=Path(__file__).resolve().parents[3],
     )
     try:
         pid = int(child.stdout.readline())  # type: ignore[union-attr]
