@@ -11,10 +11,12 @@ PY := $(CURDIR)/.venv/bin/python
 CDKTF := $(CURDIR)/node_modules/.bin/cdktf
 ENV ?= dev
 
-.PHONY: help setup demo test e2e lint synth bootstrap plan review apply deploy destroy memory cost bench
+.PHONY: help setup demo up down policy-check test e2e lint synth bootstrap plan review apply deploy destroy memory cost bench
 
 help:
 	@echo "make demo      deploy the pipeline on a local AWS emulator, push sample events through it, tear down"
+	@echo "make up / down start / end a local environment that stays up (python -m tools local --help)"
+	@echo "make policy-check   the project's policy checks on every stack in cdktf.out/ (after make synth)"
 	@echo "make test      the whole test suite (lint, constructs, handlers, terraform validate, checkov, end to end)"
 	@echo "make e2e       only the end-to-end tests on the emulator"
 	@echo "make synth     write every stack to cdktf.out/"
@@ -30,8 +32,18 @@ help:
 setup:
 	@bash scripts/setup.sh
 
+# Thin aliases of the operator CLI: python -m tools --help lists every command.
 demo: setup
-	$(PY) -m tools.local.demo $(ARGS)
+	$(PY) -m tools local demo $(ARGS)
+
+up: setup
+	$(PY) -m tools local up $(ARGS)
+
+down: setup
+	$(PY) -m tools local down $(ARGS)
+
+policy-check: setup
+	$(PY) -m tools policy-check cdktf.out/stacks/tap-pipeline-* $(ARGS)
 
 test: setup
 	$(PY) -m ruff check .
@@ -53,18 +65,18 @@ bootstrap: setup
 ACK_ARGS := $(if $(ACK),--ack $(ACK))
 
 plan: setup
-	$(PY) -m tools.plans plan --env $(ENV) $(ACK_ARGS) $(ARGS)
+	$(PY) -m tools plan --env $(ENV) $(ACK_ARGS) $(ARGS)
 
 review: setup
-	$(PY) -m tools.plans review --env $(ENV) $(ACK_ARGS) $(ARGS)
+	$(PY) -m tools review --env $(ENV) $(ACK_ARGS) $(ARGS)
 
 apply: setup
-	$(PY) -m tools.plans apply --env $(ENV) $(ARGS)
+	$(PY) -m tools apply --env $(ENV) $(ARGS)
 
 # plan -> review (stops when blocked) -> confirmation prompt (YES=1 skips it) -> apply of that plan.
 deploy: setup
-	$(PY) -m tools.plans plan --env $(ENV) --strict $(ACK_ARGS)
-	$(PY) -m tools.plans apply --env $(ENV) --confirm $(if $(YES),--yes)
+	$(PY) -m tools plan --env $(ENV) --strict $(ACK_ARGS)
+	$(PY) -m tools apply --env $(ENV) --confirm $(if $(YES),--yes)
 
 destroy: setup
 	$(CDKTF) destroy tap-pipeline-$(ENV)
@@ -73,7 +85,7 @@ memory: setup
 	$(PY) tools/measure_memory.py
 
 cost: setup
-	$(PY) -m tools.cost --synth $(ARGS)
+	$(PY) -m tools cost --synth $(ARGS)
 
 bench: setup
-	$(PY) -m tools.benchmarks.synth $(ARGS)
+	$(PY) -m tools bench-synth $(ARGS)

@@ -46,7 +46,8 @@ def main() -> int:
     try:
         app = build_app()
     except SettingsError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
+        for problem in error.problems:
+            print(f"configuration error: {problem}", file=sys.stderr)
         return 2
     app.synth()
     return 0

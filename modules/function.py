@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
-from cdktf import AssetType, TerraformAsset, TerraformResourceLifecycle
+from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.lambda_alias import LambdaAlias
-from cdktf_cdktf_provider_aws.lambda_event_source_mapping import (
-    LambdaEventSourceMapping,
-    LambdaEventSourceMappingScalingConfig,
-)
 from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
     LambdaFunctionDeadLetterConfig,
@@ -26,62 +23,75 @@ from constructs import Construct
 
 from modules import permissions
 from modules.function_code import FunctionArchive
-from modules.monitoring import AlarmSpec, metric_alarm
-from modules.queue import QueueWithDeadLetter
-from modules.settings import METRICS_NAMESPACE, EnvironmentSettings, FunctionSettings
+from modules.monitoring import AlarmProps, AlarmSpec, metric_alarm
 from modules.tagging import component_tags
 
 ALIAS_NAME = "live"
 
 
-class PipelineFunction(Construct):
-    """A queue-fed Lambda function with everything it needs to run safely.
+@dataclass(frozen=True)
+class FunctionProps:
+    """What one function is: its name, runtime, sizing, environment variables and alarm threshold.
 
-    Creates its own IAM role whose policy allows exactly: consuming its source
-    queue, writing its log streams, sending to its own DLQ (for asynchronous
-    invocations), uploading X-Ray traces, plus the ``statements`` the caller
-    grants (each scoped to one ARN).  The log group, with retention, exists
-    before the function, so Lambda never creates an unmanaged one.  The function
-    (arm64, current Python, small memory, active tracing, JSON logs) is
-    published and reached through the alias ``live``; provisioned concurrency,
-    when asked for, sits on that alias, and so does the event source mapping,
-    which reports partial batch failures.  Alarms watch errors, throttles and
-    p99 duration against the timeout.
+    ``reserved_concurrency=None`` leaves it on the account's unreserved pool;
+    ``provisioned_concurrency=0`` means no warm instances; ``layers`` empty means none.
+    """
+
+    name: str
+    component: str
+    description: str
+    runtime: str
+    architecture: str
+    memory_mb: int
+    timeout_s: int
+    reserved_concurrency: int | None
+    provisioned_concurrency: int
+    log_retention_days: int
+    environment: Mapping[str, str]
+    duration_alarm_fraction: float
+    layers: Sequence[str] = ()
+
+
+class PipelineFunction(Construct):
+    """A Lambda function with everything it needs to run safely.
+
+    Creates its own IAM role whose policy allows exactly: the ``inbound`` grants
+    (what feeds it), writing its log streams, uploading X-Ray traces, then the
+    ``outbound`` grants (where it writes), each scoped to one ARN.  The log
+    group, with retention, exists before the function, so Lambda never creates
+    an unmanaged one.  The function (arm64, current Python, small memory, active
+    tracing, JSON logs) is published and reached through the alias ``live``;
+    provisioned concurrency, when asked for, sits on that alias.  Asynchronous
+    failures go to ``dead_letter_arn``.  Alarms watch errors, throttles and p99
+    duration against the timeout.  What feeds it is wired by
+    :class:`modules.queue_to_function.QueueToFunction`.
     """
 
     def __init__(
         self, scope: Construct, id_: str, *,
-        settings: EnvironmentSettings,
-        function: FunctionSettings,
+        props: FunctionProps,
         archive: FunctionArchive,
-        source: QueueWithDeadLetter,
-        environment: Mapping[str, str],
-        statements: Sequence[permissions.Statement],
-        alarm_topic_arn: str,
+        inbound: Sequence[permissions.Statement],
+        outbound: Sequence[permissions.Statement],
+        dead_letter_arn: str,
+        alarms: AlarmProps,
     ) -> None:
         super().__init__(scope, id_)
-        if source.consumer != function:
-            raise ValueError(
-                f"{function.name}: its source queue {source.name} was sized for {source.consumer.name}'s settings; "
-                "build the queue with consumer=<this function's settings>"
-            )
-        stage = function.name
-        self.function_name = settings.resource_name(stage)
-        tags = component_tags(stage)
+        self.function_name = props.name
+        tags = component_tags(props.component)
 
         self.log_group = CloudwatchLogGroup(
             self, "log-group",
             name=f"/aws/lambda/{self.function_name}",
-            retention_in_days=settings.log_retention_days,
+            retention_in_days=props.log_retention_days,
             tags=tags,
         )
 
         self.statements: tuple[permissions.Statement, ...] = (
-            permissions.consume_queue("ConsumeSourceQueue", source.arn),
-            permissions.send_to_queue("SendToOwnDeadLetterQueue", source.dlq.arn),
+            *inbound,
             permissions.write_logs("WriteOwnLogStreams", self.log_group.arn),
             permissions.upload_traces("UploadTraces"),
-            *statements,
+            *outbound,
         )
         assume = DataAwsIamPolicyDocument(
             self, "assume-role-document",
@@ -105,39 +115,29 @@ class PipelineFunction(Construct):
         )
 
         code = TerraformAsset(self, "code", path=str(archive.path), type=AssetType.FILE)
-        layer = settings.powertools_layer
         self.function = LambdaFunction(
             self, "function",
             function_name=self.function_name,
-            description=f"tap-pipeline {stage} stage ({settings.suffix})",
+            description=props.description,
             role=self.role.arn,
             handler=archive.handler,
-            runtime=settings.python_runtime,
-            architectures=[settings.architecture],
+            runtime=props.runtime,
+            architectures=[props.architecture],
             filename=code.path,
             source_code_hash=archive.sha256_base64,
-            memory_size=function.memory_mb,
-            timeout=function.timeout_s,
-            reserved_concurrent_executions=function.reserved_concurrency,
+            memory_size=props.memory_mb,
+            timeout=props.timeout_s,
+            reserved_concurrent_executions=props.reserved_concurrency,
             publish=True,
-            layers=[layer.arn(settings.region, settings.python_runtime, settings.architecture)] if layer else None,
-            environment=LambdaFunctionEnvironment(variables={
-                "ENVIRONMENT": settings.suffix,
-                "PIPELINE_VERSION": settings.pipeline_version,
-                "POWERTOOLS_SERVICE_NAME": stage,
-                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-                "POWERTOOLS_LOG_LEVEL": settings.log_level,
-                **environment,
-            }),
+            layers=list(props.layers) or None,
+            environment=LambdaFunctionEnvironment(variables=dict(props.environment)),
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
             logging_config=LambdaFunctionLoggingConfig(log_format="JSON", log_group=self.log_group.name),
-            dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=source.dlq.arn),
+            dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=dead_letter_arn),
             # The log group must exist first, or Lambda creates one without retention
-            # (DESIGN pitfall 9); the policy first, or the first invocation has no rights.
+            # (terraform-aws-modules/terraform-aws-lambda#342); the policy first, or the first
+            # invocation has no rights.
             depends_on=[self.log_group, self.role_policy],
-            # The emulator stores neither block and would show a change (and a new version) on every plan.
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["logging_config", "dead_letter_config"])
-            if settings.emulator else None,
             tags=tags,
         )
         self.alias = LambdaAlias(
@@ -147,33 +147,20 @@ class PipelineFunction(Construct):
             function_version=self.function.version,
         )
         self.provisioned_concurrency = None
-        if function.provisioned_concurrency:
+        if props.provisioned_concurrency:
+            # Provisioned concurrency needs a published version or alias
+            # (hashicorp/terraform-provider-aws#12120); invocations must reach that alias to use it.
             self.provisioned_concurrency = LambdaProvisionedConcurrencyConfig(
                 self, "provisioned-concurrency",
                 function_name=self.function.function_name,
                 qualifier=self.alias.name,
-                provisioned_concurrent_executions=function.provisioned_concurrency,
+                provisioned_concurrent_executions=props.provisioned_concurrency,
             )
-        self.event_source = LambdaEventSourceMapping(
-            self, "event-source",
-            event_source_arn=source.arn,
-            function_name=self.alias.arn,
-            batch_size=function.batch_size,
-            maximum_batching_window_in_seconds=function.batching_window_s,
-            function_response_types=["ReportBatchItemFailures"],
-            scaling_config=LambdaEventSourceMappingScalingConfig(maximum_concurrency=function.max_concurrency),
-            enabled=settings.event_sources_enabled,
-            # AWS checks the role's SQS rights when the mapping is created (DESIGN pitfall 9b).
-            depends_on=[self.role_policy],
-            # The emulator reports the version ARN behind the alias instead of the alias ARN.
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["function_name"]) if settings.emulator else None,
-            tags=tags,
-        )
-        self._alarms(settings, function, stage, alarm_topic_arn)
+        self._alarms(props, alarms)
 
-    def _alarms(self, settings: EnvironmentSettings, function: FunctionSettings, stage: str, topic_arn: str) -> None:
+    def _alarms(self, props: FunctionProps, alarms: AlarmProps) -> None:
         dimensions = {"FunctionName": self.function_name}
-        duration_limit_ms = function.timeout_s * 1000 * settings.monitoring.duration_alarm_fraction
+        duration_limit_ms = props.timeout_s * 1000 * props.duration_alarm_fraction
         specs = {
             "errors-alarm": AlarmSpec(
                 name=f"{self.function_name}-errors",
@@ -189,14 +176,13 @@ class PipelineFunction(Construct):
             "duration-alarm": AlarmSpec(
                 name=f"{self.function_name}-p99-duration",
                 description=f"{self.function_name} p99 duration is above "
-                            f"{settings.monitoring.duration_alarm_fraction:.0%} of its {function.timeout_s} s timeout.",
+                            f"{props.duration_alarm_fraction:.0%} of its {props.timeout_s} s timeout.",
                 namespace="AWS/Lambda", metric="Duration", dimensions=dimensions,
                 threshold=duration_limit_ms, statistic=None, extended_statistic="p99", evaluation_periods=3,
             ),
         }
         for id_, spec in specs.items():
-            metric_alarm(self, id_, spec, topic_arn=topic_arn, period_s=settings.monitoring.alarm_period_s,
-                         component=stage)
+            metric_alarm(self, id_, spec, alarms=alarms, component=props.component)
 
     @property
     def arn(self) -> str:

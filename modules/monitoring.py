@@ -12,31 +12,46 @@ from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
-from modules.settings import EnvironmentSettings
 from modules.tagging import component_tags
+
+
+@dataclass(frozen=True)
+class AlarmProps:
+    """Where every alarm of a construct reports, and over which period it evaluates."""
+
+    topic_arn: str
+    period_s: int
+
+
+@dataclass(frozen=True)
+class AlarmTopicProps:
+    """The alarm topic's name, and the e-mail address to subscribe (None: no subscription)."""
+
+    name: str
+    email: str | None = None
 
 
 class AlarmTopic(Construct):
     """An SNS topic every alarm notifies, encrypted with the AWS-managed SNS key.
 
-    Subscribes the settings' e-mail address when one is given; otherwise the
-    topic is there for an on-call tool to subscribe to.
+    Subscribes ``props.email`` when one is given; otherwise the topic is there
+    for an on-call tool to subscribe to.
     """
 
-    def __init__(self, scope: Construct, id_: str, *, settings: EnvironmentSettings) -> None:
+    def __init__(self, scope: Construct, id_: str, *, props: AlarmTopicProps) -> None:
         super().__init__(scope, id_)
         self.topic = SnsTopic(
             self, "topic",
-            name=settings.resource_name("pipeline-alarms"),
+            name=props.name,
             kms_master_key_id="alias/aws/sns",
             tags=component_tags("monitoring"),
         )
-        if settings.monitoring.alarm_email:
+        if props.email:
             SnsTopicSubscription(
                 self, "email",
                 topic_arn=self.topic.arn,
                 protocol="email",
-                endpoint=settings.monitoring.alarm_email,
+                endpoint=props.email,
             )
 
     @property
@@ -60,9 +75,8 @@ class AlarmSpec:
     evaluation_periods: int = 1
 
 
-def metric_alarm(
-    scope: Construct, id_: str, spec: AlarmSpec, *, topic_arn: str, period_s: int, component: str,
-) -> CloudwatchMetricAlarm:
+def metric_alarm(scope: Construct, id_: str, spec: AlarmSpec, *, alarms: AlarmProps,
+                 component: str) -> CloudwatchMetricAlarm:
     """A CloudWatch alarm whose alarm and OK actions both notify the alarm topic.
 
     Missing data counts as not breaching: an idle pipeline is a healthy one.
@@ -79,10 +93,10 @@ def metric_alarm(
         threshold=spec.threshold,
         comparison_operator=spec.comparison,
         evaluation_periods=spec.evaluation_periods,
-        period=period_s,
+        period=alarms.period_s,
         treat_missing_data="notBreaching",
-        alarm_actions=[topic_arn],
-        ok_actions=[topic_arn],
+        alarm_actions=[alarms.topic_arn],
+        ok_actions=[alarms.topic_arn],
         tags=component_tags(component),
     )
 
@@ -147,14 +161,24 @@ def dashboard_body(region: str, stages: Sequence[StageView], table_name: str, re
     return json.dumps({"widgets": widgets}, sort_keys=True)
 
 
+@dataclass(frozen=True)
+class DashboardProps:
+    """What the dashboard shows: every stage's names, the table and the rejects queue."""
+
+    name: str
+    region: str
+    stages: Sequence[StageView]
+    table_name: str
+    rejects_queue: str
+
+
 class PipelineDashboard(Construct):
     """One CloudWatch dashboard per environment: every stage, the table and the rejects queue."""
 
-    def __init__(self, scope: Construct, id_: str, *, settings: EnvironmentSettings,
-                 stages: Sequence[StageView], table_name: str, rejects_queue: str) -> None:
+    def __init__(self, scope: Construct, id_: str, *, props: DashboardProps) -> None:
         super().__init__(scope, id_)
         self.dashboard = CloudwatchDashboard(
             self, "dashboard",
-            dashboard_name=settings.resource_name("tap-pipeline"),
-            dashboard_body=dashboard_body(settings.region, stages, table_name, rejects_queue),
+            dashboard_name=props.name,
+            dashboard_body=dashboard_body(props.region, props.stages, props.table_name, props.rejects_queue),
         )

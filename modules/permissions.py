@@ -69,7 +69,7 @@ def write_table(sid: str, table_arn: str) -> Statement:
 
 
 def write_logs(sid: str, log_group_arn: str) -> Statement:
-    # No logs:CreateLogGroup: Terraform owns the group (DESIGN pitfall 9).
+    # No logs:CreateLogGroup: Terraform owns the group (terraform-aws-modules/terraform-aws-lambda#342).
     return Statement(sid, LOG_WRITE_ACTIONS, [f"{log_group_arn}:*"])
 
 

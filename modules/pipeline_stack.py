@@ -1,22 +1,26 @@
-"""One environment's pipeline: queues, functions, table and monitoring, wired as in DESIGN.md."""
+"""One environment's pipeline: queues, functions, table and monitoring, wired stage by stage."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdktf import TerraformOutput, TerraformStack
+from cdktf import Aspects, TerraformOutput, TerraformStack
 from constructs import Construct
 
+# The handlers fall back to this namespace when the variable is missing; the stack sets the same one.
+from handlers.shared.observability import DEFAULT_METRICS_NAMESPACE as METRICS_NAMESPACE
 from modules import permissions
-from modules.function import PipelineFunction
+from modules.emulator_compat import EmulatorCompatibility
+from modules.function import FunctionProps, PipelineFunction
 from modules.function_code import build_archive
-from modules.monitoring import AlarmTopic, PipelineDashboard, StageView
+from modules.monitoring import AlarmProps, AlarmTopic, AlarmTopicProps, DashboardProps, PipelineDashboard, StageView
 from modules.provider import aws_provider
-from modules.queue import QueueWithDeadLetter, TerminalQueue
+from modules.queue import QueueWithDeadLetter, TerminalQueue, TerminalQueueProps
+from modules.queue_to_function import EventSourceProps, QueueToFunction
 from modules.settings import EnvironmentSettings
 from modules.state_backend import configure_backend
-from modules.table import DataTable
+from modules.table import DataTable, TableProps
 
 
 @dataclass(frozen=True)
@@ -39,54 +43,61 @@ class PipelineStack(TerraformStack):
 
     State lives in the S3 backend (local disk on the emulator); every alarm
     notifies one encrypted SNS topic; one dashboard shows the environment.
+    On the emulator, :class:`EmulatorCompatibility` adapts the finished stack.
     """
 
     def __init__(self, scope: Construct, id_: str, *, settings: EnvironmentSettings, local_state_dir: Path) -> None:
         super().__init__(scope, id_)
         self.settings = settings
         configure_backend(self, settings, local_state_dir)
-        aws_provider(self, region=settings.region, tags=settings.tags, emulator=settings.emulator)
+        aws_provider(self, region=settings.region, tags=settings.tags)
+        if settings.emulator:
+            Aspects.of(self).add(EmulatorCompatibility())
 
-        self.alarm_topic = AlarmTopic(self, "alarm-topic", settings=settings)
-        topic_arn = self.alarm_topic.arn
-        self.queues = {
-            wiring.source_queue: QueueWithDeadLetter(
-                self, f"{wiring.source_queue}-queue",
-                settings=settings,
-                name=settings.resource_name(wiring.source_queue),
-                consumer=settings.functions[wiring.stage],
-                component=wiring.stage,
-                alarm_topic_arn=topic_arn,
-            )
-            for wiring in _STAGES
-        }
-        self.rejects = TerminalQueue(
-            self, "rejects-queue",
-            settings=settings,
+        self.alarm_topic = AlarmTopic(self, "alarm-topic", props=AlarmTopicProps(
+            name=settings.resource_name("pipeline-alarms"), email=settings.monitoring.alarm_email,
+        ))
+        alarms = AlarmProps(topic_arn=self.alarm_topic.arn, period_s=settings.monitoring.alarm_period_s)
+        self.rejects = TerminalQueue(self, "rejects-queue", props=TerminalQueueProps(
             name=settings.resource_name("rejects"),
             component="validator",
-            alarm_topic_arn=topic_arn,
+            retention_s=settings.dlq_retention_s,
             purpose="records that failed validation, each with its reason in message attributes",
-        )
-        self.table = DataTable(self, "data-table", settings=settings, alarm_topic_arn=topic_arn)
+        ), alarms=alarms)
+        table = settings.table
+        self.table = DataTable(self, "data-table", props=TableProps(
+            name=settings.resource_name("data-table"),
+            billing_mode=table.billing_mode,
+            read_autoscaling=table.read_autoscaling,
+            write_autoscaling=table.write_autoscaling,
+            deletion_protection=table.deletion_protection,
+            point_in_time_recovery=table.point_in_time_recovery,
+        ), alarms=alarms)
 
+        # Built from the table backwards, so that each stage's output queue exists before its producer.
+        self.queues: dict[str, QueueWithDeadLetter] = {}
         self.functions: dict[str, PipelineFunction] = {}
-        for wiring in _STAGES:
-            environment, statements = self._outputs_of(wiring)
-            self.functions[wiring.stage] = PipelineFunction(
-                self, wiring.stage,
-                settings=settings,
-                function=settings.functions[wiring.stage],
+        for wiring in reversed(_STAGES):
+            environment, outbound = self._outputs_of(wiring)
+            pattern = QueueToFunction(
+                self,
+                queue_id=f"{wiring.source_queue}-queue",
+                queue_name=settings.resource_name(wiring.source_queue),
+                function_id=wiring.stage,
+                function=self._function_props(wiring.stage, environment),
+                event_source=self._event_source_props(wiring.stage),
                 archive=build_archive(wiring.stage),
-                source=self.queues[wiring.source_queue],
-                environment=environment,
-                statements=statements,
-                alarm_topic_arn=topic_arn,
+                outbound=outbound,
+                alarms=alarms,
             )
+            self.queues[wiring.source_queue] = pattern.queue
+            self.functions[wiring.stage] = pattern.function
+        self.queues = {w.source_queue: self.queues[w.source_queue] for w in _STAGES}
+        self.functions = {w.stage: self.functions[w.stage] for w in _STAGES}
 
-        PipelineDashboard(
-            self, "dashboard",
-            settings=settings,
+        PipelineDashboard(self, "dashboard", props=DashboardProps(
+            name=settings.resource_name("tap-pipeline"),
+            region=settings.region,
             stages=[
                 StageView(
                     stage=w.stage,
@@ -98,8 +109,48 @@ class PipelineStack(TerraformStack):
             ],
             table_name=self.table.name,
             rejects_queue=self.rejects.name,
-        )
+        ))
         self._outputs()
+
+    def _function_props(self, stage: str, environment: dict[str, str]) -> FunctionProps:
+        settings = self.settings
+        function = settings.functions[stage]
+        layer = settings.powertools_layer
+        return FunctionProps(
+            name=settings.resource_name(stage),
+            component=stage,
+            description=f"tap-pipeline {stage} stage ({settings.suffix})",
+            runtime=settings.python_runtime,
+            architecture=settings.architecture,
+            memory_mb=function.memory_mb,
+            timeout_s=function.timeout_s,
+            reserved_concurrency=function.reserved_concurrency,
+            provisioned_concurrency=function.provisioned_concurrency,
+            log_retention_days=settings.log_retention_days,
+            environment={
+                "ENVIRONMENT": settings.suffix,
+                "PIPELINE_VERSION": settings.pipeline_version,
+                "POWERTOOLS_SERVICE_NAME": stage,
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                "POWERTOOLS_LOG_LEVEL": settings.log_level,
+                **environment,
+            },
+            duration_alarm_fraction=settings.monitoring.duration_alarm_fraction,
+            layers=(layer.arn(settings.region, settings.python_runtime, settings.architecture),) if layer else (),
+        )
+
+    def _event_source_props(self, stage: str) -> EventSourceProps:
+        settings = self.settings
+        function = settings.functions[stage]
+        return EventSourceProps(
+            batch_size=function.batch_size,
+            batching_window_s=function.batching_window_s,
+            max_concurrency=function.max_concurrency,
+            max_receive_count=function.max_receive_count,
+            retention_s=settings.queue_retention_s,
+            dlq_retention_s=settings.dlq_retention_s,
+            oldest_message_age_threshold_s=settings.monitoring.oldest_message_age_threshold_s,
+        )
 
     def _outputs_of(self, wiring: _StageWiring) -> tuple[dict[str, str], list[permissions.Statement]]:
         """Where a stage sends its results, as environment variables and the grants that go with them."""

@@ -8,7 +8,7 @@ import subprocess
 
 
 def silence_node_eol_banner() -> None:
-    """jsii prints a Node.js end-of-life banner unless told the running major version (DESIGN pitfall 14)."""
+    """jsii prints a Node.js end-of-life banner on every run unless this variable names the running major version."""
     if "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION" in os.environ:
         return
     node = shutil.which("node")

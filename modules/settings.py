@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+
+# The handlers hold the namespace (their fallback when the variable is missing); the stack sets the same one.
 
 STAGES = ("validator", "enricher", "processor")
 ENVIRONMENT_NAMES = ("local", "dev", "staging", "prod")
@@ -23,20 +27,65 @@ LOG_RETENTION_DAYS = (
 )
 REQUIRED_TAGS = ("Project", "Environment", "CostCenter", "Owner", "ManagedBy")
 SUFFIX_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,19}$")
-METRICS_NAMESPACE = "TapPipeline"
 
 
 class SettingsError(ValueError):
-    """A setting has a value that cannot be deployed; the message says how to fix it."""
+    """Settings that cannot be deployed: one line per invalid value, each saying how to fix it."""
+
+    def __init__(self, *problems: str) -> None:
+        self.problems = tuple(dict.fromkeys(problems))
+        super().__init__("\n".join(self.problems))
+
+
+# The problems found so far by the outermost validation in progress (None when none is).
+_problems: ContextVar[list[str] | None] = ContextVar("settings_problems", default=None)
+
+
+@contextmanager
+def collected_problems() -> Iterator[None]:
+    """Validate everything inside, then raise one SettingsError listing every problem found.
+
+    Nested blocks (a dataclass built while its parent is validated) add to the
+    outermost block's list, so one run reports every invalid value, not the first.
+    """
+    outer = _problems.get()
+    problems: list[str] = [] if outer is None else outer
+    token = _problems.set(problems)
+    try:
+        yield
+    except SettingsError as error:
+        if outer is not None:
+            raise  # the outermost block adds it to the others
+        problems.extend(error.problems)
+    finally:
+        _problems.reset(token)
+    if outer is None and problems:
+        raise SettingsError(*problems)
 
 
 def _require(condition: bool, setting: str, value: object, allowed: str) -> None:
-    if not condition:
-        raise SettingsError(f"{setting}={value!r} is invalid: allowed {allowed}")
+    if condition:
+        return
+    problem = f"{setting}={value!r} is invalid: allowed {allowed}"
+    problems = _problems.get()
+    if problems is None:
+        raise SettingsError(problem)
+    problems.append(problem)
 
 
 def _require_range(setting: str, value: int | float, low: int | float, high: int | float) -> None:
     _require(low <= value <= high, setting, value, f"{low}..{high}")
+
+
+def visibility_timeout_s(function_timeout_s: int, batching_window_s: int) -> int:
+    """A consumed queue's visibility timeout: six times its function's timeout plus the batching window.
+
+    AWS's guidance for Lambda event sources on SQS; with less, SQS may redeliver a batch the function
+    is still working on, and AWS refuses a mapping whose function timeout exceeds the queue's visibility
+    timeout (hashicorp/terraform-provider-aws#18099).
+    https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+    """
+    return 6 * function_timeout_s + batching_window_s
 
 
 class BillingMode(StrEnum):
@@ -48,12 +97,16 @@ class BillingMode(StrEnum):
 class FunctionSettings:
     """One stage's Lambda function and the event source mapping that feeds it.
 
+    These field defaults are the only defaults; ``_STAGE_OVERRIDES`` and the
+    environments below change only what differs from them.
     ``reserved_concurrency=None`` leaves the function on the account's unreserved
-    pool (pitfall 13: a new account cannot reserve anything);
+    pool (a new account, whose limit is 10, cannot reserve anything);
     ``provisioned_concurrency=0`` means no warm instances.
     """
 
     name: str
+    # Measured peaks per batch of 10 (tools/measure_memory.py, see README) are 51-54 MiB:
+    # twice that is ~108 MB, so every stage gets Lambda's minimum of 128 MB.
     memory_mb: int = 128
     timeout_s: int = 30
     reserved_concurrency: int | None = 10
@@ -64,6 +117,10 @@ class FunctionSettings:
     max_receive_count: int = 5
 
     def __post_init__(self) -> None:
+        with collected_problems():
+            self._validate()
+
+    def _validate(self) -> None:
         prefix = f"functions.{self.name}"
         _require(self.name in STAGES, f"{prefix}.name", self.name, f"one of {', '.join(STAGES)}")
         _require_range(f"{prefix}.memory_mb", self.memory_mb, 128, 10240)
@@ -96,8 +153,8 @@ class FunctionSettings:
 
     @property
     def visibility_timeout_s(self) -> int:
-        """AWS guidance: at least six times the function timeout plus the batching window."""
-        return 6 * self.timeout_s + self.batching_window_s
+        """The visibility timeout of the queue that feeds this function."""
+        return visibility_timeout_s(self.timeout_s, self.batching_window_s)
 
 
 @dataclass(frozen=True)
@@ -128,12 +185,15 @@ class TableSettings:
     point_in_time_recovery: bool = True
 
     def __post_init__(self) -> None:
+        with collected_problems():
+            self._validate()
+
+    def _validate(self) -> None:
         allowed = ", ".join(mode.value for mode in BillingMode)
-        try:
-            mode = BillingMode(self.billing_mode)
-        except ValueError:
-            raise SettingsError(f"table.billing_mode={self.billing_mode!r} is invalid: allowed {allowed}") from None
-        object.__setattr__(self, "billing_mode", mode)
+        valid = self.billing_mode in {mode.value for mode in BillingMode}
+        _require(valid, "table.billing_mode", self.billing_mode, allowed)
+        if valid:
+            object.__setattr__(self, "billing_mode", BillingMode(self.billing_mode))
         self.read_autoscaling.validate("table.read_autoscaling")
         self.write_autoscaling.validate("table.write_autoscaling")
 
@@ -148,6 +208,10 @@ class MonitoringSettings:
     duration_alarm_fraction: float = 0.8
 
     def __post_init__(self) -> None:
+        with collected_problems():
+            self._validate()
+
+    def _validate(self) -> None:
         if self.alarm_email is not None:
             _require("@" in self.alarm_email, "monitoring.alarm_email", self.alarm_email, "an e-mail address")
         _require_range("monitoring.oldest_message_age_threshold_s", self.oldest_message_age_threshold_s, 60,
@@ -167,6 +231,10 @@ class BackendSettings:
     region: str = "us-east-1"
 
     def __post_init__(self) -> None:
+        with collected_problems():
+            self._validate()
+
+    def _validate(self) -> None:
         _require(self.kind in ("s3", "local"), "backend.kind", self.kind, "'s3' or 'local'")
         _require(bool(re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", self.bucket)), "backend.bucket",
                  self.bucket, "an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)")
@@ -209,11 +277,14 @@ class EnvironmentSettings:
     dlq_retention_s: int = 14 * 24 * 3600
     pipeline_version: str = "1.0.0"
     log_level: str = "INFO"
-    # The emulator runs event source mappings itself when enabled (see tools/local), so `local` turns them off.
-    event_sources_enabled: bool = True
+    # True for `local`: the stack is deployed on the emulator, and modules/emulator_compat.py adapts it.
     emulator: bool = False
 
     def __post_init__(self) -> None:
+        with collected_problems():
+            self._validate()
+
+    def _validate(self) -> None:
         _require(self.name in ENVIRONMENT_NAMES, "environment", self.name, f"one of {', '.join(ENVIRONMENT_NAMES)}")
         _require(bool(SUFFIX_PATTERN.match(self.suffix)), "ENVIRONMENT_SUFFIX", self.suffix,
                  "1-20 of lowercase letters, digits and hyphens, starting with a letter or digit")
@@ -245,7 +316,7 @@ class EnvironmentSettings:
                 _require(function.provisioned_concurrency == 0, f"functions.{stage}.provisioned_concurrency",
                          function.provisioned_concurrency, "0 on the emulator, which does not implement it")
             _require(self.table.billing_mode is BillingMode.PAY_PER_REQUEST, "table.billing_mode",
-                     self.table.billing_mode.value, "PAY_PER_REQUEST on the emulator (no autoscaling there)")
+                     str(self.table.billing_mode), "PAY_PER_REQUEST on the emulator (no autoscaling there)")
             _require(self.powertools_layer is None, "powertools_layer", self.powertools_layer,
                      "None on the emulator, which rejects layers it does not hold")
             _require(self.backend.kind == "local", "backend.kind", self.backend.kind, "'local' on the emulator")
@@ -259,16 +330,18 @@ class EnvironmentSettings:
         return f"{thing}-{self.suffix}"
 
 
+# What each stage needs beyond FunctionSettings' defaults: the processor retries throttled writes
+# with backoff inside its invocation, so it gets more time.
+_STAGE_OVERRIDES: dict[str, dict[str, object]] = {
+    "processor": {"timeout_s": 60},
+}
+
+
 def _functions(**overrides: Mapping[str, object]) -> dict[str, FunctionSettings]:
-    # Measured peaks per batch of 10 (tools/measure_memory.py, see README) are 51-54 MiB:
-    # twice that is ~108 MB, so every stage gets Lambda's minimum of 128 MB.
-    defaults: dict[str, dict[str, object]] = {
-        "validator": {"memory_mb": 128, "timeout_s": 30},
-        "enricher": {"memory_mb": 128, "timeout_s": 30},
-        "processor": {"memory_mb": 128, "timeout_s": 60},
-    }
     return {
-        stage: FunctionSettings(name=stage, **{**defaults[stage], **dict(overrides.get(stage, {}))})
+        stage: FunctionSettings(
+            name=stage, **{**_STAGE_OVERRIDES.get(stage, {}), **dict(overrides.get(stage, {}))},
+        )
         for stage in STAGES
     }
 
@@ -297,7 +370,6 @@ def _build(name: str) -> EnvironmentSettings:
             backend=BackendSettings(kind="local"),
             log_retention_days=1,
             powertools_layer=None,
-            event_sources_enabled=False,
             emulator=True,
             log_level="WARNING",
         )
@@ -343,15 +415,19 @@ def _backend_from_env(settings: EnvironmentSettings, env: Mapping[str, str]) -> 
 def load_environment(name: str, env: Mapping[str, str] | None = None) -> EnvironmentSettings:
     """Settings of one named environment, with the state backend overridable from ``env``."""
     env = os.environ if env is None else env
-    return _backend_from_env(_build(name), env)
+    with collected_problems():
+        settings = _backend_from_env(_build(name), env)
+    return settings
 
 
 def preview_environment(suffix: str, env: Mapping[str, str] | None = None) -> EnvironmentSettings:
     """A preview environment: dev's settings under its own suffix (the draft's ENVIRONMENT_SUFFIX)."""
-    dev = load_environment("dev", env)
-    _require(suffix not in ENVIRONMENT_NAMES, "ENVIRONMENT_SUFFIX", suffix,
-             f"a name other than {', '.join(ENVIRONMENT_NAMES)}, which are environments already")
-    return replace(dev, suffix=suffix, tags={**dev.tags, "Environment": suffix})
+    with collected_problems():
+        dev = load_environment("dev", env)
+        _require(suffix not in ENVIRONMENT_NAMES, "ENVIRONMENT_SUFFIX", suffix,
+                 f"a name other than {', '.join(ENVIRONMENT_NAMES)}, which are environments already")
+        preview = replace(dev, suffix=suffix, tags={**dev.tags, "Environment": suffix})
+    return preview
 
 
 def selected_environments(env: Mapping[str, str] | None = None) -> list[EnvironmentSettings]:
@@ -359,15 +435,16 @@ def selected_environments(env: Mapping[str, str] | None = None) -> list[Environm
     env = os.environ if env is None else env
     requested = [n.strip() for n in env.get("TAP_STACKS", "").split(",") if n.strip()]
     names = requested or list(ENVIRONMENT_NAMES)
-    for name in names:
-        _require(name in ENVIRONMENT_NAMES or name == "preview", "TAP_STACKS", name,
-                 f"a comma list of {', '.join(ENVIRONMENT_NAMES)} or preview")
-    selected = [load_environment(n, env) for n in names if n != "preview"]
     suffix = env.get("ENVIRONMENT_SUFFIX", "").strip()
-    if suffix:
-        selected.append(preview_environment(suffix, env))
-    elif "preview" in names:
-        raise SettingsError("TAP_STACKS names 'preview' but ENVIRONMENT_SUFFIX is empty: set ENVIRONMENT_SUFFIX")
+    with collected_problems():
+        for name in names:
+            _require(name in ENVIRONMENT_NAMES or name == "preview", "TAP_STACKS", name,
+                     f"a comma list of {', '.join(ENVIRONMENT_NAMES)} or preview")
+        _require(bool(suffix) or "preview" not in names, "ENVIRONMENT_SUFFIX", suffix,
+                 "a non-empty suffix, since TAP_STACKS names 'preview'")
+        selected = [load_environment(n, env) for n in names if n in ENVIRONMENT_NAMES]
+        if suffix:
+            selected.append(preview_environment(suffix, env))
     return selected
 
 

@@ -64,7 +64,8 @@ def configure_backend(stack: TerraformStack, settings: EnvironmentSettings, loca
         encrypt=True,
         dynamodb_table=backend.lock_table,
     )
-    # cdktf 0.21's S3Backend has no use_lockfile (DESIGN pitfall 5); Terraform 1.11 reads it.
+    # cdktf 0.21's S3Backend has no use_lockfile, which Terraform 1.11 reads (and prefers to dynamodb_table):
+    # https://developer.hashicorp.com/terraform/language/backend/s3#state-locking
     stack.add_override("terraform.backend.s3.use_lockfile", True)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.appautoscaling_policy import (
     AppautoscalingPolicy,
@@ -17,16 +19,27 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
 )
 from constructs import Construct
 
-from modules.monitoring import AlarmSpec, metric_alarm
-from modules.settings import AutoscalingSettings, BillingMode, EnvironmentSettings
+from modules.monitoring import AlarmProps, AlarmSpec, metric_alarm
+from modules.settings import AutoscalingSettings, BillingMode
+from modules.table_keys import HASH_KEY, RANGE_KEY
 from modules.tagging import component_tags
 
-HASH_KEY = "id"
-RANGE_KEY = "timestamp"
 _DIMENSIONS = {
     "read": ("dynamodb:table:ReadCapacityUnits", "DynamoDBReadCapacityUtilization"),
     "write": ("dynamodb:table:WriteCapacityUnits", "DynamoDBWriteCapacityUtilization"),
 }
+
+
+@dataclass(frozen=True)
+class TableProps:
+    """The table's name, capacity mode with its autoscaling bounds, and protections."""
+
+    name: str
+    billing_mode: BillingMode
+    read_autoscaling: AutoscalingSettings
+    write_autoscaling: AutoscalingSettings
+    deletion_protection: bool
+    point_in_time_recovery: bool
 
 
 class DataTable(Construct):
@@ -40,32 +53,31 @@ class DataTable(Construct):
     on wherever the settings keep it (staging and prod).
     """
 
-    def __init__(self, scope: Construct, id_: str, *, settings: EnvironmentSettings, alarm_topic_arn: str) -> None:
+    def __init__(self, scope: Construct, id_: str, *, props: TableProps, alarms: AlarmProps) -> None:
         super().__init__(scope, id_)
-        table_settings = settings.table
-        provisioned = table_settings.billing_mode is BillingMode.PROVISIONED
-        self.name = settings.resource_name("data-table")
+        provisioned = props.billing_mode is BillingMode.PROVISIONED
+        self.name = props.name
         self.table = DynamodbTable(
             self, "table",
             name=self.name,
-            billing_mode=table_settings.billing_mode.value,
-            hash_key=HASH_KEY,
-            range_key=RANGE_KEY,
+            billing_mode=props.billing_mode.value,
+            hash_key=HASH_KEY.name,
+            range_key=RANGE_KEY.name,
             attribute=[
-                DynamodbTableAttribute(name=HASH_KEY, type="S"),
-                DynamodbTableAttribute(name=RANGE_KEY, type="N"),
+                DynamodbTableAttribute(name=HASH_KEY.name, type=HASH_KEY.type),
+                DynamodbTableAttribute(name=RANGE_KEY.name, type=RANGE_KEY.type),
             ],
-            read_capacity=table_settings.read_autoscaling.min_capacity if provisioned else None,
-            write_capacity=table_settings.write_autoscaling.min_capacity if provisioned else None,
-            point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=table_settings.point_in_time_recovery),
+            read_capacity=props.read_autoscaling.min_capacity if provisioned else None,
+            write_capacity=props.write_autoscaling.min_capacity if provisioned else None,
+            point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=props.point_in_time_recovery),
             server_side_encryption=DynamodbTableServerSideEncryption(enabled=True),
-            deletion_protection_enabled=table_settings.deletion_protection,
+            deletion_protection_enabled=props.deletion_protection,
             lifecycle=TerraformResourceLifecycle(ignore_changes=["read_capacity", "write_capacity"]),
             tags=component_tags("table"),
         )
         if provisioned:
-            self._autoscale("read", table_settings.read_autoscaling)
-            self._autoscale("write", table_settings.write_autoscaling)
+            self._autoscale("read", props.read_autoscaling)
+            self._autoscale("write", props.write_autoscaling)
         for kind in ("Read", "Write"):
             metric_alarm(
                 self, f"{kind.lower()}-throttle-alarm",
@@ -78,7 +90,7 @@ class DataTable(Construct):
                     dimensions={"TableName": self.name},
                     threshold=0,
                 ),
-                topic_arn=alarm_topic_arn, period_s=settings.monitoring.alarm_period_s, component="table",
+                alarms=alarms, component="table",
             )
 
     def _autoscale(self, kind: str, bounds: AutoscalingSettings) -> None:

@@ -1,4 +1,5 @@
-"""Session-wide fixtures: the whole app is synthesized once per test session (DESIGN pitfall 3)."""
+"""Session-wide fixtures: the app is synthesized once per session (importing the provider bindings takes >10 s,
+hashicorp/terraform-cdk#3753)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from modules.provider_bindings import load_provider_bindings
 from modules.runtime_env import silence_node_eol_banner
-from tools.stack_json import StackJson
+from tools.policy.stack_json import StackJson
 
 silence_node_eol_banner()
 load_provider_bindings()

@@ -1,12 +1,13 @@
-"""The records table's key schema, for tools and tests that create it by hand in moto.
+"""The records table created by hand in moto, for tools and tests that need one without deploying.
 
-The deployed table comes from ``modules/table.py`` (same keys: ``id`` string, ``timestamp`` number);
-this copy avoids importing the cdktf bindings (seconds) where only boto3 is needed.
+The key schema comes from ``modules/table_keys.py``, the same definition the deployed table uses.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from modules.table_keys import HASH_KEY, RANGE_KEY
 
 
 def create_records_table(dynamodb: Any, name: str) -> None:
@@ -14,12 +15,11 @@ def create_records_table(dynamodb: Any, name: str) -> None:
     dynamodb.create_table(
         TableName=name,
         KeySchema=[
-            {"AttributeName": "id", "KeyType": "HASH"},
-            {"AttributeName": "timestamp", "KeyType": "RANGE"},
+            {"AttributeName": HASH_KEY.name, "KeyType": "HASH"},
+            {"AttributeName": RANGE_KEY.name, "KeyType": "RANGE"},
         ],
         AttributeDefinitions=[
-            {"AttributeName": "id", "AttributeType": "S"},
-            {"AttributeName": "timestamp", "AttributeType": "N"},
+            {"AttributeName": key.name, "AttributeType": key.type} for key in (HASH_KEY, RANGE_KEY)
         ],
         BillingMode="PAY_PER_REQUEST",
     )

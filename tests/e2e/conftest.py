@@ -43,19 +43,15 @@ class DeployedPipeline:
     def client(self, service: str) -> Any:
         return emulator_client(service, self.emulator.endpoint, self.topology.region)
 
-    def cli(
-        self, *args: str, stdin: str | None = None, module: str = "tools.local", timeout: float = 900
-    ) -> str:
-        """``python -m tools.local ARGS`` in a fresh process, as a user runs it; its stdout."""
-        return run_module(module, args, self.session_file, stdin=stdin, timeout=timeout)
+    def cli(self, *args: str, stdin: str | None = None, timeout: float = 900) -> str:
+        """``python -m tools local ARGS`` in a fresh process, as a user runs it; its stdout."""
+        return run_local(args, self.session_file, stdin=stdin, timeout=timeout)
 
 
-def run_module(
-    module: str, args: tuple[str, ...], session_file: Path, *, stdin: str | None = None, timeout: float = 900
-) -> str:
+def run_local(args: tuple[str, ...], session_file: Path, *, stdin: str | None = None, timeout: float = 900) -> str:
     env = {**os.environ, "TAP_LOCAL_SESSION": str(session_file)}
     result = subprocess.run(
-        [sys.executable, "-m", module, *args],
+        [sys.executable, "-m", "tools", "local", *args],
         cwd=PROJECT_ROOT,
         env=env,
         input=stdin,
@@ -64,7 +60,7 @@ def run_module(
         timeout=timeout,
         check=False,
     )
-    assert result.returncode == 0, f"{module} {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    assert result.returncode == 0, f"tools local {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout
 
 
@@ -83,9 +79,8 @@ def pipeline(local_stack_dir: Path) -> Iterator[DeployedPipeline]:
     """``demo --keep`` on the stack copy; at the end ``down``, and the emulator checked gone either way."""
     session_file = local_stack_dir.parent / "session.json"
     try:
-        output = run_module(
-            "tools.local.demo",
-            ("--keep", "--stack-dir", str(local_stack_dir), "--events", str(DEMO_EVENTS)),
+        output = run_local(
+            ("demo", "--keep", "--stack-dir", str(local_stack_dir), "--events", str(DEMO_EVENTS)),
             session_file,
         )
         session = Session.load(session_file)
@@ -96,7 +91,7 @@ def pipeline(local_stack_dir: Path) -> Iterator[DeployedPipeline]:
         if session_file.is_file():
             session = Session.load(session_file)
             try:
-                run_module("tools.local", ("down",), session_file)
+                run_local(("down",), session_file)
             finally:
                 emulator = Emulator(session.endpoint, session.pid)
                 emulator.stop()  # a no-op after `down`; the safety net if it failed

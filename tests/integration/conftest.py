@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.stack_json import StackJson
+from tools.policy.stack_json import StackJson
 from tools.terraform_cli import run_terraform
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.stack_json import StackJson
+from tools.policy.stack_json import StackJson
 
 pytestmark = pytest.mark.integration
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tools import policy_checks
-from tools.stack_json import StackJson
+from tools.policy import checks as policy_checks
+from tools.policy.stack_json import StackJson
 from tools.terraform_cli import run_terraform
 
 pytestmark = pytest.mark.integration

@@ -1,4 +1,4 @@
-"""One test per defect of the Pulumi first draft (shared/seed), each proving it is gone in every environment."""
+"""One test per defect of the Pulumi first draft (README, "What this replaces"), each gone in every environment."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 
 from modules.settings import LOG_RETENTION_DAYS, load_environment, preview_environment
 from tests.conftest import PIPELINE_ENVIRONMENTS, PREVIEW_SUFFIX
-from tools import policy_checks
-from tools.stack_json import StackJson
+from tools.policy import checks as policy_checks
+from tools.policy.stack_json import StackJson
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENTS = pytest.mark.parametrize("env", PIPELINE_ENVIRONMENTS)

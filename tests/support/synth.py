@@ -16,7 +16,7 @@ from typing import Any
 from cdktf import TerraformStack, Testing
 
 from modules.provider import aws_provider
-from tools.stack_json import StackJson
+from tools.policy.stack_json import StackJson
 
 
 def synth_scope(build: Callable[[TerraformStack], Any], *, region: str = "us-east-1",

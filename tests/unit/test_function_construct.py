@@ -1,22 +1,22 @@
-"""PipelineFunction, synthesized alone with its source queue."""
+"""PipelineFunction, synthesized alone through the QueueToFunction pattern that feeds it."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from modules import permissions
-from modules.function import PipelineFunction
+from modules.function import FunctionProps
 from modules.function_code import build_archive
-from modules.queue import QueueWithDeadLetter
-from modules.settings import FunctionSettings, load_environment
+from modules.monitoring import AlarmProps
+from modules.queue_to_function import EventSourceProps, QueueToFunction
 from tests.support.synth import synth_scope
-from tools.stack_json import Resource, StackJson, reference
+from tools.policy.stack_json import Resource, StackJson, reference
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms"
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/data-table-dev"
+LOG_RETENTION_DAYS = 14
 
 
 def fake_handlers(root: Path) -> Path:
@@ -29,18 +29,32 @@ def fake_handlers(root: Path) -> Path:
     return handlers
 
 
-def synth_function(tmp: Path, function: FunctionSettings, env: str = "dev") -> StackJson:
-    settings = load_environment(env)
-    settings = replace(settings, functions={**settings.functions, "processor": function})
+def function_props(**overrides: object) -> FunctionProps:
+    values: dict[str, object] = {
+        "name": "processor-dev", "component": "processor", "description": "tap-pipeline processor stage (dev)",
+        "runtime": "python3.13", "architecture": "arm64", "memory_mb": 256, "timeout_s": 60,
+        "reserved_concurrency": 10, "provisioned_concurrency": 0, "log_retention_days": LOG_RETENTION_DAYS,
+        "environment": {"TABLE_NAME": "data-table-dev", "POWERTOOLS_SERVICE_NAME": "processor",
+                        "ENVIRONMENT": "dev"},
+        "duration_alarm_fraction": 0.8,
+    }
+    return FunctionProps(**{**values, **overrides})  # type: ignore[arg-type]
+
+
+EVENT_SOURCE = EventSourceProps(batch_size=10, batching_window_s=2, max_concurrency=5, max_receive_count=5,
+                                retention_s=4 * 24 * 3600, dlq_retention_s=14 * 24 * 3600,
+                                oldest_message_age_threshold_s=900)
+
+
+def synth_function(tmp: Path, function: FunctionProps) -> StackJson:
     archive = build_archive("processor", handlers_dir=fake_handlers(tmp), build_dir=tmp / "build")
 
     def build(scope):
-        queue = QueueWithDeadLetter(scope, "process-queue", settings=settings, name="process-dev", consumer=function,
-                                    component="processor", alarm_topic_arn=TOPIC)
-        PipelineFunction(
-            scope, "processor", settings=settings, function=function, archive=archive, source=queue,
-            environment={"TABLE_NAME": "data-table-dev"},
-            statements=[permissions.write_table("WriteRecordsTable", TABLE_ARN)], alarm_topic_arn=TOPIC,
+        QueueToFunction(
+            scope, queue_id="process-queue", queue_name="process-dev", function_id="processor",
+            function=function, event_source=EVENT_SOURCE, archive=archive,
+            outbound=[permissions.write_table("WriteRecordsTable", TABLE_ARN)],
+            alarms=AlarmProps(topic_arn=TOPIC, period_s=60),
         )
 
     return synth_scope(build)
@@ -48,15 +62,13 @@ def synth_function(tmp: Path, function: FunctionSettings, env: str = "dev") -> S
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> StackJson:
-    function = FunctionSettings(name="processor", memory_mb=256, timeout_s=60, reserved_concurrency=10,
-                                batch_size=10, batching_window_s=2, max_concurrency=5)
-    return synth_function(tmp_path_factory.mktemp("fn"), function)
+    return synth_function(tmp_path_factory.mktemp("fn"), function_props())
 
 
 @pytest.fixture(scope="module")
 def warm_stack(tmp_path_factory: pytest.TempPathFactory) -> StackJson:
-    function = FunctionSettings(name="processor", reserved_concurrency=20, provisioned_concurrency=3)
-    return synth_function(tmp_path_factory.mktemp("warm"), function, env="prod")
+    props = function_props(reserved_concurrency=20, provisioned_concurrency=3)
+    return synth_function(tmp_path_factory.mktemp("warm"), props)
 
 
 def function_of(stack: StackJson) -> Resource:
@@ -70,13 +82,11 @@ def test_function_is_arm64_on_a_current_python_runtime(stack: StackJson) -> None
     assert body["runtime"] in ("python3.12", "python3.13")
 
 
-def test_memory_timeout_and_reserved_concurrency_come_from_settings(stack: StackJson) -> None:
+def test_memory_timeout_and_reserved_concurrency_come_from_the_props(stack: StackJson) -> None:
     body = function_of(stack).body
     assert (body["memory_size"], body["timeout"], body["reserved_concurrent_executions"]) == (256, 60, 10)
 
 
-def test_default_memory_is_at_most_512_mb() -> None:
-    assert FunctionSettings(name="validator").memory_mb <= 512
 
 
 def test_tracing_is_active_and_logs_are_json_in_its_own_group(stack: StackJson) -> None:
@@ -89,7 +99,7 @@ def test_tracing_is_active_and_logs_are_json_in_its_own_group(stack: StackJson) 
 
 def test_log_group_has_the_environment_retention(stack: StackJson) -> None:
     [log_group] = stack.resources("aws_cloudwatch_log_group")
-    assert log_group.body["retention_in_days"] == load_environment("dev").log_retention_days
+    assert log_group.body["retention_in_days"] == LOG_RETENTION_DAYS
 
 
 def test_function_depends_on_its_log_group(stack: StackJson) -> None:
@@ -196,16 +206,22 @@ def test_alarms_on_errors_throttles_and_p99_duration_at_80_percent_of_timeout(st
     assert alarms["Duration"]["threshold"] == pytest.approx(0.8 * 60 * 1000)
 
 
-def test_queue_sized_for_another_function_is_refused(tmp_path: Path) -> None:
-    settings = load_environment("dev")
-    archive = build_archive("processor", handlers_dir=fake_handlers(tmp_path), build_dir=tmp_path / "build")
+def test_queue_visibility_timeout_is_six_function_timeouts_plus_the_batching_window(stack: StackJson) -> None:
+    [queue] = [r.body for r in stack.resources("aws_sqs_queue") if r.body["name"] == "process-dev"]
+    assert queue["visibility_timeout_seconds"] == 6 * 60 + 2
 
-    def build(scope):
-        queue = QueueWithDeadLetter(scope, "q", settings=settings, name="q-dev",
-                                    consumer=FunctionSettings(name="processor", timeout_s=5), component="x",
-                                    alarm_topic_arn=TOPIC)
-        PipelineFunction(scope, "fn", settings=settings, function=FunctionSettings(name="processor", timeout_s=60),
-                         archive=archive, source=queue, environment={}, statements=[], alarm_topic_arn=TOPIC)
 
-    with pytest.raises(ValueError, match="sized for"):
-        synth_scope(build)
+def test_queue_dead_letter_depth_alarm_names_the_consumer_and_its_receive_count(stack: StackJson) -> None:
+    [alarm] = [r.body for r in stack.resources("aws_cloudwatch_metric_alarm")
+               if r.body["alarm_name"] == "process-dev-dlq-not-empty"]
+    assert "failed 5 times in processor" in alarm["alarm_description"]
+
+
+def test_function_without_layers_names_none(stack: StackJson) -> None:
+    assert "layers" not in function_of(stack).body
+
+
+def test_function_layers_come_from_the_props(tmp_path: Path) -> None:
+    layer = "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:27"
+    stack = synth_function(tmp_path, function_props(layers=(layer,)))
+    assert function_of(stack).body["layers"] == [layer]

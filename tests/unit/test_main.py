@@ -22,3 +22,17 @@ def test_bad_configuration_exits_2_with_the_setting_named(monkeypatch: pytest.Mo
     assert "configuration error: TAP_STACKS='qa' is invalid" in capsys.readouterr().err
     assert not called, "nothing may be synthesized"
     assert not (tmp_path / "cdktf.out").exists()
+
+
+def test_every_configuration_error_gets_its_own_line(monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    monkeypatch.chdir(Path.cwd())
+    monkeypatch.setenv("TAP_STACKS", "dev,qa")
+    monkeypatch.setenv("TAP_STATE_REGION", "moon")
+    monkeypatch.setattr(main, "PROJECT_ROOT", tmp_path)
+    assert main.main() == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        "configuration error: TAP_STACKS='qa' is invalid: allowed a comma list of local, dev, staging, prod or preview",
+        "configuration error: backend.region='moon' is invalid: allowed an AWS region such as us-east-1",
+    ]

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import pytest
 
-from modules.monitoring import AlarmSpec, AlarmTopic, PipelineDashboard, StageView, metric_alarm
-from modules.settings import MonitoringSettings, load_environment
+from modules.monitoring import (
+    AlarmProps,
+    AlarmSpec,
+    AlarmTopic,
+    AlarmTopicProps,
+    DashboardProps,
+    PipelineDashboard,
+    StageView,
+    metric_alarm,
+)
+from modules.settings import MonitoringSettings
 from tests.support.synth import synth_scope
-from tools.stack_json import StackJson
+from tools.policy.stack_json import StackJson
 
 
 @pytest.fixture(scope="module")
 def with_email() -> StackJson:
-    settings = replace(load_environment("dev"), monitoring=MonitoringSettings(alarm_email="oncall@example.com"))
-    return synth_scope(lambda scope: AlarmTopic(scope, "alarm-topic", settings=settings))
+    props = AlarmTopicProps(name="pipeline-alarms-dev", email="oncall@example.com")
+    return synth_scope(lambda scope: AlarmTopic(scope, "alarm-topic", props=props))
 
 
 def test_topic_is_encrypted_with_the_aws_managed_sns_key(with_email: StackJson) -> None:
@@ -25,14 +33,14 @@ def test_topic_is_encrypted_with_the_aws_managed_sns_key(with_email: StackJson) 
     assert topic.body["name"] == "pipeline-alarms-dev"
 
 
-def test_email_from_settings_is_subscribed(with_email: StackJson) -> None:
+def test_email_from_the_props_is_subscribed(with_email: StackJson) -> None:
     [subscription] = with_email.resources("aws_sns_topic_subscription")
     assert (subscription.body["protocol"], subscription.body["endpoint"]) == ("email", "oncall@example.com")
 
 
 def test_no_subscription_without_an_email() -> None:
-    settings = load_environment("dev")
-    stack = synth_scope(lambda scope: AlarmTopic(scope, "alarm-topic", settings=settings))
+    props = AlarmTopicProps(name="pipeline-alarms-dev")
+    stack = synth_scope(lambda scope: AlarmTopic(scope, "alarm-topic", props=props))
     assert stack.resources("aws_sns_topic_subscription") == []
 
 
@@ -46,17 +54,19 @@ def test_alarm_email_must_be_an_address() -> None:
 def test_p99_alarm_uses_an_extended_statistic_and_no_plain_one() -> None:
     spec = AlarmSpec(name="a", description="d", namespace="AWS/Lambda", metric="Duration",
                      dimensions={"FunctionName": "f"}, threshold=1, statistic=None, extended_statistic="p99")
-    stack = synth_scope(lambda scope: metric_alarm(scope, "a", spec, topic_arn="arn:t", period_s=60, component="x"))
+    alarms = AlarmProps(topic_arn="arn:t", period_s=30)
+    stack = synth_scope(lambda scope: metric_alarm(scope, "a", spec, alarms=alarms, component="x"))
     [alarm] = stack.resources("aws_cloudwatch_metric_alarm")
     assert alarm.body["extended_statistic"] == "p99" and "statistic" not in alarm.body
     assert alarm.body["treat_missing_data"] == "notBreaching"
+    assert (alarm.body["period"], alarm.body["alarm_actions"], alarm.body["ok_actions"]) == (30, ["arn:t"], ["arn:t"])
 
 
 def test_dashboard_has_a_row_per_stage_and_a_row_for_table_and_rejects() -> None:
-    settings = load_environment("dev")
     views = [StageView(s, f"{s}-dev", f"{s}-q", f"{s}-q-dlq") for s in ("validator", "enricher", "processor")]
-    stack = synth_scope(lambda scope: PipelineDashboard(scope, "dashboard", settings=settings, stages=views,
-                                                        table_name="data-table-dev", rejects_queue="rejects-dev"))
+    props = DashboardProps(name="tap-pipeline-dev", region="us-east-1", stages=views, table_name="data-table-dev",
+                           rejects_queue="rejects-dev")
+    stack = synth_scope(lambda scope: PipelineDashboard(scope, "dashboard", props=props))
     [dashboard] = stack.resources("aws_cloudwatch_dashboard")
     widgets = json.loads(dashboard.body["dashboard_body"])["widgets"]
     assert len(widgets) == 3 * 3 + 3

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.conftest import PIPELINE_ENVIRONMENTS
-from tools.stack_json import StackJson
+from tools.policy.stack_json import StackJson
 
 DRAFT_OUTPUTS = {"table_name", "processor_function_arn", "validator_function_arn", "enricher_function_arn"}
 

@@ -7,22 +7,21 @@ import json
 import pytest
 from cdktf import Testing as CdktfTesting
 
-from modules.queue import QueueWithDeadLetter, TerminalQueue
-from modules.settings import FunctionSettings, load_environment
+from modules.monitoring import AlarmProps
+from modules.queue import QueueProps, QueueWithDeadLetter, TerminalQueue, TerminalQueueProps
 from tests.support.synth import synth_scope
-from tools.stack_json import StackJson, reference
+from tools.policy.stack_json import StackJson, reference
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms"
-CONSUMER = FunctionSettings(name="enricher", timeout_s=40, batching_window_s=7, max_receive_count=3)
+ALARMS = AlarmProps(topic_arn=TOPIC, period_s=60)
+PROPS = QueueProps(name="work-dev", component="enricher", consumer="enricher", visibility_timeout_s=247,
+                   retention_s=4 * 24 * 3600, dlq_retention_s=14 * 24 * 3600, max_receive_count=3,
+                   oldest_message_age_threshold_s=900)
 
 
 @pytest.fixture(scope="module")
 def stack() -> StackJson:
-    settings = load_environment("dev")
-    return synth_scope(lambda scope: QueueWithDeadLetter(
-        scope, "work", settings=settings, name="work-dev", consumer=CONSUMER, component="enricher",
-        alarm_topic_arn=TOPIC,
-    ))
+    return synth_scope(lambda scope: QueueWithDeadLetter(scope, "work", props=PROPS, alarms=ALARMS))
 
 
 def queue(stack: StackJson, name: str) -> dict:
@@ -34,8 +33,9 @@ def test_dead_letter_queue_is_named_after_its_source(stack: StackJson) -> None:
     assert sorted(r.body["name"] for r in stack.resources("aws_sqs_queue")) == ["work-dev", "work-dev-dlq"]
 
 
-def test_visibility_timeout_is_six_consumer_timeouts_plus_window(stack: StackJson) -> None:
-    assert queue(stack, "work-dev")["visibility_timeout_seconds"] == 6 * 40 + 7
+def test_visibility_timeout_and_long_polling_come_from_the_props(stack: StackJson) -> None:
+    assert queue(stack, "work-dev")["visibility_timeout_seconds"] == 247
+    assert queue(stack, "work-dev")["receive_wait_time_seconds"] == 20
 
 
 def test_dead_letter_queue_keeps_messages_14_days_longer_than_source(stack: StackJson) -> None:
@@ -44,7 +44,7 @@ def test_dead_letter_queue_keeps_messages_14_days_longer_than_source(stack: Stac
     assert dlq["message_retention_seconds"] > source["message_retention_seconds"]
 
 
-def test_redrive_moves_messages_after_consumer_max_receive_count(stack: StackJson) -> None:
+def test_redrive_moves_messages_after_max_receive_count(stack: StackJson) -> None:
     [redrive] = stack.resources("aws_sqs_queue_redrive_policy")
     policy = json.loads(redrive.body["redrive_policy"])
     assert policy["maxReceiveCount"] == 3
@@ -90,11 +90,9 @@ def test_every_alarm_notifies_the_topic_on_alarm_and_ok(stack: StackJson) -> Non
 
 
 def test_terminal_queue_has_no_redrive_and_alarms_when_not_empty() -> None:
-    settings = load_environment("dev")
-    stack = synth_scope(lambda scope: TerminalQueue(
-        scope, "rejects", settings=settings, name="rejects-dev", component="validator", alarm_topic_arn=TOPIC,
-        purpose="rejected records",
-    ))
+    props = TerminalQueueProps(name="rejects-dev", component="validator", retention_s=14 * 24 * 3600,
+                               purpose="rejected records")
+    stack = synth_scope(lambda scope: TerminalQueue(scope, "rejects", props=props, alarms=ALARMS))
     [queue_resource] = stack.resources("aws_sqs_queue")
     assert queue_resource.body["message_retention_seconds"] == 14 * 24 * 3600
     assert not stack.resources("aws_sqs_queue_redrive_policy")

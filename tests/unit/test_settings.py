@@ -175,3 +175,31 @@ def test_prod_uses_provisioned_capacity_with_autoscaling_and_a_warm_processor() 
 
 def test_visibility_timeout_is_six_timeouts_plus_the_batching_window() -> None:
     assert fn(timeout_s=30, batching_window_s=5, batch_size=10).visibility_timeout_s == 185
+
+
+def test_every_invalid_value_is_reported_at_once_each_on_its_own_line() -> None:
+    dev = load_environment("dev")
+    with pytest.raises(SettingsError) as error:
+        replace(dev, log_retention_days=10, queue_retention_s=1209600, dlq_retention_s=1209600, log_level="LOUD")
+    lines = str(error.value).splitlines()
+    assert len(lines) == 3, lines
+    assert [line.split("=", 1)[0] for line in lines] == ["log_retention_days", "log_level", "dlq_retention_s"]
+
+
+def test_invalid_values_of_nested_settings_and_environment_variables_are_reported_together() -> None:
+    with pytest.raises(SettingsError) as error:
+        selected_environments({"TAP_STACKS": "dev,qa", "TAP_STATE_BUCKET": "Bad_Bucket", "TAP_STATE_REGION": "moon"})
+    problems = error.value.problems
+    assert [p.split("=", 1)[0] for p in problems] == ["TAP_STACKS", "backend.bucket", "backend.region"], problems
+
+
+def test_a_single_invalid_value_gives_a_single_line() -> None:
+    with pytest.raises(SettingsError) as error:
+        fn(memory_mb=64)
+    assert error.value.problems == ("functions.processor.memory_mb=64 is invalid: allowed 128..10240",)
+
+
+def test_preview_without_a_suffix_is_reported() -> None:
+    with pytest.raises(SettingsError) as error:
+        selected_environments({"TAP_STACKS": "preview"})
+    assert_error_names(error, "ENVIRONMENT_SUFFIX", "TAP_STACKS names 'preview'")

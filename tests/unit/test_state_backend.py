@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import PIPELINE_ENVIRONMENTS
-from tools.stack_json import StackJson
+from tools.policy.stack_json import StackJson
 
 S3_ENVIRONMENTS = [e for e in PIPELINE_ENVIRONMENTS if e != "local"]
 

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from modules.settings import AutoscalingSettings, BillingMode, TableSettings, load_environment
-from modules.table import DataTable
+from modules.monitoring import AlarmProps
+from modules.settings import AutoscalingSettings, BillingMode, TableSettings
+from modules.table import DataTable, TableProps
 from tests.support.synth import synth_scope
-from tools.stack_json import StackJson
+from tools.policy.stack_json import StackJson
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms"
 
 
-def synth_table(table: TableSettings, env: str = "dev") -> StackJson:
-    from dataclasses import replace
-
-    settings = replace(load_environment(env), table=table)
-    return synth_scope(lambda scope: DataTable(scope, "data-table", settings=settings, alarm_topic_arn=TOPIC))
+def synth_table(table: TableSettings, name: str = "data-table-dev") -> StackJson:
+    props = TableProps(name=name, billing_mode=BillingMode(table.billing_mode),
+                       read_autoscaling=table.read_autoscaling, write_autoscaling=table.write_autoscaling,
+                       deletion_protection=table.deletion_protection,
+                       point_in_time_recovery=table.point_in_time_recovery)
+    return synth_scope(lambda scope: DataTable(scope, "data-table", props=props,
+                                               alarms=AlarmProps(topic_arn=TOPIC, period_s=60)))
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +33,7 @@ def provisioned() -> StackJson:
         billing_mode=BillingMode.PROVISIONED,
         read_autoscaling=AutoscalingSettings(min_capacity=3, max_capacity=30),
         write_autoscaling=AutoscalingSettings(min_capacity=4, max_capacity=40, target_utilization=60),
-    ), env="prod")
+    ), name="data-table-prod")
 
 
 def table(stack: StackJson) -> dict:

@@ -1,14 +1,14 @@
-"""The pipeline end to end on a local AWS emulator, with no AWS account (``make demo``).
+"""The demo: the pipeline end to end on a local AWS emulator, with no AWS account (``make demo``).
 
-    python -m tools.local.demo [--events N] [--malformed-rate R] [--keep] [--stack-dir DIR]
+    python -m tools local demo [--events N] [--malformed-rate R] [--keep] [--stack-dir DIR]
         [--retry-visibility S|queue] [--write-faults R] [--always-fail ID] [--timeout S]
 
 Starts moto's server on 127.0.0.1 at a free port, synthesizes the `local` stack, runs ``terraform init``
 and ``terraform apply`` on it, sends sample events (valid and malformed) to the ingest queue while the
 local runner delivers them through validator, enricher and processor, waits until every queue is
 drained, prints a summary, and tears everything down (``terraform destroy``, then the emulator stops),
-also after an error or Ctrl-C.  ``--keep`` leaves the environment running for the commands of
-``python -m tools.local`` (see its ``--help``) and records it in ``.local/session.json`` (or the file
+also after an error or Ctrl-C.  ``--keep`` leaves the environment running for the other
+``python -m tools local`` commands and records it in ``.local/session.json`` (or the file
 TAP_LOCAL_SESSION names); function logs and the emulator's log go beside that file.
 
 Exit status: 0 when every event is accounted for (stored, rejected or dead-lettered), 1 otherwise.
@@ -20,7 +20,6 @@ import argparse
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -29,52 +28,11 @@ from tools.local import inspect_queues
 from tools.local.emulator import Emulator, client
 from tools.local.events import QueueProducer, sample_events
 from tools.local.faults import WriteFaults
-from tools.local.runner import DEFAULT_RETRY_VISIBILITY, Runner
-from tools.local.session import Session, local_dir, session_file
-from tools.local.stack import Deployment, synth
+from tools.local.lifecycle import deployed, refuse_if_running
+from tools.local.options import add_delivery_options, retry_visibility
+from tools.local.progress import Progress
+from tools.local.runner import Runner
 from tools.local.topology import Topology
-
-
-class Progress:
-    """Timestamped steps; a status line redrawn in place on a terminal, printed every 5 s elsewhere."""
-
-    def __init__(self, out: TextIO = sys.stdout) -> None:
-        self.out = out
-        self.started = time.monotonic()
-        self.tty = out.isatty()
-        self._open_line = False
-        self._last_plain = 0.0
-
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started
-
-    def step(self, text: str) -> None:
-        self._end_line()
-        print(f"[{self.elapsed():6.1f}s] {text}", file=self.out, flush=True)
-
-    def status(self, text: str, every: float = 5.0) -> None:
-        if self.tty:
-            print(f"\r\033[K         {text}", end="", file=self.out, flush=True)
-            self._open_line = True
-        elif time.monotonic() - self._last_plain >= every:
-            self._last_plain = time.monotonic()
-            print(f"         {text}", file=self.out, flush=True)
-
-    def _end_line(self) -> None:
-        if self._open_line:
-            print(file=self.out)
-            self._open_line = False
-
-    def terraform_lines(self, verb: str) -> Any:
-        """A callback for Deployment: counts finished resources and shows the count."""
-        done = Counter[str]()
-
-        def on_line(line: str) -> None:
-            if "complete after" in line or "Read complete" in line:
-                done[verb] += 1
-                self.status(f"terraform {verb}: {done[verb]} resources done")
-
-        return on_line
 
 
 @dataclass
@@ -188,24 +146,8 @@ def print_summary(summary: Summary, out: TextIO = sys.stdout) -> None:
     )
 
 
-def active_session() -> Session | None:
-    """The kept environment, if its emulator still runs; a stale session file is removed."""
-    if not session_file().is_file():
-        return None
-    session = Session.load()
-    if Emulator(session.endpoint, session.pid).alive():
-        return session
-    Session.remove()
-    return None
-
-
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m tools.local.demo",
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split("\n\n", 2)[2],
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The demo's options."""
     parser.add_argument("--events", type=int, default=200, help="sample events to send (default 200)")
     parser.add_argument(
         "--malformed-rate",
@@ -216,7 +158,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--keep",
         action="store_true",
-        help="leave the environment running; `python -m tools.local down` ends it",
+        help="leave the environment running; `python -m tools local down` ends it",
     )
     parser.add_argument(
         "--stack-dir",
@@ -232,92 +174,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=900.0,
         help="give up delivering after this many seconds (default 900)",
     )
-    return parser.parse_args(argv)
 
 
-def add_delivery_options(parser: argparse.ArgumentParser) -> None:
-    """Options shared with `python -m tools.local run`."""
-    parser.add_argument(
-        "--retry-visibility",
-        default=str(DEFAULT_RETRY_VISIBILITY),
-        metavar="SECONDS|queue",
-        help="a failed record becomes visible again after SECONDS (ChangeMessageVisibility), default "
-        f"{DEFAULT_RETRY_VISIBILITY}; 'queue' keeps the queue's visibility timeout (6 x function timeout "
-        "+ batching window: minutes), as on AWS",
-    )
-    parser.add_argument(
-        "--write-faults",
-        type=float,
-        default=0.0,
-        metavar="RATE",
-        help="make RATE of the table writes fail once (returned as UnprocessedItems), to watch "
-        "the processor retry (default 0)",
-    )
-    parser.add_argument(
-        "--always-fail",
-        action="append",
-        default=[],
-        metavar="ID",
-        help="make the table refuse every write of the record with this id (ValidationException), to "
-        "watch it reach the process dead-letter queue (repeatable)",
-    )
-
-
-def retry_visibility(value: str) -> int | None:
-    return None if value == "queue" else int(value)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    progress = Progress()
-    running = active_session()
-    if running is not None:
-        print(
-            f"a local environment is already running at {running.endpoint} (pid {running.pid}); "
-            "use `python -m tools.local down` first, or work with it through `python -m tools.local`",
-            file=sys.stderr,
-        )
+def run(args: argparse.Namespace) -> int:
+    """Deploy, send sample events, deliver them, print the summary; tear down unless --keep."""
+    if refuse_if_running():
         return 2
+    progress = Progress()
     events = sample_events(args.events, malformed_rate=args.malformed_rate)
-    log_dir = local_dir() / "logs"
-    progress.step("starting the AWS emulator (moto server) ...")
-    emulator = Emulator.start(log_path=local_dir() / "emulator.log", outlive_parent=args.keep)
-    progress.step(f"emulator listening at {emulator.endpoint} (pid {emulator.pid})")
-    deployment: Deployment | None = None
-    applied = False
-    kept = False
-    try:
-        if args.stack_dir is None:
-            progress.step("synthesizing the `local` stack (cdktf) ...")
-            deployment = Deployment(synth(), emulator.endpoint)
-        else:
-            stack_dir = args.stack_dir.resolve()
-            deployment = Deployment(stack_dir, emulator.endpoint, stack_dir / "terraform.tfstate")
-        deployment.forget_state()  # any state left is of an emulator that is gone
-        progress.step("terraform init ...")
-        deployment.init()
-        progress.step("terraform apply ...")
-        applied = True  # from here on, destroy on the way out
-        deployment.apply(on_line=progress.terraform_lines("apply"))
-        topology = deployment.topology()
-        progress.step(
-            f"deployed: {len(topology.stages)} stages, {len(topology.queues)} queues, "
-            f"table {', '.join(topology.tables)}"
-        )
-        summary = deliver(args, events, topology, emulator, log_dir, progress)
+    with deployed(progress, keep=args.keep, stack_dir=args.stack_dir) as env:
+        summary = deliver(args, events, env.topology, env.emulator, env.log_dir, progress)
         print_summary(summary)
-        progress.step(f"function logs in {log_dir}")
-        if args.keep:
-            state = str(deployment.state_path) if deployment.state_path else None
-            Session(emulator.endpoint, emulator.pid, str(deployment.stack_dir), state, str(log_dir)).save()
-            kept = True
-            progress.step(
-                f"environment kept running ({session_file()}); end it with `python -m tools.local down`"
-            )
-        return 0 if summary.accounted else 1
-    finally:
-        if not kept:
-            teardown(deployment if applied else None, emulator, progress)
+        progress.step(f"function logs in {env.log_dir}")
+    return 0 if summary.accounted else 1
 
 
 def deliver(
@@ -376,29 +245,3 @@ def deliver(
     )
     summary.injected_write_faults = faults.injected if faults else 0
     return summary
-
-
-def teardown(deployment: Deployment | None, emulator: Emulator, progress: Progress) -> None:
-    """terraform destroy (if anything was applied), then stop the emulator; a second Ctrl-C skips destroy."""
-    try:
-        if deployment is not None:
-            progress.step("terraform destroy ...")
-            try:
-                deployment.destroy(on_line=progress.terraform_lines("destroy"))
-            except Exception as error:  # noqa: BLE001 - the emulator's memory goes anyway; say so, go on
-                progress.step(f"destroy failed ({str(error).splitlines()[0]}); dropping the state instead")
-                deployment.forget_state()
-            except KeyboardInterrupt:
-                deployment.forget_state()
-                raise
-    finally:
-        emulator.stop()
-        progress.step(f"emulator stopped (pid {emulator.pid}); done")
-
-
-if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("interrupted: the environment was torn down", file=sys.stderr)
-        sys.exit(130)

@@ -49,7 +49,7 @@ class Session:
         if not path.is_file():
             raise SystemExit(
                 f"no local environment is running ({path} not found): start one with "
-                "`python -m tools.local up`"
+                "`python -m tools local up`"
             )
         return cls(**json.loads(path.read_text()))
 

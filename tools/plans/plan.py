@@ -47,12 +47,12 @@ def synthesize(env: str, project_root: Path = PROJECT_ROOT) -> Path:
 
 
 def emulator_endpoint() -> str:
-    """The endpoint of the running local environment (``python -m tools.local up``)."""
+    """The endpoint of the running local environment (``python -m tools local up``)."""
     from tools.local.session import Session, session_file
 
     if not session_file().is_file():
         raise PlanError(f"no local environment: {session_file()} is missing; start one with "
-                        "`python -m tools.local up`, or pass --endpoint URL")
+                        "`python -m tools local up`, or pass --endpoint URL")
     return Session.load().endpoint
 
 

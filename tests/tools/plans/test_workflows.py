@@ -62,9 +62,9 @@ def test_pull_requests_post_the_review_and_drift_uses_detailed_exitcode() -> Non
 def test_make_targets_go_through_the_reviewed_path(target: str) -> None:
     result = subprocess.run(["make", "-n", target, "ENV=prod", "ACK=aws_sqs_queue.q", "YES=1"], cwd=PROJECT_ROOT,
                             capture_output=True, text=True, check=True)
-    commands = [line for line in result.stdout.splitlines() if "tools.plans" in line]
+    commands = [line for line in result.stdout.splitlines() if " -m tools " in line]
     assert commands, result.stdout
     assert "cdktf deploy" not in result.stdout
     if target == "deploy":
-        assert [c.split("tools.plans ")[1] for c in commands] == [
+        assert [c.split(" -m tools ")[1] for c in commands] == [
             "plan --env prod --strict --ack aws_sqs_queue.q", "apply --env prod --confirm --yes"]

@@ -2,24 +2,18 @@
 
 Each check reads one stack's ``cdk.tf.json`` and returns its violations as
 sentences (an empty list means it passes).  The tests run every check on every
-stack; the plan review can run them from the command line:
-
-    python -m tools.policy_checks cdktf.out/stacks/tap-pipeline-dev [...]
-
-exits 1 and prints the violations if there are any.
+stack; operators run them before a deploy with ``python -m tools policy-check``
+(see ``tools/policy/cli.py``).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from collections.abc import Callable, Collection
-from pathlib import Path
 
-from tools.stack_json import REFERENCE, Resource, StackJson, iter_policy_statements
+from modules.settings import REQUIRED_TAGS
+from tools.policy.stack_json import REFERENCE, Resource, StackJson, iter_policy_statements
 
-REQUIRED_TAGS = ("Project", "Environment", "CostCenter", "Owner", "ManagedBy")
 # Actions without resource-level permissions in IAM: the only ones allowed on "*".
 WILDCARD_RESOURCE_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 WILDCARD_METRIC_ACTIONS = {"cloudwatch:PutMetricData"}
@@ -229,24 +223,3 @@ def run_all(stack: StackJson, taggable_types: Collection[str] | None = None) -> 
     if taggable_types is not None:
         violations += check_tags(stack, taggable_types)
     return violations
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Project policy checks on synthesized stacks.")
-    parser.add_argument("stack_dirs", nargs="+", type=Path, help="cdktf.out/stacks/<name> folders")
-    parser.add_argument("--schema", type=Path, help="output of `terraform providers schema -json`, for tag checks")
-    args = parser.parse_args(argv)
-    taggable = taggable_types_from_schema(json.loads(args.schema.read_text())) if args.schema else None
-    failed = False
-    for directory in args.stack_dirs:
-        violations = run_all(StackJson.load(directory), taggable)
-        for violation in violations:
-            print(f"{directory.name}: {violation}")
-        failed = failed or bool(violations)
-        if not violations:
-            print(f"{directory.name}: all project checks pass")
-    return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

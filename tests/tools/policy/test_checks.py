@@ -8,8 +8,9 @@ from collections.abc import Callable
 
 import pytest
 
-from tools import policy_checks
-from tools.stack_json import StackJson
+from tools import __main__ as tools_cli
+from tools.policy import checks as policy_checks
+from tools.policy.stack_json import StackJson
 
 STACK_NAMES = ["tap-pipeline-local", "tap-pipeline-dev", "tap-pipeline-staging", "tap-pipeline-prod",
                "tap-pipeline-pr42", "tap-pipeline-state"]
@@ -106,5 +107,16 @@ def test_missing_default_tag_is_caught(dev: StackJson) -> None:
 def test_command_line_reports_violations_and_exits_1(dev: StackJson, tmp_path, capsys) -> None:
     dev.document["resource"].pop("aws_sqs_queue_redrive_policy")
     (tmp_path / "cdk.tf.json").write_text(json.dumps(dev.document))
-    assert policy_checks.main([str(tmp_path)]) == 1
+    assert tools_cli.main(["policy-check", str(tmp_path)]) == 1
     assert "no dead-letter queue" in capsys.readouterr().out
+
+
+def test_command_line_passes_a_good_stack_with_exit_0(stacks: dict[str, StackJson], capsys) -> None:
+    directory = stacks["tap-pipeline-dev"].directory
+    assert tools_cli.main(["policy-check", str(directory)]) == 0
+    assert capsys.readouterr().out == "tap-pipeline-dev: all project checks pass\n"
+
+
+def test_command_line_says_what_to_pass_when_a_folder_holds_no_stack(tmp_path, capsys) -> None:
+    assert tools_cli.main(["policy-check", str(tmp_path)]) == 1
+    assert "no cdk.tf.json here; pass cdktf.out/stacks/<stack> folders" in capsys.readouterr().out

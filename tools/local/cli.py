@@ -1,4 +1,4 @@
-"""Work with the pipeline on a local AWS emulator: ``python -m tools.local <command>``.
+"""``python -m tools local <command>``: the pipeline on a local AWS emulator, with no AWS account.
 
 Commands (all but ``up`` and ``demo`` act on the environment recorded in ``.local/session.json``, or in
 the file that TAP_LOCAL_SESSION names):
@@ -33,14 +33,16 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from tools.local import demo, inspect_queues
+from tools.local import demo, inspect_queues, lifecycle
 from tools.local.emulator import Emulator, client
 from tools.local.events import QueueProducer, read_json_lines, sample_events, send_bodies
 from tools.local.faults import WriteFaults
+from tools.local.options import add_delivery_options, retry_visibility
+from tools.local.progress import Progress
 from tools.local.runner import Runner
 from tools.local.session import Session, local_dir, session_file
 from tools.local.stack import Deployment
@@ -55,7 +57,7 @@ class Environment:
         if not Emulator(self.session.endpoint, self.session.pid).alive():
             raise SystemExit(
                 f"the emulator of {session_file()} (pid {self.session.pid}) is not running; "
-                "remove the file, or run `python -m tools.local down`"
+                "remove the file, or run `python -m tools local down`"
             )
         state = Path(self.session.state_path) if self.session.state_path else None
         self.deployment = Deployment(Path(self.session.stack_dir), self.session.endpoint, state)
@@ -84,11 +86,11 @@ def read_bodies(path: str | None) -> list[str]:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    return demo.main(["--keep", "--events", "0"])
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    return demo.main(args.demo_args)
+    if lifecycle.refuse_if_running():
+        return 2
+    with lifecycle.deployed(Progress(), keep=True, stack_dir=args.stack_dir):
+        pass
+    return 0
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -115,7 +117,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         env.topology,
         env.session.endpoint,
         log_dir=log_dir,
-        retry_visibility=demo.retry_visibility(args.retry_visibility),
+        retry_visibility=retry_visibility(args.retry_visibility),
     ) as runner:
         runner.load_handlers()
         started = time.monotonic()
@@ -198,36 +200,36 @@ def cmd_redrive(args: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    session = Session.load()
-    emulator = Emulator(session.endpoint, session.pid)
-    state = Path(session.state_path) if session.state_path else None
-    deployment = Deployment(Path(session.stack_dir), session.endpoint, state) if emulator.alive() else None
-    if deployment is None:
-        Deployment(Path(session.stack_dir), session.endpoint, state).forget_state()
-    try:
-        demo.teardown(deployment, emulator, demo.Progress())
-    finally:
-        Session.remove()
+    lifecycle.take_down()
     return 0
 
 
-def parser() -> argparse.ArgumentParser:
-    main = argparse.ArgumentParser(
-        prog="python -m tools.local",
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """Register ``local`` and its commands on the operator CLI (``python -m tools``)."""
+    local = commands.add_parser(
+        "local",
+        help="the pipeline on a local AWS emulator: up, demo, send, run, status, dlq, redrive, down, ...",
         description=__doc__.split("\n\n")[0],
         epilog=__doc__.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    subcommands = local.add_subparsers(dest="local_command", required=True, metavar="COMMAND")
 
     def command(name: str, handler: Any, help_: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_, description=help_)
+        sub = subcommands.add_parser(name, help=help_, description=help_)
         sub.set_defaults(handler=handler)
         return sub
 
-    command("up", cmd_up, "start the emulator, deploy the `local` stack and keep it running")
-    sub = command("demo", cmd_demo, "the whole demo (options: python -m tools.local.demo --help)")
-    sub.add_argument("demo_args", nargs=argparse.REMAINDER)
+    sub = command("up", cmd_up, "start the emulator, deploy the `local` stack and keep it running")
+    sub.add_argument("--stack-dir", type=Path, metavar="DIR",
+                     help="deploy the stack already synthesized in DIR instead of synthesizing the `local` stack")
+    sub = subcommands.add_parser(
+        "demo", help="the whole demo: deploy, send sample events, deliver, summarize, tear down",
+        description=demo.__doc__.split("\n\n")[0], epilog=demo.__doc__.split("\n\n", 2)[2],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub.set_defaults(handler=demo.run)
+    demo.add_arguments(sub)
     sub = command("sample", cmd_sample, "print sample events (valid and malformed) as JSON Lines")
     sub.add_argument("-n", type=int, default=100, help="how many (default 100)")
     sub.add_argument("--malformed-rate", type=float, default=0.05, help="share of malformed events (0.05)")
@@ -240,7 +242,7 @@ def parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--timeout", type=float, default=900.0, help="give up after this many seconds (900)")
     sub.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    demo.add_delivery_options(sub)
+    add_delivery_options(sub)
     command("status", cmd_status, "endpoint, queue depths and table item count")
     sub = command("items", cmd_items, "the table's items as JSON Lines")
     sub.add_argument("--limit", type=int, help="at most this many")
@@ -254,17 +256,3 @@ def parser() -> argparse.ArgumentParser:
     sub = command("redrive", cmd_redrive, "move a dead-letter queue's messages back to the queue it serves")
     sub.add_argument("queue", help="the dead-letter queue, or the queue it serves")
     command("down", cmd_down, "terraform destroy, stop the emulator, forget the session")
-    return main
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    return int(args.handler(args))
-
-
-if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        sys.exit(130)

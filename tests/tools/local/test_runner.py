@@ -15,7 +15,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e import fake_handlers
+from tests.tools.local import fake_handlers
 from tools.local import inspect_queues
 from tools.local.emulator import Emulator, client
 from tools.local.events import QueueProducer, send_bodies
@@ -74,7 +74,7 @@ def one_stage(sqs: Any, handler: str, timeout: int = 5, batch_size: int = 10) ->
     function = Function(
         name="fn-test",
         arn=f"arn:aws:lambda:{REGION}:123456789012:function:fn-test",
-        handler=f"tests.e2e.fake_handlers.{handler}",
+        handler=f"tests.tools.local.fake_handlers.{handler}",
         timeout=timeout,
         memory_size=256,
         environment={"OUTPUT_QUEUE_URL": out.url, "STAGE": "one"},
@@ -260,7 +260,7 @@ def test_emulator_dies_with_its_parent(tmp_path: Path) -> None:
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=Path(__file__).resolve().parents[3],
     )
     try:
         pid = int(child.stdout.readline())  # type: ignore[union-attr]

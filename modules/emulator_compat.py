@@ -1,0 +1,108 @@
+"""Every difference the local AWS emulator (moto's server) needs, in one Aspect applied to `local` only.
+
+The constructs in this package build what AWS gets; ``PipelineStack`` adds
+this Aspect when its settings say the stack runs on the emulator.  cdktf
+invokes Aspects at synthesis, before the stack is written, so the changes below
+are the whole difference between `local` and any other environment (apart from
+settings values such as names, retention and the missing Powertools layer).
+"""
+
+from __future__ import annotations
+
+import keyword
+
+import jsii
+from cdktf import IAspect, TerraformResource, TerraformResourceLifecycle, TerraformStack, TerraformVariable
+from cdktf_cdktf_provider_aws.lambda_event_source_mapping import LambdaEventSourceMapping
+from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderEndpoints
+from cdktf_cdktf_provider_aws.sqs_queue_redrive_allow_policy import SqsQueueRedriveAllowPolicy
+from constructs import IConstruct
+
+# Every service the pipeline stacks touch; the emulator must answer for each.
+EMULATED_SERVICES = (
+    "applicationautoscaling", "cloudwatch", "dynamodb", "iam", "lambda", "logs", "s3", "sns", "sqs", "sts",
+)
+DEFAULT_EMULATOR_ENDPOINT = "http://127.0.0.1:5000"
+ENDPOINT_VARIABLE = "emulator_endpoint"
+
+#: Each difference, with its reason; the tests compare `local` to `dev` against this list.
+DIFFERENCES = {
+    "provider": "every service's endpoint is the emulator's, given as the Terraform variable emulator_endpoint "
+                "(the port changes from run to run), with dummy credentials and no AWS account lookups",
+    "aws_lambda_function.lifecycle": "ignore_changes on logging_config and dead_letter_config: the emulator "
+                                     "stores neither block, so every plan would show a change and a new version",
+    "aws_lambda_event_source_mapping.enabled": "false: the emulator would run enabled mappings itself, through "
+                                               "Docker; the local runner (tools/local) delivers the batches",
+    "aws_lambda_event_source_mapping.lifecycle": "ignore_changes on function_name: the emulator reports the "
+                                                 "version ARN behind the alias instead of the alias ARN",
+    "aws_sqs_queue_redrive_allow_policy": "left out: the emulator never returns RedriveAllowPolicy, so the "
+                                          "provider would wait for it forever",
+}
+
+
+def _python_name(service: str) -> str:
+    # jsii renames Python keywords: the `lambda` endpoint is the `lambda_` argument.
+    return f"{service}_" if keyword.iskeyword(service) else service
+
+
+def _address(resource: TerraformResource) -> str:
+    return f"{resource.terraform_resource_type}.{resource.friendly_unique_id}"
+
+
+@jsii.implements(IAspect)
+class EmulatorCompatibility:
+    """Adapts a pipeline stack to the emulator: see ``DIFFERENCES`` for what changes and why.
+
+    Acts once, on the stack node itself, so that removals and the dependencies
+    on what was removed are handled together.
+    """
+
+    def visit(self, node: IConstruct) -> None:
+        if not isinstance(node, TerraformStack):
+            return
+        constructs = node.node.find_all()
+        self._drop_redrive_allow_policies(constructs)
+        for construct in constructs:
+            if isinstance(construct, AwsProvider):
+                self._point_at_emulator(node, construct)
+            elif isinstance(construct, LambdaFunction):
+                construct.lifecycle = TerraformResourceLifecycle(
+                    ignore_changes=["logging_config", "dead_letter_config"],
+                )
+            elif isinstance(construct, LambdaEventSourceMapping):
+                construct.enabled = False
+                construct.lifecycle = TerraformResourceLifecycle(ignore_changes=["function_name"])
+
+    @staticmethod
+    def _drop_redrive_allow_policies(constructs: list[IConstruct]) -> None:
+        dropped = [c for c in constructs if isinstance(c, SqsQueueRedriveAllowPolicy)]
+        addresses = {_address(policy) for policy in dropped}
+        for policy in dropped:
+            if policy.node.scope is not None:
+                policy.node.scope.node.try_remove_child(policy.node.id)
+        # Dependencies may be set as overrides, which only the rendered resource shows.
+        for construct in constructs:
+            if not isinstance(construct, TerraformResource) or isinstance(construct, SqsQueueRedriveAllowPolicy):
+                continue
+            [body] = construct.to_terraform()["resource"][construct.terraform_resource_type].values()
+            depends_on = body.get("depends_on") or []
+            kept = [d for d in depends_on if d not in addresses]
+            if len(kept) != len(depends_on):
+                construct.add_override("depends_on", kept or None)
+
+    @staticmethod
+    def _point_at_emulator(stack: TerraformStack, provider: AwsProvider) -> None:
+        endpoint = TerraformVariable(
+            stack, ENDPOINT_VARIABLE,
+            type="string",
+            default=DEFAULT_EMULATOR_ENDPOINT,
+            description="URL of the local AWS emulator (moto server)",
+        ).string_value
+        provider.access_key = "test"
+        provider.secret_key = "test"  # noqa: S105 - the emulator's dummy credentials, not a secret
+        provider.skip_credentials_validation = True
+        provider.skip_metadata_api_check = "true"
+        provider.skip_requesting_account_id = True
+        provider.s3_use_path_style = True
+        provider.endpoints = [AwsProviderEndpoints(**{_python_name(s): endpoint for s in EMULATED_SERVICES})]

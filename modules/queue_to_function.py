@@ -1,0 +1,101 @@
+"""The queue -> function pattern: one queue with its DLQ feeding one Lambda function through its alias."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.lambda_event_source_mapping import (
+    LambdaEventSourceMapping,
+    LambdaEventSourceMappingScalingConfig,
+)
+from constructs import Construct
+
+from modules import permissions
+from modules.function import FunctionProps, PipelineFunction
+from modules.function_code import FunctionArchive
+from modules.monitoring import AlarmProps
+from modules.queue import QueueProps, QueueWithDeadLetter
+from modules.settings import visibility_timeout_s
+from modules.tagging import component_tags
+
+
+@dataclass(frozen=True)
+class EventSourceProps:
+    """How the queue feeds the function: batching, concurrency, retries, queue retention and age alarm."""
+
+    batch_size: int
+    batching_window_s: int
+    max_concurrency: int
+    max_receive_count: int
+    retention_s: int
+    dlq_retention_s: int
+    oldest_message_age_threshold_s: int
+
+
+class QueueToFunction:
+    """A queue with its dead-letter queue, the function it feeds, and everything that ties them.
+
+    It owns the wiring, as aws-solutions-constructs' ``SqsToLambda`` does: the
+    queue's visibility timeout is computed from the function's timeout and the
+    batching window, so it always fits the consumer; the function may consume
+    that queue and send to its DLQ (also its asynchronous dead-letter target);
+    the event source mapping invokes the alias ``live`` with
+    ``ReportBatchItemFailures`` and waits for the role's policy.
+
+    A pattern rather than a construct scope: the queue and the function are built
+    as siblings under ``scope`` (``<queue_id>/…`` and ``<function_id>/…``), so each
+    Terraform address names the construct that owns the resource.
+    """
+
+    def __init__(
+        self, scope: Construct, *,
+        queue_id: str,
+        queue_name: str,
+        function_id: str,
+        function: FunctionProps,
+        event_source: EventSourceProps,
+        archive: FunctionArchive,
+        outbound: Sequence[permissions.Statement],
+        alarms: AlarmProps,
+    ) -> None:
+        self.queue = QueueWithDeadLetter(
+            scope, queue_id,
+            props=QueueProps(
+                name=queue_name,
+                component=function.component,
+                consumer=function.component,
+                visibility_timeout_s=visibility_timeout_s(function.timeout_s, event_source.batching_window_s),
+                retention_s=event_source.retention_s,
+                dlq_retention_s=event_source.dlq_retention_s,
+                max_receive_count=event_source.max_receive_count,
+                oldest_message_age_threshold_s=event_source.oldest_message_age_threshold_s,
+            ),
+            alarms=alarms,
+        )
+        self.function = PipelineFunction(
+            scope, function_id,
+            props=function,
+            archive=archive,
+            inbound=[
+                permissions.consume_queue("ConsumeSourceQueue", self.queue.arn),
+                permissions.send_to_queue("SendToOwnDeadLetterQueue", self.queue.dlq.arn),
+            ],
+            outbound=outbound,
+            dead_letter_arn=self.queue.dlq.arn,
+            alarms=alarms,
+        )
+        self.event_source = LambdaEventSourceMapping(
+            self.function, "event-source",
+            event_source_arn=self.queue.arn,
+            function_name=self.function.alias.arn,
+            batch_size=event_source.batch_size,
+            maximum_batching_window_in_seconds=event_source.batching_window_s,
+            function_response_types=["ReportBatchItemFailures"],
+            scaling_config=LambdaEventSourceMappingScalingConfig(maximum_concurrency=event_source.max_concurrency),
+            enabled=True,
+            # AWS checks the role's SQS permissions when the mapping is created, and no reference
+            # orders the policy first (InvalidParameterValueException ... permissions to call ReceiveMessage).
+            depends_on=[self.function.role_policy],
+            tags=component_tags(function.component),
+        )

@@ -1,0 +1,91 @@
+"""The operator command line: ``python -m tools <command>``, and the make targets that alias it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tools import __main__ as tools_cli
+from tools.local import cli as local_cli
+from tools.local import lifecycle
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+LOCAL_COMMANDS = ("up", "demo", "sample", "send", "run", "status", "items", "dlq", "rejects", "redrive", "down")
+
+
+def help_of(*args: str) -> str:
+    result = subprocess.run([sys.executable, "-m", "tools", *args, "--help"], cwd=PROJECT_ROOT,
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_top_level_help_lists_every_command() -> None:
+    text = help_of()
+    assert "local" in text and "policy-check" in text
+
+
+def test_local_help_lists_each_command_the_demo_among_them() -> None:
+    text = help_of("local")
+    for command in LOCAL_COMMANDS:
+        assert f"\n    {command} " in text, command
+
+
+@pytest.mark.parametrize("command", LOCAL_COMMANDS)
+def test_every_local_command_has_its_own_help(command: str) -> None:
+    assert help_of("local", command).startswith(f"usage: python -m tools local {command}")
+
+
+def test_a_missing_command_is_an_error_naming_the_choices(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        tools_cli.main([])
+    assert exit_.value.code == 2
+    assert "the following arguments are required: COMMAND" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("target", "expected"), [
+    ("demo", "-m tools local demo --events 5"),
+    ("up", "-m tools local up --events 5"),
+    ("down", "-m tools local down --events 5"),
+])
+def test_make_targets_are_thin_aliases_of_the_cli(target: str, expected: str) -> None:
+    # Outside any calling make (make test runs this), so that only the recipe is printed.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
+    result = subprocess.run(["make", "-n", "--no-print-directory", target, "ARGS=--events 5"], cwd=PROJECT_ROOT,
+                            env=env, capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1].endswith(expected), result.stdout
+
+
+class FakeDeployment:
+    """Records how ``lifecycle.deployed`` was asked to run instead of starting an emulator."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, object]] = []
+
+    @contextmanager
+    def __call__(self, progress: object, *, keep: bool, stack_dir: Path | None = None) -> Iterator[None]:
+        self.calls.append({"keep": keep, "stack_dir": stack_dir})
+        yield None
+
+
+def test_up_deploys_and_keeps_the_environment_without_running_the_demo(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeDeployment()
+    monkeypatch.setattr(lifecycle, "deployed", fake)
+    monkeypatch.setattr(lifecycle, "refuse_if_running", lambda: False)
+    monkeypatch.setattr(local_cli.demo, "run", lambda args: pytest.fail("up must not run the demo"))
+    assert tools_cli.main(["local", "up", "--stack-dir", "/tmp/stack"]) == 0
+    assert fake.calls == [{"keep": True, "stack_dir": Path("/tmp/stack")}]
+
+
+def test_up_refuses_a_second_environment_with_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeDeployment()
+    monkeypatch.setattr(lifecycle, "deployed", fake)
+    monkeypatch.setattr(lifecycle, "refuse_if_running", lambda: True)
+    assert tools_cli.main(["local", "up"]) == 2
+    assert fake.calls == []

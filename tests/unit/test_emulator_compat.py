@@ -1,0 +1,116 @@
+"""The `local` stack differs from what AWS gets only by what EmulatorCompatibility lists."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cdktf import Testing as CdktfTesting
+
+from modules.emulator_compat import DIFFERENCES
+from modules.pipeline_stack import PipelineStack
+from modules.settings import load_environment
+from tests.conftest import PIPELINE_ENVIRONMENTS
+from tools.policy.stack_json import StackJson
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Written out here rather than read from the Aspect, so that a change to it must change this test too.
+PROVIDER_ADDITIONS = {"access_key", "secret_key", "skip_credentials_validation", "skip_metadata_api_check",
+                      "skip_requesting_account_id", "s3_use_path_style", "endpoints"}
+
+
+@pytest.fixture(scope="module")
+def without_aspect(tmp_path_factory: pytest.TempPathFactory) -> StackJson:
+    """`local`'s settings built as for AWS: the same constructs, no EmulatorCompatibility."""
+    settings = replace(load_environment("local"), emulator=False)
+    app = CdktfTesting.app()
+    stack = PipelineStack(app, settings.stack_name, settings=settings,
+                          local_state_dir=tmp_path_factory.mktemp("state"))
+    return StackJson(settings.stack_name, Path("."), json.loads(CdktfTesting.synth(stack)))
+
+
+def resource_bodies(stack: StackJson) -> dict[str, dict[str, Any]]:
+    return {r.address: {k: v for k, v in r.body.items() if k != "//"} for r in stack.resources()}
+
+
+def test_the_aspect_adds_only_the_emulator_endpoints_to_the_provider(
+        pipeline_stacks: dict[str, StackJson], without_aspect: StackJson) -> None:
+    [local] = pipeline_stacks["local"].document["provider"]["aws"]
+    [plain] = without_aspect.document["provider"]["aws"]
+    assert {k: v for k, v in local.items() if k not in PROVIDER_ADDITIONS} == plain
+    assert set(local) - set(plain) == PROVIDER_ADDITIONS
+    [endpoints] = local["endpoints"]
+    services = {"applicationautoscaling", "cloudwatch", "dynamodb", "iam", "lambda", "logs", "s3", "sns", "sqs", "sts"}
+    assert endpoints == {service: "${var.emulator_endpoint}" for service in services}
+    assert set(pipeline_stacks["local"].document["variable"]) == {"emulator_endpoint"}
+    assert "variable" not in without_aspect.document
+
+
+def test_every_other_difference_is_one_the_aspect_lists(
+        pipeline_stacks: dict[str, StackJson], without_aspect: StackJson) -> None:
+    local, plain = resource_bodies(pipeline_stacks["local"]), resource_bodies(without_aspect)
+    removed = sorted(set(plain) - set(local))
+    assert not set(local) - set(plain), "the aspect adds no resources"
+    assert [a.split(".")[0] for a in removed] == ["aws_sqs_queue_redrive_allow_policy"] * 3
+    changed: dict[str, set[str]] = {}
+    for address in sorted(set(local) & set(plain)):
+        ours, theirs = local[address], plain[address]
+        keys = {k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k)}
+        if keys:
+            changed.setdefault(address.split(".")[0], set()).update(keys)
+    assert changed == {
+        "aws_lambda_function": {"lifecycle"},
+        "aws_lambda_event_source_mapping": {"enabled", "lifecycle"},
+        "aws_sqs_queue_policy": {"depends_on"},
+    }
+    assert set(DIFFERENCES) == {
+        "provider", "aws_lambda_function.lifecycle", "aws_lambda_event_source_mapping.enabled",
+        "aws_lambda_event_source_mapping.lifecycle", "aws_sqs_queue_redrive_allow_policy",
+    }, "each difference is listed with its reason"
+
+
+def test_the_dead_letter_queue_policies_lose_only_their_dependency_on_what_was_removed(
+        pipeline_stacks: dict[str, StackJson], without_aspect: StackJson) -> None:
+    local = pipeline_stacks["local"]
+    for policy in local.resources("aws_sqs_queue_policy"):
+        queue = local.referenced(policy.body["queue_url"]).body["name"]
+        if queue.endswith("-dlq"):
+            assert "depends_on" not in policy.body, queue
+            [dependency] = without_aspect.resource(policy.address).body["depends_on"]
+            assert dependency.startswith("aws_sqs_queue_redrive_allow_policy."), queue
+        elif queue != "rejects-local":
+            assert policy.body["depends_on"] == without_aspect.resource(policy.address).body["depends_on"], queue
+
+
+def test_mappings_are_disabled_and_ignore_the_reported_function_name(pipeline_stacks: dict[str, StackJson]) -> None:
+    for mapping in pipeline_stacks["local"].resources("aws_lambda_event_source_mapping"):
+        assert mapping.body["enabled"] is False
+        assert mapping.body["lifecycle"] == {"ignore_changes": ["function_name"]}
+
+
+@pytest.mark.parametrize("env", [e for e in PIPELINE_ENVIRONMENTS if e != "local"])
+def test_no_other_environment_gets_an_emulator_difference(pipeline_stacks: dict[str, StackJson], env: str) -> None:
+    stack = pipeline_stacks[env]
+    assert "variable" not in stack.document
+    assert all("endpoints" not in p for p in stack.document["provider"]["aws"])
+    assert len(stack.resources("aws_sqs_queue_redrive_allow_policy")) == 3
+    assert all(m.body["enabled"] is True and "lifecycle" not in m.body
+               for m in stack.resources("aws_lambda_event_source_mapping"))
+
+
+def test_no_construct_branches_on_the_emulator() -> None:
+    """Only the stack decides whether to apply the Aspect; every construct builds what AWS gets."""
+    readers = sorted(
+        path.name for path in (PROJECT_ROOT / "modules").glob("*.py")
+        if re.search(r"\.emulator\b", path.read_text()) and path.name not in {"pipeline_stack.py", "settings.py"}
+    )
+    assert readers == []
+
+
+def test_functions_ignore_the_blocks_the_emulator_does_not_store(pipeline_stacks: dict[str, StackJson]) -> None:
+    for function in pipeline_stacks["local"].resources("aws_lambda_function"):
+        assert function.body["lifecycle"] == {"ignore_changes": ["logging_config", "dead_letter_config"]}

@@ -1,0 +1,50 @@
+"""``python -m tools <command>``: the operator's command line for tap-pipeline.
+
+Each command lives in its own tool package and registers itself with one
+``add_parser(subparsers)`` call; adding a command is one line in ``COMMANDS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from tools.benchmarks import synth as bench_synth
+from tools.cost import cli as cost_cli
+from tools.local import cli as local_cli
+from tools.plans import apply as plans_apply
+from tools.plans import plan as plans_plan
+from tools.plans import review as plans_review
+from tools.policy import cli as policy_cli
+
+COMMANDS = (
+    local_cli,
+    plans_plan,
+    plans_review,
+    plans_apply,
+    policy_cli,
+    cost_cli,
+    bench_synth,
+)
+
+
+def parser() -> argparse.ArgumentParser:
+    main_parser = argparse.ArgumentParser(prog="python -m tools", description=__doc__.split("\n\n")[0])
+    commands = main_parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(commands)
+    return main_parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
