@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from tools import preflight
 from tools.benchmarks import synth as bench_synth
 from tools.cost import cli as cost_cli
 from tools.local import cli as local_cli
@@ -24,6 +25,7 @@ COMMANDS = (
     plans_review,
     plans_apply,
     policy_cli,
+    preflight,
     cost_cli,
     bench_synth,
 )

@@ -39,8 +39,24 @@ def check_reviewed(folder: PlanFolder) -> dict:
     return record
 
 
-def apply_plan(folder: PlanFolder, *, confirm: Callable[[str], bool] | None = None) -> str:
+def concurrency_preflight(folder: PlanFolder) -> None:
+    """Refuse before anything is applied when the account cannot take the stack's reserved concurrency."""
+    from tools.preflight import PreflightError
+    from tools.preflight import run as preflight
+
+    try:
+        refused = preflight(folder.workdir) != 0
+    except PreflightError as error:
+        raise ApplyRefused(f"preflight could not check the account: {error}") from error
+    if refused:
+        raise ApplyRefused("the account cannot take this stack's reserved concurrency (see above): nothing applied")
+
+
+def apply_plan(folder: PlanFolder, *, confirm: Callable[[str], bool] | None = None,
+               preflight: Callable[[PlanFolder], None] | None = None) -> str:
     record = check_reviewed(folder)
+    if preflight is not None:
+        preflight(folder)
     if confirm is not None and not confirm(f"Apply the reviewed plan {record['plan_sha256'][:12]} to "
                                            f"{record['stack']}? Type 'yes': "):
         raise ApplyRefused("not confirmed: nothing applied")
@@ -71,12 +87,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plans-dir", type=Path, default=PLANS_DIR, help="where plan folders are (.plans)")
     parser.add_argument("--confirm", action="store_true", help="ask before applying")
     parser.add_argument("--yes", action="store_true", help="with --confirm: do not ask")
+    parser.add_argument("--skip-preflight", action="store_true",
+                        help="do not check the account's unreserved concurrency first (needs lambda:GetAccountSettings "
+                             "and lambda:GetFunctionConcurrency); the local emulator never gets it")
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         folder = PlanFolder.for_stack(stack_name(args.env), args.plans_dir)
-        output = apply_plan(folder, confirm=ask if args.confirm and not args.yes else None)
+        # moto does not implement GetAccountSettings, and the emulator reserves nothing.
+        check = None if args.skip_preflight or args.env == "local" else concurrency_preflight
+        output = apply_plan(folder, confirm=ask if args.confirm and not args.yes else None, preflight=check)
     except (ApplyRefused, ValueError) as error:
         print(f"apply refused: {error}", file=sys.stderr)
         return 1

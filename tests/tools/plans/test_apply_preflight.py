@@ -1,0 +1,62 @@
+"""`apply` runs the concurrency preflight after the review check and before Terraform touches anything."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tools.plans.apply import ApplyRefused, apply_plan, concurrency_preflight
+from tools.plans.layout import PlanFolder, sha256_of
+
+
+def _reviewed_folder(tmp_path: Path) -> PlanFolder:
+    folder = PlanFolder(tmp_path / "tap-pipeline-prod")
+    folder.workdir.mkdir(parents=True)
+    folder.plan_file.write_bytes(b"not a real plan: terraform must never see it")
+    folder.review_json.write_text(json.dumps({
+        "stack": "tap-pipeline-prod", "passed": True, "plan_sha256": sha256_of(folder.plan_file),
+    }))
+    return folder
+
+
+def test_a_refusing_preflight_stops_the_apply_before_terraform_runs(tmp_path: Path, monkeypatch) -> None:
+    folder = _reviewed_folder(tmp_path)
+    ran: list[object] = []
+    monkeypatch.setattr("tools.plans.apply.run_terraform", lambda *a, **k: ran.append(a))
+    monkeypatch.setattr("tools.preflight.run", lambda stack_dir: 1)
+    with pytest.raises(ApplyRefused, match="reserved concurrency .* nothing applied"):
+        apply_plan(folder, preflight=concurrency_preflight)
+    assert ran == []
+
+
+def test_a_preflight_that_cannot_read_the_account_refuses_with_its_reason(tmp_path: Path, monkeypatch) -> None:
+    from tools.preflight import PreflightError
+
+    folder = _reviewed_folder(tmp_path)
+
+    def denied(stack_dir: Path) -> int:
+        raise PreflightError("AWS refused the concurrency check (AccessDeniedException)")
+
+    monkeypatch.setattr("tools.preflight.run", denied)
+    with pytest.raises(ApplyRefused, match="could not check the account: .*AccessDenied"):
+        apply_plan(folder, preflight=concurrency_preflight)
+
+
+def test_the_preflight_reads_the_stack_the_plan_was_made_from(tmp_path: Path, monkeypatch) -> None:
+    folder = _reviewed_folder(tmp_path)
+    seen: list[Path] = []
+    monkeypatch.setattr("tools.preflight.run", lambda stack_dir: seen.append(stack_dir) or 0)
+    monkeypatch.setattr("tools.plans.apply.run_terraform",
+                        lambda *a, **k: type("R", (), {"returncode": 0, "stdout": "Apply complete!", "stderr": ""})())
+    assert "Apply complete!" in apply_plan(folder, preflight=concurrency_preflight)
+    assert seen == [folder.workdir]
+
+
+def test_an_unreviewed_plan_is_refused_before_the_preflight_runs(tmp_path: Path) -> None:
+    folder = PlanFolder(tmp_path / "tap-pipeline-prod")
+    called: list[PlanFolder] = []
+    with pytest.raises(ApplyRefused, match="no plan"):
+        apply_plan(folder, preflight=called.append)
+    assert called == []
