@@ -2,7 +2,9 @@
 """The cdktf app: the state bootstrap stack and one pipeline stack per environment.
 
 Environment variables:
-  TAP_STACKS            comma list of environments to synthesize (default: all)
+  TAP_STACKS            comma list of environments to synthesize (default: all); the state bootstrap stack
+                        comes with any environment whose state is in S3 (all but `local`)
+  TAP_AWS_ACCOUNT_ID    the AWS account the S3-backed environments deploy to (12 digits)
   ENVIRONMENT_SUFFIX    adds a preview environment on dev's settings, named with it
   TAP_STATE_BUCKET, TAP_STATE_LOCK_TABLE, TAP_STATE_REGION   where the S3 backend keeps state
 """
@@ -25,7 +27,9 @@ LOCAL_STATE_DIR = PROJECT_ROOT / ".state"
 def build_app(outdir: str | None = None, env: Mapping[str, str] | None = None):
     """Validate every setting first, then import cdktf (slow) and build the stacks."""
     environments = selected_environments(env)
-    backend, shared_tags = state_backend_settings(env)
+    # The bootstrap stack holds the S3 state of the other stacks: `local` alone keeps its state on disk.
+    needs_state_bucket = any(settings.backend.kind == "s3" for settings in environments)
+    state = state_backend_settings(env) if needs_state_bucket else None
     silence_node_eol_banner()
     load_provider_bindings()
 
@@ -35,7 +39,10 @@ def build_app(outdir: str | None = None, env: Mapping[str, str] | None = None):
     from modules.state_backend import BOOTSTRAP_STACK_NAME, StateBootstrapStack
 
     app = App(outdir=outdir) if outdir else App()
-    StateBootstrapStack(app, BOOTSTRAP_STACK_NAME, backend=backend, tags=shared_tags, local_state_dir=LOCAL_STATE_DIR)
+    if state is not None:
+        backend, shared_tags = state
+        StateBootstrapStack(app, BOOTSTRAP_STACK_NAME, backend=backend, tags=shared_tags,
+                            local_state_dir=LOCAL_STATE_DIR)
     for settings in environments:
         PipelineStack(app, settings.stack_name, settings=settings, local_state_dir=LOCAL_STATE_DIR)
     return app

@@ -27,6 +27,16 @@ LOG_RETENTION_DAYS = (
 )
 REQUIRED_TAGS = ("Project", "Environment", "CostCenter", "Owner", "ManagedBy")
 SUFFIX_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,19}$")
+ACCOUNT_ID_VARIABLE = "TAP_AWS_ACCOUNT_ID"
+# The account moto's server answers as: the `local` environment's account.
+EMULATOR_ACCOUNT_ID = "123456789012"
+# AWS's documentation example account, for synths that are read and never deployed (tests, benchmarks, cost).
+EXAMPLE_ACCOUNT_ID = "111122223333"
+
+
+def with_account_for_reading(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` with the example account when it names none: for a synth that is only read, never deployed."""
+    return {ACCOUNT_ID_VARIABLE: EXAMPLE_ACCOUNT_ID, **env}
 
 
 class SettingsError(ValueError):
@@ -279,6 +289,8 @@ class EnvironmentSettings:
     log_level: str = "INFO"
     # True for `local`: the stack is deployed on the emulator, and modules/emulator_compat.py adapts it.
     emulator: bool = False
+    # The AWS account the environment deploys to: key policies name it, and the provider refuses any other.
+    account_id: str = ""
 
     def __post_init__(self) -> None:
         with collected_problems():
@@ -290,6 +302,9 @@ class EnvironmentSettings:
                  "1-20 of lowercase letters, digits and hyphens, starting with a letter or digit")
         _require(bool(re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", self.region)), "region", self.region,
                  "an AWS region such as us-east-1")
+        _require(bool(re.fullmatch(r"\d{12}", self.account_id)), "account_id", self.account_id,
+                 f"the 12-digit id of the AWS account {self.suffix} deploys to: set {ACCOUNT_ID_VARIABLE}, "
+                 "or pin account_id for this environment in modules/settings.py")
         _require(self.log_retention_days in LOG_RETENTION_DAYS, "log_retention_days", self.log_retention_days,
                  f"one of CloudWatch's values {LOG_RETENTION_DAYS}")
         _require(self.architecture in ("arm64", "x86_64"), "architecture", self.architecture, "arm64 or x86_64")
@@ -357,14 +372,15 @@ def _tags(environment: str, **extra: str) -> dict[str, str]:
     }
 
 
-def _base(name: str) -> dict[str, object]:
-    return {"name": name, "suffix": name, "region": "us-east-1", "tags": _tags(name)}
+def _base(name: str, env: Mapping[str, str]) -> dict[str, object]:
+    account_id = EMULATOR_ACCOUNT_ID if name == "local" else env.get(ACCOUNT_ID_VARIABLE, "").strip()
+    return {"name": name, "suffix": name, "region": "us-east-1", "tags": _tags(name), "account_id": account_id}
 
 
-def _build(name: str) -> EnvironmentSettings:
+def _build(name: str, env: Mapping[str, str]) -> EnvironmentSettings:
     if name == "local":
         return EnvironmentSettings(
-            **_base("local"),
+            **_base("local", env),
             functions=_functions(),
             table=TableSettings(deletion_protection=False),
             backend=BackendSettings(kind="local"),
@@ -375,16 +391,16 @@ def _build(name: str) -> EnvironmentSettings:
         )
     if name == "dev":
         return EnvironmentSettings(
-            **_base("dev"),
+            **_base("dev", env),
             functions=_functions(),
             table=TableSettings(deletion_protection=False),
             log_retention_days=14,
         )
     if name == "staging":
-        return EnvironmentSettings(**_base("staging"), functions=_functions(), log_retention_days=30)
+        return EnvironmentSettings(**_base("staging", env), functions=_functions(), log_retention_days=30)
     if name == "prod":
         return EnvironmentSettings(
-            **_base("prod"),
+            **_base("prod", env),
             functions=_functions(
                 validator={"reserved_concurrency": 50, "max_concurrency": 20},
                 enricher={"reserved_concurrency": 50, "max_concurrency": 20},
@@ -416,7 +432,7 @@ def load_environment(name: str, env: Mapping[str, str] | None = None) -> Environ
     """Settings of one named environment, with the state backend overridable from ``env``."""
     env = os.environ if env is None else env
     with collected_problems():
-        settings = _backend_from_env(_build(name), env)
+        settings = _backend_from_env(_build(name, env), env)
     return settings
 
 

@@ -10,10 +10,16 @@ import pytest
 
 from modules.provider_bindings import load_provider_bindings
 from modules.runtime_env import silence_node_eol_banner
+from modules.settings import ACCOUNT_ID_VARIABLE, EXAMPLE_ACCOUNT_ID
 from tools.policy.stack_json import StackJson
 
 silence_node_eol_banner()
 load_provider_bindings()
+
+# The S3-backed environments' account in every test, and in the
+# subprocesses the tests start (main.py, cdktf, the plan tools), unless the caller set one.
+TEST_ACCOUNT_ID = EXAMPLE_ACCOUNT_ID
+os.environ.setdefault(ACCOUNT_ID_VARIABLE, TEST_ACCOUNT_ID)
 
 PREVIEW_SUFFIX = "pr42"
 PIPELINE_ENVIRONMENTS = ("local", "dev", "staging", "prod", PREVIEW_SUFFIX)
@@ -27,6 +33,7 @@ def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     outdir = tmp_path_factory.mktemp("cdktf.out")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_") and k != "ENVIRONMENT_SUFFIX"}
     env["ENVIRONMENT_SUFFIX"] = PREVIEW_SUFFIX
+    env[ACCOUNT_ID_VARIABLE] = TEST_ACCOUNT_ID
     build_app(outdir=str(outdir), env=env).synth()
     return outdir / "stacks"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from modules import provider_bindings
-from modules.settings import SettingsError
+from modules.settings import SettingsError, with_account_for_reading
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Independent of the code under test: the pinned bindings ship this many resource submodules (`ls | wc -l`).
@@ -55,6 +55,7 @@ class ChildSynth:
 
 def _child_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_") and k != "ENVIRONMENT_SUFFIX"}
+    env = with_account_for_reading(env)
     env["ENVIRONMENT_SUFFIX"] = "pr42"
     env.update(extra)
     return env

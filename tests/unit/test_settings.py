@@ -18,6 +18,8 @@ from modules.settings import (
     selected_environments,
 )
 
+ACCOUNT = {"TAP_AWS_ACCOUNT_ID": "111122223333"}  # pinned here, not read from the module under test
+
 
 def fn(**overrides: object) -> FunctionSettings:
     return FunctionSettings(**{"name": "processor", **overrides})  # type: ignore[arg-type]
@@ -138,7 +140,7 @@ def test_preview_environment_takes_dev_settings_under_its_own_suffix() -> None:
 
 
 def test_environment_suffix_adds_a_preview_to_the_selected_environments() -> None:
-    names = [s.suffix for s in selected_environments({"TAP_STACKS": "dev", "ENVIRONMENT_SUFFIX": "pr7"})]
+    names = [s.suffix for s in selected_environments({"TAP_STACKS": "dev", "ENVIRONMENT_SUFFIX": "pr7", **ACCOUNT})]
     assert names == ["dev", "pr7"]
 
 
@@ -151,7 +153,8 @@ def test_emulator_environment_refuses_provisioned_concurrency() -> None:
 
 
 def test_state_backend_location_comes_from_environment_variables() -> None:
-    settings = load_environment("staging", {"TAP_STATE_BUCKET": "acme-tf-state", "TAP_STATE_REGION": "eu-west-1"})
+    settings = load_environment("staging",
+                                {"TAP_STATE_BUCKET": "acme-tf-state", "TAP_STATE_REGION": "eu-west-1", **ACCOUNT})
     assert (settings.backend.bucket, settings.backend.region) == ("acme-tf-state", "eu-west-1")
 
 
@@ -188,9 +191,34 @@ def test_every_invalid_value_is_reported_at_once_each_on_its_own_line() -> None:
 
 def test_invalid_values_of_nested_settings_and_environment_variables_are_reported_together() -> None:
     with pytest.raises(SettingsError) as error:
-        selected_environments({"TAP_STACKS": "dev,qa", "TAP_STATE_BUCKET": "Bad_Bucket", "TAP_STATE_REGION": "moon"})
+        selected_environments({"TAP_STACKS": "dev,qa", "TAP_STATE_BUCKET": "Bad_Bucket", "TAP_STATE_REGION": "moon",
+                               **ACCOUNT})
     problems = error.value.problems
     assert [p.split("=", 1)[0] for p in problems] == ["TAP_STACKS", "backend.bucket", "backend.region"], problems
+
+
+def test_an_s3_backed_environment_without_an_account_id_stops_with_the_variable_to_set() -> None:
+    with pytest.raises(SettingsError) as error:
+        load_environment("dev", {})
+    assert error.value.problems == (
+        "account_id='' is invalid: allowed the 12-digit id of the AWS account dev deploys to: set TAP_AWS_ACCOUNT_ID, "
+        "or pin account_id for this environment in modules/settings.py",
+    )
+
+
+@pytest.mark.parametrize("account", ["11112222333", "1111222233334", "11112222333a"])
+def test_an_account_id_that_is_not_12_digits_is_rejected(account: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        load_environment("prod", {"TAP_AWS_ACCOUNT_ID": account})
+    assert_error_names(error, "account_id", account)
+
+
+def test_a_12_digit_account_id_is_taken_from_the_environment() -> None:
+    assert load_environment("staging", {"TAP_AWS_ACCOUNT_ID": "000011112222"}).account_id == "000011112222"
+
+
+def test_local_runs_in_the_emulators_account_whatever_the_variable_says() -> None:
+    assert load_environment("local", {"TAP_AWS_ACCOUNT_ID": "000011112222"}).account_id == "123456789012"
 
 
 def test_a_single_invalid_value_gives_a_single_line() -> None:

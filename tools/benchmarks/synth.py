@@ -27,6 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from modules.settings import with_account_for_reading
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CDKTF = PROJECT_ROOT / "node_modules" / ".bin" / "cdktf"
 SWITCH = "TAP_STANDARD_PROVIDER_IMPORT"
@@ -98,6 +100,7 @@ def run_child(command: Sequence[str], env: dict[str, str]) -> ChildRun:
 def child_env(*, standard: bool) -> dict[str, str]:
     """The environment of a default synth (every stack, no preview), with or without the switch."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_") and k != "ENVIRONMENT_SUFFIX"}
+    env = with_account_for_reading(env)
     env.update(PIPENV_VENV_IN_PROJECT="1", PIPENV_VERBOSITY="-1", CHECKPOINT_DISABLE="1")
     if standard:
         env[SWITCH] = "1"

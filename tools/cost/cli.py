@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from modules.settings import with_account_for_reading
 from tools.cost.config import PipelineConfig, load_stacks
 from tools.cost.draft import draft_config
 from tools.cost.errors import CostInputError
@@ -48,7 +49,7 @@ def _synthesized(environments: list[str] | None) -> list[PipelineConfig]:
     from main import build_app
 
     with tempfile.TemporaryDirectory() as outdir:
-        build_app(outdir=outdir, env=dict(os.environ)).synth()
+        build_app(outdir=outdir, env=with_account_for_reading(os.environ)).synth()
         return load_stacks(Path(outdir) / "stacks", environments)
 
 
