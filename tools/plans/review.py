@@ -20,6 +20,7 @@ from typing import Any
 from tools.plans import changes as plan_changes
 from tools.plans import checkov_scan, policies, report
 from tools.plans.layout import PLANS_DIR, PlanFolder, sha256_of, stack_name
+from tools.terraform_cli import run_terraform
 
 
 @dataclass(frozen=True)
@@ -29,9 +30,25 @@ class Finding:
     source: str  # "policy", "checkov", or the name of an extra check
 
 
+def project_checks(plan: Mapping[str, Any], workdir: Path) -> list[Finding]:
+    """The project's policy checks (tools/policy/checks.py) on the configuration this plan was made from.
+
+    The plan is computed from exactly the synthesized stack in ``workdir``, so the checks that read its
+    structure (redrive, visibility timeouts, aliases, concurrency, IAM wildcards, log groups, ordering,
+    tags against the provider schema) gate the plan without being written a second time in Rego.  A
+    finding's address is what the check names first (a queue, function or resource), for ``--ack``.
+    """
+    from tools.policy.checks import run_all, taggable_types_from_schema
+    from tools.policy.stack_json import StackJson
+
+    schema = json.loads(run_terraform(["providers", "schema", "-json"], workdir).stdout)
+    violations = run_all(StackJson.load(workdir), taggable_types_from_schema(schema))
+    return [Finding(v.split(":", 1)[0], f"project check: {v}", "project-checks") for v in violations]
+
+
 #: Extra blocking checks: each takes the plan JSON and the working folder (its cdk.tf.json) and returns
 #: findings.  The one place to add checks written in Python.
-EXTRA_CHECKS: list[Callable[[Mapping[str, Any], Path], list[Finding]]] = []
+EXTRA_CHECKS: list[Callable[[Mapping[str, Any], Path], list[Finding]]] = [project_checks]
 
 
 class ReviewError(RuntimeError):

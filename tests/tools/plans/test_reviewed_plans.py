@@ -171,3 +171,19 @@ def test_reviewed_plan_applies(plan_variant: PlanMaker) -> None:
     assert "Apply complete!" in apply_plan(folder)
     state = json.loads((folder.workdir / "offline.tfstate").read_text())
     assert state["outputs"], "the outputs were not written"
+
+
+def _drop_batch_item_failures(document: dict) -> None:
+    [mapping] = [m for m in document["resource"]["aws_lambda_event_source_mapping"].values()
+                 if "validator" in m["//"]["metadata"]["path"]]
+    mapping.pop("function_response_types")
+
+
+def test_a_plan_breaking_a_project_check_is_blocked_by_that_check(plan_variant: PlanMaker) -> None:
+    folder, _ = plan_variant(edit_stack=_drop_batch_item_failures)
+    review = reviewed(folder, run_checkov=False)
+    assert not review.passed
+    project = [f for f in review.blocking if f.source == "project-checks"]
+    assert [f.message for f in project] == [
+        f"project check: {project[0].address}: does not report batch item failures"]
+    assert project[0].address.startswith("aws_lambda_event_source_mapping.validator")
