@@ -13,6 +13,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from handlers.shared.backoff import Backoff, RemainingTime
 from handlers.shared.contract import EnrichedRecord, dynamodb_number
+from handlers.shared.deadline import call_fits, worst_case_call_ms
 from handlers.shared.observability import logger
 
 #: BatchWriteItem takes at most 25 put requests.
@@ -120,8 +121,8 @@ class TableWriter:
         pending = {item.key: item for item in chunk}
         attempt = 0
         while pending:
-            if not self.backoff.has_time(self.context):
-                return self._give_up(pending, "no time left before the invocation times out")
+            if not self._call_fits():
+                return self._give_up(pending, "no time left for a call at its worst case")
             requests = [{"PutRequest": {"Item": item.item}} for item in pending.values()]
             try:
                 response = self.client.batch_write_item(RequestItems={self.table_name: requests})
@@ -158,7 +159,7 @@ class TableWriter:
                     "BatchWriteItem left items unprocessed; retrying them",
                     extra={"unprocessed": len(pending), "attempt": attempt},
                 )
-            if not self.backoff.wait(attempt, self.context):
+            if not self.backoff.wait(attempt, self.context, reserve_ms=worst_case_call_ms()):
                 return self._give_up(pending, "retries exhausted within the invocation's remaining time")
             attempt += 1
             self.retries += 1
@@ -185,13 +186,15 @@ class TableWriter:
         for item in items:
             attempt = 0
             while True:
-                if not self.backoff.has_time(self.context):
-                    failed |= self._give_up({item.key: item}, "no time left before the invocation times out")
+                if not self._call_fits():
+                    failed |= self._give_up({item.key: item}, "no time left for a call at its worst case")
                     break
                 try:
                     self.client.put_item(TableName=self.table_name, Item=item.item)
                 except (ClientError, BotoCoreError) as exc:
-                    if is_retryable(exc) and self.backoff.wait(attempt, self.context):
+                    if is_retryable(exc) and self.backoff.wait(
+                        attempt, self.context, reserve_ms=worst_case_call_ms()
+                    ):
                         attempt += 1
                         self.retries += 1
                         continue
@@ -209,6 +212,10 @@ class TableWriter:
                     self.written += 1
                     break
         return failed
+
+    def _call_fits(self) -> bool:
+        # Before each call: the time left, less the backoff's margin, must cover the call's worst case.
+        return call_fits(self.context, self.backoff.safety_margin_ms)
 
     def _give_up(self, pending: dict[Key, PendingItem], why: str) -> set[Key]:
         logger.error(

@@ -98,8 +98,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
         else:
             forwards.append(forwarding.Outgoing(record.message_id, outcome.to_json()))
 
-    failed |= forwarding.send(settings.output_queue_url, forwards)
-    failed |= forwarding.send(settings.rejects_queue_url, rejects)
+    failed |= forwarding.send(settings.output_queue_url, forwards, context)
+    failed |= forwarding.send(settings.rejects_queue_url, rejects, context)
 
     forwarded = sum(message.source_id not in failed for message in forwards)
     rejected = sum(message.source_id not in failed for message in rejects)

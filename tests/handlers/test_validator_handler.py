@@ -175,7 +175,7 @@ CONTRACT_CASES = [
     ("data nested 32 levels", {"id": "a", "data": nested(32)}, "too_deep"),
     ("nesting beyond the JSON parser", _deep_arrays(5_000), "too_deep"),
     ("body over 256 KiB", {"id": "a", "data": {"pad": "x" * MAX_SQS_MESSAGE_BYTES}}, "too_large"),
-    ("item over 400 KB in DynamoDB", {"id": "a", "data": {"x": [[0]] * 60_000}}, "too_large"),
+    ("item over 400 KB in DynamoDB", {"id": "a", "data": {"x": [[]] * 120_000}}, "too_large"),
 ]
 
 
