@@ -86,11 +86,13 @@ def test_validator_rejection_quotes_no_content(
     response = validator.handler(sqs_event(sqs_record(VALIDATOR_CASES[code], message_id="m1")), lambda_context)
 
     assert response == {"batchItemFailures": []}, "the record is rejected, not failed"
-    (message,) = aws.drain(aws.rejects_url)
-    attributes = {name: value["StringValue"] for name, value in message["MessageAttributes"].items()}
-    assert attributes["reason_code"] == str(code), f"the record is rejected as {code}"
-    for name, value in attributes.items():
-        assert EMAIL not in value and LOCAL_PART not in value, f"attribute {name} quotes the record: {value!r}"
+    messages = aws.drain(aws.rejects_url)
+    assert messages, "the record reached the rejects queue"
+    for message in messages:  # a body too large to travel with its attributes comes in parts
+        attributes = {name: value["StringValue"] for name, value in message["MessageAttributes"].items()}
+        assert attributes["reason_code"] == str(code), f"the record is rejected as {code}"
+        for name, value in attributes.items():
+            assert EMAIL not in value and LOCAL_PART not in value, f"attribute {name} quotes the record: {value!r}"
     captured = capsys.readouterr()
     assert_no_content(captured.out + captured.err, caplog)
 
