@@ -35,6 +35,11 @@ MAX_DATA_VALUES = 10_000
 #: Largest value of pipeline_version / environment, so that the enrichment fits its reserve.
 MAX_ENRICHMENT_VALUE_BYTES = 64
 
+_SIZE_RULE = (
+    f"the limit is {MAX_RECORD_BYTES} bytes: SQS's {MAX_SQS_MESSAGE_BYTES} less {ENRICHMENT_RESERVE_BYTES} "
+    "kept for the fields the enricher adds"
+)
+
 MAX_ID_CHARS = 512
 #: DynamoDB stores 32 nesting levels counting the top-level attribute; the deepest container is level 31.
 MAX_DATA_DEPTH = 31
@@ -114,10 +119,8 @@ def validate_body(body: str, *, default_timestamp: int | None, now_ms: int) -> R
     has no timestamp and no default was supplied (an event problem, not the producer's).
     """
     body_size = utf8_size(body)
-    if body_size > MAX_SQS_MESSAGE_BYTES:
-        raise ContractViolation(
-            Reason.TOO_LARGE, f"body is {body_size} bytes; SQS allows {MAX_SQS_MESSAGE_BYTES}"
-        )
+    if body_size > MAX_RECORD_BYTES:
+        raise ContractViolation(Reason.TOO_LARGE, f"body is {body_size} bytes; {_SIZE_RULE}")
     obj = _load_object(body)
     _reject_unknown_fields(obj, RECORD_FIELDS)
     record_id = _check_id(obj)
@@ -364,11 +367,7 @@ def _check_data_field(obj: dict[str, Any]) -> tuple[dict[str, Any], int]:
 def _check_record_size(record: Record, data_estimate: int) -> None:
     size = utf8_size(record.to_json())
     if size > MAX_RECORD_BYTES:
-        raise ContractViolation(
-            Reason.TOO_LARGE,
-            f"normalized record is {size} bytes; the limit is {MAX_RECORD_BYTES} "
-            f"(SQS {MAX_SQS_MESSAGE_BYTES} minus {ENRICHMENT_RESERVE_BYTES} reserved for enrichment)",
-        )
+        raise ContractViolation(Reason.TOO_LARGE, f"normalized record is {size} bytes; {_SIZE_RULE}")
     estimate = (
         len("id") + utf8_size(record.id)
         + len("timestamp") + number_size(Decimal(record.timestamp))
