@@ -346,3 +346,27 @@ def test_metrics_are_emitted_as_emf_in_the_pipeline_namespace(
         [1.0],
         [1.0],
     ), "two records sharing a key: one item written, one duplicate counted"
+
+
+@pytest.mark.parametrize(
+    ("pad_bytes", "expected_calls"),
+    [
+        (1_000, [10]),  # small items share one call
+        (150_000, [2, 2, 2, 2, 2]),  # two ~150 KB items fit the 400,000 estimated bytes of a call
+        (210_000, [1] * 10),  # two would exceed it: each travels alone
+    ],
+)
+def test_calls_carry_at_most_one_item_limit_of_estimated_bytes(
+    aws: Aws, lambda_context: FakeContext, pad_bytes: int, expected_calls: list[int]
+) -> None:
+    fake = FlakyDynamo(aws.dynamodb)
+    clients.set_client("dynamodb", fake)
+    records = [
+        sqs_record(enriched(f"r{n}", NOW_MS, {"pad": "x" * pad_bytes}), message_id=f"m{n}") for n in range(10)
+    ]
+
+    response = app.handler(sqs_event(*records), lambda_context)
+
+    assert response == failures(), "every item is stored"
+    assert [len(ids) for ids in fake.batch_calls] == expected_calls, "items grouped by estimated size"
+    assert sorted(i for ids in fake.batch_calls for i in ids) == sorted(f"r{n}" for n in range(10)), "once each"
