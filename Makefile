@@ -20,7 +20,7 @@ help:
 	@echo "make synth     write every stack to cdktf.out/"
 	@echo "make bootstrap create the Terraform state bucket and lock table (once per account)"
 	@echo "make deploy ENV=dev|staging|prod    cdktf deploy one pipeline stack"
-	@echo "make memory    measure each handler's peak memory and duration per batch"
+	@echo "make memory    each handler's peak memory and duration on a typical and the worst-case batches, and the memory each function gets"
 
 setup:
 	@bash scripts/setup.sh
