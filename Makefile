@@ -25,7 +25,7 @@ help:
 	@echo "make review ENV=... [ACK=address,...]        review the saved plan again (acknowledging blocked addresses)"
 	@echo "make apply ENV=...                           apply the saved plan if its passing review recorded its SHA-256"
 	@echo "make deploy ENV=... [YES=1]                  plan, review, confirm, apply"
-	@echo "make memory    measure each handler's peak memory and duration per batch"
+	@echo "make memory    each handler's peak memory and duration on a typical and the worst-case batches, and the memory each function gets"
 	@echo "make bench     synth speed: fast provider import vs the standard one, 5 runs each (ARGS=--runs N --cdktf-runs M)"
 	@echo "make cost      monthly cost per environment and of the draft at 1 M / 10 M / 100 M events (ARGS=--format markdown)"
 

@@ -346,9 +346,13 @@ class EnvironmentSettings:
 
 
 # What each stage needs beyond FunctionSettings' defaults: the processor retries throttled writes
-# with backoff inside its invocation, so it gets more time.
+# with backoff inside its invocation, so it gets more time; and more memory: every function gets at least
+# 1.5 x the largest peak tools/measure_memory.py measured over the typical batch and the contract's worst
+# batches (README, "Memory, by measurement": validator 62.2, enricher 62.1, processor 106.6 MiB). The
+# processor gets 256 MB rather than the 160 the rule needs: Lambda's CPU share grows with memory, and its
+# deepest worst-case batch is CPU-bound.
 _STAGE_OVERRIDES: dict[str, dict[str, object]] = {
-    "processor": {"timeout_s": 60},
+    "processor": {"timeout_s": 60, "memory_mb": 256},
 }
 
 

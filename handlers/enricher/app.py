@@ -88,7 +88,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
     bodies, failed = run_step(records, lambda record: enriched_body(record, settings, enriched_at))
 
     forwards = [forwarding.Outgoing(record.message_id, body) for record, body in bodies]
-    failed |= forwarding.send(settings.output_queue_url, forwards)
+    failed |= forwarding.send(settings.output_queue_url, forwards, context)
 
     forwarded = sum(message.source_id not in failed for message in forwards)
     return finish_batch(records, failed, {"RecordsForwarded": forwarded})

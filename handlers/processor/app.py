@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from handlers.processor.store import Key, PendingItem, TableWriter, to_item
+from handlers.processor.store import Key, PendingItem, TableWriter
 from handlers.shared import clients, contract
 from handlers.shared.backoff import Backoff
 from handlers.shared.batch import finish_batch, records_of, run_step
@@ -37,10 +37,13 @@ class Settings:
         return cls(require_env("TABLE_NAME"))
 
 
-def prepare(record: SQSRecord) -> tuple[Key, dict[str, Any]]:
-    """The item's key and AttributeValue map; ContractViolation if the record is not an enriched record."""
+def prepare(record: SQSRecord) -> tuple[Key, int]:
+    """The item's key and estimated size; ContractViolation if the record is not an enriched record.
+
+    The parsed record is dropped here and rebuilt for the call that writes it (see PendingItem).
+    """
     enriched = contract.parse_enriched(record.body)
-    return (enriched.record.id, enriched.record.timestamp), to_item(enriched)
+    return (enriched.record.id, enriched.record.timestamp), contract.item_size(enriched)
 
 
 @metrics.log_metrics(capture_cold_start_metric=True)
@@ -53,17 +56,17 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
 
     by_key: dict[Key, PendingItem] = {}
     duplicates = 0
-    for record, (key, item) in prepared:
+    for record, (key, size) in prepared:
         if key in by_key:
             duplicates += 1
-            by_key[key].item = item
+            by_key[key].body, by_key[key].size = record.body, size
             by_key[key].message_ids.append(record.message_id)
             logger.info(
                 "records share a key in this batch; storing the last one for all of them",
                 extra={"message_ids": by_key[key].message_ids},
             )
         else:
-            by_key[key] = PendingItem(key, item, [record.message_id])
+            by_key[key] = PendingItem(key, record.body, size, [record.message_id])
 
     writer = TableWriter(clients.dynamodb(), settings.table_name, BACKOFF, context)
     for key in writer.write(by_key.values()):

@@ -12,11 +12,16 @@ from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, Par
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from handlers.shared.backoff import Backoff, RemainingTime
-from handlers.shared.contract import EnrichedRecord, dynamodb_number
+from handlers.shared.contract import MAX_ITEM_BYTES, EnrichedRecord, dynamodb_number, parse_enriched
+from handlers.shared.deadline import call_fits, worst_case_call_ms
 from handlers.shared.observability import logger
 
 #: BatchWriteItem takes at most 25 put requests.
 MAX_BATCH_ITEMS = 25
+#: Estimated item bytes per BatchWriteItem call. Items are built as AttributeValue maps only for the call
+#: that sends them, and botocore copies them again while serializing: one item at DynamoDB's limit made of
+#: nested arrays is ~100,000 dicts, so a call carries at most about one such item's worth.
+MAX_CALL_ITEM_BYTES = MAX_ITEM_BYTES
 
 #: Error codes that mean "try again later" rather than "this request is wrong".
 RETRYABLE_ERROR_CODES = frozenset(
@@ -38,11 +43,21 @@ Key = tuple[str, int]
 
 @dataclass
 class PendingItem:
-    """One item to store and the SQS records whose outcome it decides (several if they share its key)."""
+    """One item to store and the SQS records whose outcome it decides (several if they share its key).
+
+    It keeps the enriched record's body (which the event holds anyway), not the item: ``item()`` parses
+    and converts it when a call needs it, so a batch never holds all its items at once.
+    """
 
     key: Key
-    item: dict[str, Any]
+    body: str
+    #: Estimated DynamoDB size in bytes, for sizing calls.
+    size: int
     message_ids: list[str] = field(default_factory=list)
+
+    def item(self) -> dict[str, Any]:
+        """The AttributeValue map to write."""
+        return to_item(parse_enriched(self.body))
 
 
 def to_item(enriched: EnrichedRecord) -> dict[str, Any]:
@@ -109,22 +124,23 @@ class TableWriter:
         self.written = 0
 
     def write(self, items: Iterable[PendingItem]) -> set[Key]:
-        """Store ``items`` (unique keys) in chunks of 25; return the keys that could not be stored."""
-        pending = list(items)
+        """Store ``items`` (unique keys) in calls of at most 25 items and MAX_CALL_ITEM_BYTES; return the
+        keys that could not be stored."""
         failed: set[Key] = set()
-        for start in range(0, len(pending), MAX_BATCH_ITEMS):
-            failed |= self._write_chunk(pending[start : start + MAX_BATCH_ITEMS])
+        for chunk in chunks(items):
+            failed |= self._write_chunk(chunk)
         return failed
 
     def _write_chunk(self, chunk: list[PendingItem]) -> set[Key]:
         pending = {item.key: item for item in chunk}
         attempt = 0
         while pending:
-            if not self.backoff.has_time(self.context):
-                return self._give_up(pending, "no time left before the invocation times out")
-            requests = [{"PutRequest": {"Item": item.item}} for item in pending.values()]
+            if not self._call_fits():
+                return self._give_up(pending, "no time left for a call at its worst case")
+            requests = [{"PutRequest": {"Item": item.item()}} for item in pending.values()]
             try:
                 response = self.client.batch_write_item(RequestItems={self.table_name: requests})
+                del requests  # the items are rebuilt if a retry needs them
             except (ClientError, BotoCoreError) as exc:
                 if blames_an_item(exc):
                     logger.warning(
@@ -158,7 +174,7 @@ class TableWriter:
                     "BatchWriteItem left items unprocessed; retrying them",
                     extra={"unprocessed": len(pending), "attempt": attempt},
                 )
-            if not self.backoff.wait(attempt, self.context):
+            if not self.backoff.wait(attempt, self.context, reserve_ms=worst_case_call_ms()):
                 return self._give_up(pending, "retries exhausted within the invocation's remaining time")
             attempt += 1
             self.retries += 1
@@ -185,13 +201,15 @@ class TableWriter:
         for item in items:
             attempt = 0
             while True:
-                if not self.backoff.has_time(self.context):
-                    failed |= self._give_up({item.key: item}, "no time left before the invocation times out")
+                if not self._call_fits():
+                    failed |= self._give_up({item.key: item}, "no time left for a call at its worst case")
                     break
                 try:
-                    self.client.put_item(TableName=self.table_name, Item=item.item)
+                    self.client.put_item(TableName=self.table_name, Item=item.item())
                 except (ClientError, BotoCoreError) as exc:
-                    if is_retryable(exc) and self.backoff.wait(attempt, self.context):
+                    if is_retryable(exc) and self.backoff.wait(
+                        attempt, self.context, reserve_ms=worst_case_call_ms()
+                    ):
                         attempt += 1
                         self.retries += 1
                         continue
@@ -210,12 +228,30 @@ class TableWriter:
                     break
         return failed
 
+    def _call_fits(self) -> bool:
+        # Before each call: the time left, less the backoff's margin, must cover the call's worst case.
+        return call_fits(self.context, self.backoff.safety_margin_ms)
+
     def _give_up(self, pending: dict[Key, PendingItem], why: str) -> set[Key]:
         logger.error(
             f"items not stored ({why}); reporting their records as batch item failures",
             extra={"message_ids": _ids(pending)},
         )
         return set(pending)
+
+
+def chunks(items: Iterable[PendingItem]) -> Iterable[list[PendingItem]]:
+    """Consecutive groups of at most MAX_BATCH_ITEMS items and MAX_CALL_ITEM_BYTES (any item alone)."""
+    chunk: list[PendingItem] = []
+    size = 0
+    for item in items:
+        if chunk and (len(chunk) == MAX_BATCH_ITEMS or size + item.size > MAX_CALL_ITEM_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(item)
+        size += item.size
+    if chunk:
+        yield chunk
 
 
 def _ids(pending: dict[Key, PendingItem]) -> list[str]:

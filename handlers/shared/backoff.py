@@ -38,16 +38,16 @@ class Backoff:
         ceiling = min(self.max_delay, self.base_delay * 2 ** min(attempt, 62))
         return self.rng() * ceiling
 
-    def has_time(self, context: RemainingTime, extra_ms: float = 0.0) -> bool:
-        """Whether ``extra_ms`` more still leaves the safety margin before the invocation times out."""
-        return context.get_remaining_time_in_millis() - extra_ms > self.safety_margin_ms
+    def wait(self, attempt: int, context: RemainingTime, reserve_ms: float = 0.0) -> bool:
+        """Sleep before retry ``attempt`` and return True; False at once if there is no time left.
 
-    def wait(self, attempt: int, context: RemainingTime) -> bool:
-        """Sleep before retry ``attempt`` and return True; False at once if there is no time left."""
+        The jittered pause is clamped to the time left above the safety margin and ``reserve_ms`` (the
+        worst case of the call that follows): a shorter pause still spreads retries, giving up does not.
+        """
         if attempt >= self.max_attempts:
             return False
-        pause = self.delay(attempt)
-        if not self.has_time(context, pause * 1000):
+        available_ms = context.get_remaining_time_in_millis() - self.safety_margin_ms - reserve_ms
+        if available_ms <= 0:
             return False
-        self.sleep(pause)
+        self.sleep(min(self.delay(attempt), available_ms / 1000))
         return True

@@ -1,4 +1,5 @@
-"""AWS clients, made once per container on first use, replaceable in tests.
+"""AWS clients, made once per container on first use, replaceable in tests; and the one place that
+bounds how long an AWS call may take.
 
 botocore (>= 1.31) reads ``AWS_ENDPOINT_URL`` and ``AWS_ENDPOINT_URL_<SERVICE>`` itself, so pointing the
 handlers at an emulator needs no code here: set the variable before the first call (or ``reset()`` after).
@@ -7,21 +8,90 @@ handlers at an emulator needs no code here: set the variable before the first ca
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
-#: Standard retry mode retries throttling and 5xx answers with its own backoff; the timeouts keep one call
-#: well inside a Lambda timeout, so the handler can still report its partial response.
-CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "total_max_attempts": 3},  # the first call and two retries
-    connect_timeout=2,
-    read_timeout=5,
-    tcp_keepalive=True,
-)
+from handlers.shared.errors import ConfigurationError
+
+#: Environment variables that override the call limits (tests use short ones; Lambda keeps the defaults).
+CONNECT_TIMEOUT_ENV = "TAP_AWS_CONNECT_TIMEOUT_S"
+READ_TIMEOUT_ENV = "TAP_AWS_READ_TIMEOUT_S"
+MAX_ATTEMPTS_ENV = "TAP_AWS_MAX_ATTEMPTS"
+
+#: botocore's standard retry mode sleeps up to min(2 ** (n - 1), 20) s before retry n
+#: (botocore/retries/standard.py, ExponentialBackoff with base 2 and a 20 s cap).
+_STANDARD_RETRY_BASE_S = 2
+_STANDARD_RETRY_CAP_S = 20
+
+
+@dataclass(frozen=True)
+class CallLimits:
+    """Timeouts and attempts of every AWS call, and the longest one call can therefore block."""
+
+    connect_timeout_s: float = 2.0
+    read_timeout_s: float = 5.0
+    #: The first call and two retries; standard mode retries throttling, 5xx answers and timeouts.
+    max_attempts: int = 3
+
+    def config(self) -> Config:
+        """The botocore Config every client gets."""
+        return Config(
+            retries={"mode": "standard", "total_max_attempts": self.max_attempts},
+            connect_timeout=self.connect_timeout_s,
+            read_timeout=self.read_timeout_s,
+            tcp_keepalive=True,
+        )
+
+    @property
+    def worst_case_call_s(self) -> float:
+        """Seconds one call can block: each attempt's connect and read timeouts, plus botocore's pauses
+        between attempts at their largest. (The read timeout bounds each wait for data, so a server that
+        trickles bytes could take longer; AWS endpoints answer whole.)"""
+        pauses = sum(
+            min(_STANDARD_RETRY_BASE_S ** retry, _STANDARD_RETRY_CAP_S) for retry in range(self.max_attempts - 1)
+        )
+        return self.max_attempts * (self.connect_timeout_s + self.read_timeout_s) + pauses
+
+    @classmethod
+    def from_env(cls) -> CallLimits:
+        """The defaults, overridden by the TAP_AWS_* variables; ConfigurationError for a bad value."""
+        defaults = cls()
+        return cls(
+            connect_timeout_s=_positive(CONNECT_TIMEOUT_ENV, float, defaults.connect_timeout_s),
+            read_timeout_s=_positive(READ_TIMEOUT_ENV, float, defaults.read_timeout_s),
+            max_attempts=int(_positive(MAX_ATTEMPTS_ENV, int, defaults.max_attempts)),
+        )
+
+
+def _positive(name: str, kind: type[float] | type[int], default: float) -> float:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConfigurationError(
+            f"environment variable {name}={text!r} is invalid: use a positive {kind.__name__}, "
+            f"or unset it for the default {default}"
+        )
+    return value
+
 
 _clients: dict[str, Any] = {}
+_limits: CallLimits | None = None
+
+
+def limits() -> CallLimits:
+    """The limits the current clients were (or will be) built with, read from the environment once."""
+    global _limits
+    if _limits is None:
+        _limits = CallLimits.from_env()
+    return _limits
 
 
 def get(service: str) -> Any:
@@ -29,7 +99,7 @@ def get(service: str) -> Any:
     client = _clients.get(service)
     if client is None:
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-        client = boto3.client(service, region_name=region, config=CLIENT_CONFIG)
+        client = boto3.client(service, region_name=region, config=limits().config())
         _clients[service] = client
     return client
 
@@ -50,5 +120,7 @@ def set_client(service: str, client: Any) -> None:
 
 
 def reset() -> None:
-    """Forget every cached client, so the next call builds one from the current environment."""
+    """Forget every cached client and the limits, so the next call reads the environment again."""
+    global _limits
     _clients.clear()
+    _limits = None

@@ -24,7 +24,10 @@ def _object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         seen: set[str] = set()
         for key, _ in pairs:
             if key in seen:
-                raise ContractViolation(Reason.DUPLICATE_KEY, f"duplicate key {quote(key)} in a JSON object")
+                raise ContractViolation(
+                    Reason.DUPLICATE_KEY,
+                    f"a JSON object repeats a key ({len(key)} characters); each key may appear once",
+                )
             seen.add(key)
     return obj
 
@@ -34,7 +37,8 @@ def _parse_number(text: str) -> Decimal:
         return Decimal(text)
     except InvalidOperation as exc:
         raise ContractViolation(
-            Reason.UNSUPPORTED_NUMBER, f"number {quote(text)} is outside any range DynamoDB can store"
+            Reason.UNSUPPORTED_NUMBER,
+            f"a number of {len(text)} characters is outside any range DynamoDB can store",
         ) from exc
 
 
@@ -110,9 +114,3 @@ def _string(text: str) -> str:
         for char, escape in _SQS_FORBIDDEN.items():
             encoded = encoded.replace(char, escape)
     return encoded
-
-
-def quote(text: str, limit: int = 64) -> str:
-    """A short ASCII-only rendering of untrusted text, safe in logs and SQS attributes."""
-    shown = ascii(text[:limit])
-    return shown if len(text) <= limit else shown + "..."

@@ -1,6 +1,9 @@
-"""The record contract (DESIGN.md, "The record contract") and the limits that follow from it.
+"""The record contract (README, "The handlers") and the limits that follow from it.
 
-Every stage parses its input with the functions here, so a rule lives in one place. The validator applies
+Every stage parses its input with the functions here, so a rule lives in one place. Error messages say
+where a problem is (a path of 0-based positions, such as ``data[2][0]``), its type and its size, never the
+record's content: reasons travel in logs and message attributes, which the data's retention rules do not
+govern, and a key or value may be personal data. The validator applies
 all rules; later stages re-check shape and storability (not the time window, which a record can age out of
 while it waits in a queue).
 """
@@ -26,8 +29,16 @@ ENRICHMENT_RESERVE_BYTES = 512
 MAX_RECORD_BYTES = MAX_SQS_MESSAGE_BYTES - ENRICHMENT_RESERVE_BYTES
 #: DynamoDB's item limit is "400 KB"; the decimal reading is the safe one.
 MAX_ITEM_BYTES = 400_000
+#: Most values (numbers, strings, booleans, nulls at any depth) one record's ``data`` may hold; larger
+#: payloads belong in S3 with a pointer in the record, and the bound keeps a full batch's memory in check.
+MAX_DATA_VALUES = 10_000
 #: Largest value of pipeline_version / environment, so that the enrichment fits its reserve.
 MAX_ENRICHMENT_VALUE_BYTES = 64
+
+_SIZE_RULE = (
+    f"the limit is {MAX_RECORD_BYTES} bytes: SQS's {MAX_SQS_MESSAGE_BYTES} less {ENRICHMENT_RESERVE_BYTES} "
+    "kept for the fields the enricher adds"
+)
 
 MAX_ID_CHARS = 512
 #: DynamoDB stores 32 nesting levels counting the top-level attribute; the deepest container is level 31.
@@ -108,10 +119,8 @@ def validate_body(body: str, *, default_timestamp: int | None, now_ms: int) -> R
     has no timestamp and no default was supplied (an event problem, not the producer's).
     """
     body_size = utf8_size(body)
-    if body_size > MAX_SQS_MESSAGE_BYTES:
-        raise ContractViolation(
-            Reason.TOO_LARGE, f"body is {body_size} bytes; SQS allows {MAX_SQS_MESSAGE_BYTES}"
-        )
+    if body_size > MAX_RECORD_BYTES:
+        raise ContractViolation(Reason.TOO_LARGE, f"body is {body_size} bytes; {_SIZE_RULE}")
     obj = _load_object(body)
     _reject_unknown_fields(obj, RECORD_FIELDS)
     record_id = _check_id(obj)
@@ -178,52 +187,78 @@ def check_timestamp(value: Any, *, now_ms: int) -> int:
     if not oldest <= value <= newest:
         raise ContractViolation(
             Reason.INVALID_TIMESTAMP,
-            f"timestamp {codec.quote(str(value))} is outside [{oldest}, {newest}] "
+            f"timestamp is outside [{oldest}, {newest}] "
             "(last 10 years, at most 1 day ahead)",
         )
     return int(value)
 
 
 def check_data(data: Any) -> int:
-    """Check that ``data`` is a JSON object DynamoDB can store; return its estimated item size in bytes."""
+    """Check that ``data`` is a JSON object DynamoDB can store, with at most MAX_DATA_VALUES values;
+    return its estimated item size in bytes."""
     if not isinstance(data, dict):
         raise ContractViolation(Reason.INVALID_DATA, f"data must be a JSON object, not {_json_type(data)}")
     size = 0
-    stack: list[tuple[Any, int]] = [(data, 1)]
+    values = 0
+    # (value, depth, parent's path, position in the parent): the path is built only for an error.
+    stack: list[tuple[Any, int, tuple[int, ...], int | None]] = [(data, 1, (), None)]
     while stack:
-        value, depth = stack.pop()
-        if isinstance(value, str):
-            size += _string_size(value)
-        elif isinstance(value, bool) or value is None:
-            size += 1
-        elif isinstance(value, Decimal):
-            size += number_size(dynamodb_number(value))
-        elif isinstance(value, dict | list):
+        value, depth, parent, position = stack.pop()
+        if isinstance(value, dict | list):
+            path = parent if position is None else (*parent, position)
             if depth > MAX_DATA_DEPTH:
                 raise ContractViolation(
-                    Reason.TOO_DEEP, f"data nests objects/arrays deeper than {MAX_DATA_DEPTH} levels"
+                    Reason.TOO_DEEP,
+                    f"{render_path(path)} nests objects/arrays deeper than {MAX_DATA_DEPTH} levels",
                 )
             size += _CONTAINER_BYTES + _ELEMENT_BYTES * len(value)
             if isinstance(value, dict):
-                for key, item in value.items():
-                    key_size = _string_size(key)
+                for index, (key, item) in enumerate(value.items()):
+                    key_size = _string_size(key, (*path, index), "key")
                     if not 0 < key_size <= _MAX_KEY_BYTES:
                         raise ContractViolation(
-                            Reason.INVALID_DATA, f"object keys in data must have 1 to {_MAX_KEY_BYTES} bytes"
+                            Reason.INVALID_DATA,
+                            f"the key of {render_path((*path, index))} has {key_size} bytes; "
+                            f"object keys in data must have 1 to {_MAX_KEY_BYTES}",
                         )
                     size += key_size
-                    stack.append((item, depth + 1))
+                    stack.append((item, depth + 1, path, index))
             else:
-                stack.extend((item, depth + 1) for item in value)
+                stack.extend((item, depth + 1, path, index) for index, item in enumerate(value))
+            continue
+        values += 1
+        if values > MAX_DATA_VALUES:
+            raise ContractViolation(
+                Reason.TOO_MANY_VALUES,
+                f"data holds more than {MAX_DATA_VALUES} values (numbers, strings, booleans, nulls at any "
+                "depth); store larger payloads in S3 and send a pointer",
+            )
+        if isinstance(value, str):
+            size += _string_size(value, (*parent, position), "string")
+        elif isinstance(value, bool) or value is None:
+            size += 1
+        elif isinstance(value, Decimal):
+            size += number_size(dynamodb_number(value, render_path((*parent, position))))
         else:
-            raise ContractViolation(Reason.INVALID_DATA, f"data holds an unsupported {type(value).__name__}")
+            raise ContractViolation(
+                Reason.INVALID_DATA,
+                f"{render_path((*parent, position))} holds an unsupported {type(value).__name__}",
+            )
     return size
 
 
-def dynamodb_number(value: Decimal) -> Decimal:
-    """The number as DynamoDB stores it (trailing zeros stripped), or ContractViolation if it cannot."""
+def render_path(path: tuple[int | None, ...]) -> str:
+    """``data[2][0]``: 0-based positions (object members in order), so no key or value is shown."""
+    return "data" + "".join(f"[{index}]" for index in path)
+
+
+def dynamodb_number(value: Decimal, where: str = "a number") -> Decimal:
+    """The number as DynamoDB stores it (trailing zeros stripped), or ContractViolation if it cannot.
+
+    ``where`` names the number in the error (a path, never the number itself).
+    """
     if not value.is_finite():
-        raise ContractViolation(Reason.UNSUPPORTED_NUMBER, f"{value} is not a number DynamoDB can store")
+        raise ContractViolation(Reason.UNSUPPORTED_NUMBER, f"{where} is not a number DynamoDB can store")
     if value.is_zero():
         return Decimal(0)
     sign, digits, exponent = value.as_tuple()
@@ -241,12 +276,12 @@ def dynamodb_number(value: Decimal) -> Decimal:
     if len(digits) > _MAX_DIGITS:
         raise ContractViolation(
             Reason.UNSUPPORTED_NUMBER,
-            f"number {codec.quote(str(value))} has {len(digits)} significant digits; DynamoDB keeps 38",
+            f"{where} has {len(digits)} significant digits; DynamoDB keeps 38",
         )
     if not _MIN_ADJUSTED_EXPONENT <= adjusted <= _MAX_ADJUSTED_EXPONENT:
         raise ContractViolation(
             Reason.UNSUPPORTED_NUMBER,
-            f"number {codec.quote(str(value))} is outside DynamoDB's range 1E-130 .. 9.99E+125",
+            f"{where} is outside DynamoDB's range 1E-130 .. 9.99E+125",
         )
     normalized = Decimal((sign, digits, exponent))
     try:
@@ -254,7 +289,7 @@ def dynamodb_number(value: Decimal) -> Decimal:
         DYNAMODB_CONTEXT.create_decimal(normalized)
     except DecimalException as exc:
         raise ContractViolation(
-            Reason.UNSUPPORTED_NUMBER, f"number {codec.quote(str(value))} cannot be stored exactly"
+            Reason.UNSUPPORTED_NUMBER, f"{where} cannot be stored exactly"
         ) from exc
     return normalized
 
@@ -288,9 +323,12 @@ def _load_object(body: str) -> dict[str, Any]:
 def _reject_unknown_fields(obj: dict[str, Any], allowed: tuple[str, ...]) -> None:
     unknown = [name for name in obj if name not in allowed]
     if unknown:
-        shown = ", ".join(codec.quote(name, 32) for name in unknown[:5])
+        positions = [index for index, name in enumerate(obj) if name not in allowed]
         raise ContractViolation(
-            Reason.UNKNOWN_FIELD, f"unknown field(s) {shown}; allowed: {', '.join(allowed)}"
+            Reason.UNKNOWN_FIELD,
+            f"{len(unknown)} unknown top-level field(s), at 0-based position(s) "
+            f"{', '.join(map(str, positions[:5]))}{', ...' if len(positions) > 5 else ''}; "
+            f"allowed: {', '.join(allowed)}",
         )
 
 
@@ -329,11 +367,7 @@ def _check_data_field(obj: dict[str, Any]) -> tuple[dict[str, Any], int]:
 def _check_record_size(record: Record, data_estimate: int) -> None:
     size = utf8_size(record.to_json())
     if size > MAX_RECORD_BYTES:
-        raise ContractViolation(
-            Reason.TOO_LARGE,
-            f"normalized record is {size} bytes; the limit is {MAX_RECORD_BYTES} "
-            f"(SQS {MAX_SQS_MESSAGE_BYTES} minus {ENRICHMENT_RESERVE_BYTES} reserved for enrichment)",
-        )
+        raise ContractViolation(Reason.TOO_LARGE, f"normalized record is {size} bytes; {_SIZE_RULE}")
     estimate = (
         len("id") + utf8_size(record.id)
         + len("timestamp") + number_size(Decimal(record.timestamp))
@@ -346,12 +380,13 @@ def _check_record_size(record: Record, data_estimate: int) -> None:
         )
 
 
-def _string_size(text: str) -> int:
+def _string_size(text: str, path: tuple[int | None, ...], what: str) -> int:
     try:
         return len(text.encode("utf-8"))
     except UnicodeEncodeError as exc:
         raise ContractViolation(
-            Reason.INVALID_UNICODE, f"data contains an unpaired surrogate in {codec.quote(text)}"
+            Reason.INVALID_UNICODE,
+            f"the {what} at {render_path(path)} ({len(text)} characters) contains an unpaired surrogate",
         ) from exc
 
 

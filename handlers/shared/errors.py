@@ -22,6 +22,7 @@ class Reason(StrEnum):
     INVALID_UNICODE = "invalid_unicode"
     TOO_DEEP = "too_deep"
     TOO_LARGE = "too_large"
+    TOO_MANY_VALUES = "too_many_values"
     INVALID_ENRICHMENT = "invalid_enrichment"
 
 

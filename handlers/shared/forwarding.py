@@ -9,7 +9,9 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from handlers.shared import clients
+from handlers.shared.backoff import RemainingTime
 from handlers.shared.contract import MAX_SQS_MESSAGE_BYTES, utf8_size
+from handlers.shared.deadline import call_fits
 from handlers.shared.observability import logger
 
 #: SendMessageBatch takes at most 10 entries.
@@ -31,14 +33,24 @@ class Outgoing:
         )
 
 
-def send(queue_url: str, messages: Sequence[Outgoing]) -> set[str]:
+def send(queue_url: str, messages: Sequence[Outgoing], context: RemainingTime) -> set[str]:
     """Send ``messages`` in batches of at most 10 entries and 256 KiB; return the source ids that failed.
 
-    Entries the call reports as Failed, and every entry of a call that raised, count as failed; each is
-    logged with its source id. Nothing is raised for AWS or network errors.
+    Entries the call reports as Failed, every entry of a call that raised, and every entry of a call the
+    invocation no longer has time for (``deadline.call_fits``) count as failed; each is logged with its
+    source id. Nothing is raised for AWS or network errors.
     """
     failed: set[str] = set()
     for chunk in _chunks(messages):
+        if not call_fits(context):
+            ids = [message.source_id for message in chunk]
+            logger.error(
+                "not enough time left for a SendMessageBatch call at its worst case; reporting its records "
+                "as batch item failures",
+                extra={"message_ids": ids, "queue_url": queue_url},
+            )
+            failed.update(ids)
+            continue
         failed |= _send_chunk(queue_url, chunk)
     return failed
 

@@ -1,8 +1,12 @@
 """Validator: checks each record against the contract, forwards it normalized or rejects it with a reason.
 
 Valid records go to OUTPUT_QUEUE_URL as ``{"id","timestamp","data"}``. Invalid ones go to REJECTS_QUEUE_URL
-with their original body and the attributes ``reason_code``, ``reason`` and ``source_message_id``; once that
-send succeeded they are acknowledged, since retrying them can never succeed.
+with their original body and the attributes ``reason_code``, ``reason`` and ``source_message_id`` (a body too
+large to travel with them is split into parts, see ``rejects.py``); once every send succeeded they are
+acknowledged, since retrying them can never succeed.
+
+A record without ``timestamp`` is keyed by the ``SentTimestamp`` of the first message the producer sent: the
+``original_sent_timestamp`` message attribute when a redrive carried it over, the message's own otherwise.
 """
 
 from __future__ import annotations
@@ -20,9 +24,12 @@ from handlers.shared.batch import finish_batch, records_of, run_step
 from handlers.shared.config import require_env
 from handlers.shared.errors import ContractViolation, Reason
 from handlers.shared.observability import logger, metrics
+from handlers.validator.rejects import reject_messages
 
 #: Longest ``reason`` attribute sent with a rejected record.
 MAX_REASON_CHARS = 1024
+#: Message attribute holding the first SentTimestamp (ms) of a record that was moved from a DLQ and sent again.
+ORIGINAL_SENT_TIMESTAMP = "original_sent_timestamp"
 
 
 @dataclass(frozen=True)
@@ -52,18 +59,37 @@ def now_ms() -> int:
 
 
 def sent_timestamp(record: SQSRecord) -> int | None:
-    """The SQS attribute SentTimestamp (ms), identical on every redelivery; None if absent."""
-    attributes = record.get("attributes") or {}
-    value = attributes.get("SentTimestamp")
+    """When the producer first sent the record (ms): the ``original_sent_timestamp`` message attribute if a
+    redrive carried it, else the SQS attribute SentTimestamp (identical on every redelivery); None if absent.
+
+    ContractViolation if the message attribute is there but is not a whole number of milliseconds.
+    """
+    carried = (record.get("messageAttributes") or {}).get(ORIGINAL_SENT_TIMESTAMP)
+    if carried is not None:
+        value = carried.get("stringValue") if isinstance(carried, dict) else None
+        if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 15:
+            return int(value)
+        raise ContractViolation(
+            Reason.INVALID_TIMESTAMP,
+            f"message attribute {ORIGINAL_SENT_TIMESTAMP} must be a String or Number of up to 15 digits "
+            "(ms since the epoch); send the SentTimestamp of the first message unchanged",
+        )
+    value = (record.get("attributes") or {}).get("SentTimestamp")
     if isinstance(value, str) and value.isdigit():
         return int(value)
     return None
 
 
-def classify(record: SQSRecord, now: int) -> contract.Record | Rejection:
-    """The normalized record, or the reason it is rejected."""
+def classify(record: SQSRecord, now: int) -> str | Rejection:
+    """The normalized record's JSON, or the reason it is rejected.
+
+    The JSON, not the parsed record: a parsed record at the contract's limits holds up to ~100,000
+    Python objects, and keeping ten of them alive until the batch is sent multiplies the peak by ten.
+    """
     try:
-        return contract.validate_body(record.body, default_timestamp=sent_timestamp(record), now_ms=now)
+        return contract.validate_body(
+            record.body, default_timestamp=sent_timestamp(record), now_ms=now
+        ).to_json()
     except ContractViolation as exc:
         return Rejection(exc.code, exc.message[:MAX_REASON_CHARS])
 
@@ -94,13 +120,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
                 "reason": outcome.reason,
                 "source_message_id": record.message_id,
             }
-            rejects.append(forwarding.Outgoing(record.message_id, record.body, attributes))
+            rejects.extend(reject_messages(record.message_id, record.body, attributes))
         else:
-            forwards.append(forwarding.Outgoing(record.message_id, outcome.to_json()))
+            forwards.append(forwarding.Outgoing(record.message_id, outcome))
 
-    failed |= forwarding.send(settings.output_queue_url, forwards)
-    failed |= forwarding.send(settings.rejects_queue_url, rejects)
+    failed |= forwarding.send(settings.output_queue_url, forwards, context)
+    failed |= forwarding.send(settings.rejects_queue_url, rejects, context)
 
     forwarded = sum(message.source_id not in failed for message in forwards)
-    rejected = sum(message.source_id not in failed for message in rejects)
+    rejected = len({message.source_id for message in rejects} - failed)
     return finish_batch(records, failed, {"RecordsForwarded": forwarded, "RecordsRejected": rejected})

@@ -139,6 +139,35 @@ def test_poison_record_is_dead_lettered_after_max_receives_then_redriven(pipelin
     assert len(stored) == 1
 
 
+def test_redriven_record_without_timestamp_keeps_its_key(pipeline: DeployedPipeline) -> None:
+    ingest = pipeline.topology.stages[0].source
+    dead_letter = pipeline.topology.queue(ingest.dead_letter_arn or "")
+    pipeline.cli("send", stdin=json.dumps({"id": "redrive-key-1", "data": {"x": 1}}) + "\n")
+    sqs = pipeline.client("sqs")
+    # Receive without deleting, as invocations that time out do, until the queue moves it to its DLQ.
+    first_sent = None
+    for _ in range(3 * (ingest.max_receive_count or 5)):
+        for message in sqs.receive_message(
+            QueueUrl=ingest.url, MaxNumberOfMessages=10, VisibilityTimeout=0,
+            MessageSystemAttributeNames=["SentTimestamp"],
+        ).get("Messages", []):  # fmt: skip
+            if json.loads(message["Body"])["id"] == "redrive-key-1":
+                first_sent = int(message["Attributes"]["SentTimestamp"])
+        if inspect_queues.depth(sqs, dead_letter):
+            break
+    assert first_sent is not None and inspect_queues.depth(sqs, dead_letter) == 1
+    time.sleep(0.01)  # the redriven message's SentTimestamp must differ from the first
+
+    assert "moved 1 messages" in pipeline.cli("redrive", dead_letter.name)
+    (redriven,) = inspect_queues.peek(sqs, ingest)
+    assert int(redriven["Attributes"]["SentTimestamp"]) > first_sent, "a redrive sends a new message"
+    assert redriven["MessageAttributes"]["original_sent_timestamp"]["StringValue"] == str(first_sent)
+
+    pipeline.cli("run", "--json")
+    stored = [item for item in json_lines(pipeline.cli("items")) if item["id"] == "redrive-key-1"]
+    assert [int(item["timestamp"]) for item in stored] == [first_sent], "keyed by the first SentTimestamp"
+
+
 def test_destroy_leaves_nothing_in_the_emulator(pipeline: DeployedPipeline) -> None:
     pipeline.deployment.destroy()
     leftovers = {

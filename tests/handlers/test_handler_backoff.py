@@ -65,13 +65,24 @@ def test_wait_refuses_at_once_when_only_the_margin_is_left() -> None:
     assert sleep.pauses == [], "and no sleep either"
 
 
-def test_wait_refuses_a_pause_that_would_cross_the_margin() -> None:
+def test_wait_clamps_a_pause_that_would_cross_the_margin() -> None:
     context = FakeContext(remaining_ms=1_100)
     sleep = TimedSleep(context)
     backoff = Backoff(base_delay=0.2, max_delay=0.2, safety_margin_ms=1_000, sleep=sleep, rng=lambda: 0.9)
 
-    assert backoff.wait(0, context) is False, "a 180 ms pause does not fit in the 100 ms above the margin"
-    assert sleep.pauses == [], "the pause is not taken"
+    assert backoff.wait(0, context) is True, "a 180 ms draw with 100 ms above the margin still retries"
+    assert sleep.pauses == [0.1], "the pause is clamped to the 100 ms left above the margin"
+
+
+def test_wait_keeps_the_reserve_for_the_next_call() -> None:
+    context = FakeContext(remaining_ms=1_600)
+    sleep = TimedSleep(context)
+    backoff = Backoff(base_delay=2.0, max_delay=2.0, safety_margin_ms=1_000, sleep=sleep, rng=lambda: 0.5)
+
+    assert backoff.wait(0, context, reserve_ms=400) is True, "200 ms are left above margin and reserve"
+    assert sleep.pauses == [0.2], "the 1 s draw is clamped to those 200 ms"
+    assert backoff.wait(0, context, reserve_ms=400) is False, "nothing is left above margin and reserve"
+    assert sleep.pauses == [0.2], "and no further pause is taken"
 
 
 def test_wait_gives_up_after_max_attempts_even_with_time_left() -> None:

@@ -96,7 +96,7 @@ SHAPE_CASES = [
     ("pipeline_version not a string", enriched("a", 1, {}, pipeline_version=3), "invalid_enrichment"),
     ("environment empty", enriched("a", 1, {}, environment=""), "invalid_enrichment"),
     ("data_size_bytes negative", enriched("a", 1, {}, data_size_bytes=-1), "invalid_enrichment"),
-    ("item over 400 KB in DynamoDB", enriched("a", 1, {"x": [[0]] * 60_000}), "too_large"),
+    ("item over 400 KB in DynamoDB", enriched("a", 1, {"x": [[]] * 120_000}), "too_large"),
 ]
 
 
@@ -258,7 +258,8 @@ def test_network_error_is_retried(aws: Aws, lambda_context: FakeContext) -> None
 def test_write_that_keeps_failing_fails_exactly_its_records_within_the_time_left(
     aws: Aws, lambda_context: FakeContext, fast_backoff: TimedSleep
 ) -> None:
-    lambda_context.remaining_ms = 600  # 100 ms above the safety margin
+    # 100 ms above the 500 ms safety margin plus the 24 s a call can take at worst (3 x (2 + 5) s + 1 + 2 s)
+    lambda_context.remaining_ms = 24_600
     clients.set_client("dynamodb", FlakyDynamo(aws.dynamodb, always_unprocessed=frozenset({"r2", "r7"})))
     records = [sqs_record(enriched(f"r{n}", NOW_MS, {}), message_id=f"m{n}") for n in range(10)]
 
@@ -269,13 +270,13 @@ def test_write_that_keeps_failing_fails_exactly_its_records_within_the_time_left
         "the others are stored"
     )
     assert sum(fast_backoff.pauses) * 1000 <= 100, "backoff never sleeps into the safety margin"
-    assert lambda_context.remaining_ms > 500, "the handler stops retrying before the safety margin"
+    assert lambda_context.remaining_ms > 24_500, "the handler keeps the margin and one worst-case call"
 
 
 def test_throttling_that_never_clears_fails_the_batch_records_without_raising(
     aws: Aws, lambda_context: FakeContext, fast_backoff: TimedSleep
 ) -> None:
-    lambda_context.remaining_ms = 520
+    lambda_context.remaining_ms = 24_520
     clients.set_client("dynamodb", FlakyDynamo(aws.dynamodb, throttle_calls=10_000))
     records = [sqs_record(enriched(f"r{n}", NOW_MS, {}), message_id=f"m{n}") for n in range(3)]
 
@@ -345,3 +346,27 @@ def test_metrics_are_emitted_as_emf_in_the_pipeline_namespace(
         [1.0],
         [1.0],
     ), "two records sharing a key: one item written, one duplicate counted"
+
+
+@pytest.mark.parametrize(
+    ("pad_bytes", "expected_calls"),
+    [
+        (1_000, [10]),  # small items share one call
+        (150_000, [2, 2, 2, 2, 2]),  # two ~150 KB items fit the 400,000 estimated bytes of a call
+        (210_000, [1] * 10),  # two would exceed it: each travels alone
+    ],
+)
+def test_calls_carry_at_most_one_item_limit_of_estimated_bytes(
+    aws: Aws, lambda_context: FakeContext, pad_bytes: int, expected_calls: list[int]
+) -> None:
+    fake = FlakyDynamo(aws.dynamodb)
+    clients.set_client("dynamodb", fake)
+    records = [
+        sqs_record(enriched(f"r{n}", NOW_MS, {"pad": "x" * pad_bytes}), message_id=f"m{n}") for n in range(10)
+    ]
+
+    response = app.handler(sqs_event(*records), lambda_context)
+
+    assert response == failures(), "every item is stored"
+    assert [len(ids) for ids in fake.batch_calls] == expected_calls, "items grouped by estimated size"
+    assert sorted(i for ids in fake.batch_calls for i in ids) == sorted(f"r{n}" for n in range(10)), "once each"

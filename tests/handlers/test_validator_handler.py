@@ -41,11 +41,18 @@ def forwarded(aws: Aws) -> dict[str, dict[str, Any]]:
 
 
 def rejected(aws: Aws) -> list[dict[str, Any]]:
-    """Messages now in the rejects queue as {body, reason_code, reason, source_message_id}."""
-    result = []
+    """Rejected records now in the rejects queue as {body, reason_code, reason, source_message_id}; a body
+    sent in parts is joined again in part order."""
+    parts: dict[str, list[tuple[int, str, dict[str, str]]]] = {}
     for message in aws.drain(aws.rejects_url):
         attributes = {name: value["StringValue"] for name, value in message["MessageAttributes"].items()}
-        result.append({"body": message["Body"], **attributes})
+        number = int(attributes.pop("body_part", "1/1").split("/")[0])
+        parts.setdefault(attributes["source_message_id"], []).append((number, message["Body"], attributes))
+    result = []
+    for pieces in parts.values():
+        pieces.sort(key=lambda piece: piece[0])
+        attributes = {k: v for k, v in pieces[0][2].items() if k not in ("body_bytes", "body_sha256")}
+        result.append({"body": "".join(body for _, body, _ in pieces), **attributes})
     return result
 
 
@@ -175,7 +182,7 @@ CONTRACT_CASES = [
     ("data nested 32 levels", {"id": "a", "data": nested(32)}, "too_deep"),
     ("nesting beyond the JSON parser", _deep_arrays(5_000), "too_deep"),
     ("body over 256 KiB", {"id": "a", "data": {"pad": "x" * MAX_SQS_MESSAGE_BYTES}}, "too_large"),
-    ("item over 400 KB in DynamoDB", {"id": "a", "data": {"x": [[0]] * 60_000}}, "too_large"),
+    ("item over 400 KB in DynamoDB", {"id": "a", "data": {"x": [[]] * 120_000}}, "too_large"),
 ]
 
 
@@ -214,7 +221,8 @@ def _record_of_normalized_size(size: int) -> dict[str, Any]:
 def test_record_exactly_at_the_size_limit_is_forwarded(aws: Aws, lambda_context: FakeContext) -> None:
     record = _record_of_normalized_size(MAX_RECORD_BYTES)
 
-    response = app.handler(sqs_event(sqs_record(record)), lambda_context)
+    compact = json.dumps(record, separators=(",", ":"))
+    response = app.handler(sqs_event(sqs_record(compact)), lambda_context)
 
     assert response == failures(), f"a normalized record of {MAX_RECORD_BYTES} bytes is within the limit"
     (message,) = aws.drain(aws.output_url)
@@ -336,7 +344,7 @@ def test_reject_send_failure_makes_the_rejected_record_a_batch_failure(
     assert "ok" in forwarded(aws), "the valid record is still forwarded"
 
 
-def test_oversized_reject_is_sent_alone_so_a_refusal_fails_only_that_record(
+def test_oversized_reject_parts_travel_alone_so_a_refusal_fails_only_that_record(
     aws: Aws, lambda_context: FakeContext
 ) -> None:
     fake = FailingSqs(aws.sqs, raise_on_calls=(2,))
@@ -350,14 +358,14 @@ def test_oversized_reject_is_sent_alone_so_a_refusal_fails_only_that_record(
 
     response = app.handler(sqs_event(*records), lambda_context)
 
-    assert [len(call) for call in fake.calls] == [1, 1, 1], (
-        "a reject over 256 KiB must travel in its own call"
+    assert [len(call) for call in fake.calls] == [1, 1, 2], (
+        "the first part of a reject over 256 KiB fills a call alone; its small second part shares the next"
     )
     assert response == failures("huge"), (
         "if SQS refuses the oversized reject, only that record fails (and ends in the ingest DLQ, intact)"
     )
-    assert sorted(r["source_message_id"] for r in rejected(aws)) == ["small-1", "small-2"], (
-        "the other rejects are delivered"
+    assert sorted(r["source_message_id"] for r in rejected(aws)) == ["huge", "small-1", "small-2"], (
+        "the other rejects are delivered (and the huge record's second part, sent again with the first)"
     )
 
 

@@ -83,10 +83,17 @@ def describe(queue: Queue, message: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+#: Message attribute carrying a message's first SentTimestamp across redrives: the validator keys a record
+#: without ``timestamp`` by it, so a redriven record keeps the key it had.
+ORIGINAL_SENT_TIMESTAMP = "original_sent_timestamp"
+
+
 def redrive(sqs: Any, dead_letter: Queue, source: Queue) -> int:
     """Move every message of ``dead_letter`` back to ``source`` (body and attributes kept); how many moved.
 
-    Each message is sent before it is deleted, so an interruption can duplicate a message, never lose one.
+    Sending makes a new message with a new SentTimestamp, so each message also carries its first one in
+    the ``original_sent_timestamp`` attribute (kept if an earlier redrive set it). Each message is sent
+    before it is deleted, so an interruption can duplicate a message, never lose one.
     """
     moved = 0
     while True:
@@ -95,15 +102,20 @@ def redrive(sqs: Any, dead_letter: Queue, source: Queue) -> int:
             MaxNumberOfMessages=10,
             WaitTimeSeconds=0,
             VisibilityTimeout=PEEK_HOLD_SECONDS,
+            MessageSystemAttributeNames=["SentTimestamp"],
             MessageAttributeNames=["All"],
         ).get("Messages", [])
         if not messages:
             return moved
         entries = []
         for i, message in enumerate(messages):
+            attributes = dict(message.get("MessageAttributes") or {})
+            sent = (message.get("Attributes") or {}).get("SentTimestamp")
+            if sent and ORIGINAL_SENT_TIMESTAMP not in attributes:
+                attributes[ORIGINAL_SENT_TIMESTAMP] = {"DataType": "Number", "StringValue": sent}
             entry: dict[str, Any] = {"Id": str(i), "MessageBody": message["Body"]}
-            if message.get("MessageAttributes"):
-                entry["MessageAttributes"] = message["MessageAttributes"]
+            if attributes:
+                entry["MessageAttributes"] = attributes
             entries.append(entry)
         response = sqs.send_message_batch(QueueUrl=source.url, Entries=entries)
         sent = {entry["Id"] for entry in response.get("Successful", [])}
