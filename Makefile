@@ -82,7 +82,7 @@ destroy: setup
 	$(CDKTF) destroy tap-pipeline-$(ENV)
 
 memory: setup
-	$(PY) tools/measure_memory.py
+	$(PY) -m tools bench-memory
 
 cost: setup
 	$(PY) -m tools cost --synth $(ARGS)

@@ -115,8 +115,7 @@ class FunctionSettings:
     """
 
     name: str
-    # Measured peaks per batch of 10 (tools/measure_memory.py, see README) are 51-54 MiB:
-    # twice that is ~108 MB, so every stage gets Lambda's minimum of 128 MB.
+    # Lambda's minimum; stages that measure more get more (_STAGE_OVERRIDES, tools/benchmarks/memory.py).
     memory_mb: int = 128
     timeout_s: int = 30
     reserved_concurrency: int | None = 10
@@ -347,7 +346,7 @@ class EnvironmentSettings:
 
 # What each stage needs beyond FunctionSettings' defaults: the processor retries throttled writes
 # with backoff inside its invocation, so it gets more time; and more memory: every function gets at least
-# 1.5 x the largest peak tools/measure_memory.py measured over the typical batch and the contract's worst
+# 1.5 x the largest peak tools/benchmarks/memory.py measured over the typical batch and the contract's worst
 # batches (README, "Memory, by measurement": validator 62.2, enricher 62.1, processor 106.6 MiB). The
 # processor gets 256 MB rather than the 160 the rule needs: Lambda's CPU share grows with memory, and its
 # deepest worst-case batch is CPU-bound.

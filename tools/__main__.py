@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from tools import preflight
+from tools.benchmarks import memory as bench_memory
 from tools.benchmarks import synth as bench_synth
 from tools.cost import cli as cost_cli
 from tools.local import cli as local_cli
@@ -28,6 +29,7 @@ COMMANDS = (
     preflight,
     cost_cli,
     bench_synth,
+    bench_memory,
 )
 
 

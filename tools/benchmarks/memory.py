@@ -27,8 +27,8 @@ minimum of 128 MB (Lambda's "MB" are MiB).
 
 Usage::
 
-    python tools/measure_memory.py [--stages validator enricher processor] [--batch typical numbers ...]
-                                   [--batch-size 10] [--runs 5] [--format markdown|json]
+    python -m tools bench-memory [--stages validator enricher processor] [--batch typical numbers ...]
+                                 [--batch-size 10] [--runs 5] [--format markdown|json]
 """
 
 from __future__ import annotations
@@ -48,8 +48,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-STAGES = ("validator", "enricher", "processor")
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # run as a script in the child process
+    sys.path.insert(0, str(ROOT))
+
+from handlers.shared.observability import DEFAULT_METRICS_NAMESPACE  # noqa: E402
+from modules.settings import STAGES  # noqa: E402
+
 LAMBDA_MIN_MEMORY_MB = 128
 HEADROOM_FACTOR = 1.5
 BATCHES = ("typical", "numbers", "strings", "nested")
@@ -72,7 +77,7 @@ CHILD_ENV = {
     "ENVIRONMENT": "measure",
     "PIPELINE_VERSION": "0.0.0-measure",
     "POWERTOOLS_SERVICE_NAME": "tap-measure",
-    "POWERTOOLS_METRICS_NAMESPACE": "TapPipeline",
+    "POWERTOOLS_METRICS_NAMESPACE": DEFAULT_METRICS_NAMESPACE,
     "POWERTOOLS_LOG_LEVEL": "INFO",
     "TABLE_NAME": TABLE_NAME,
 }
@@ -83,9 +88,23 @@ CHILD_ENV_REMOVED = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_U
 # ---------------------------------------------------------------- parent: run the children, print a table
 
 
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``bench-memory`` on the operator CLI (``python -m tools``)."""
+    parser = subparsers.add_parser("bench-memory", help="the handlers' peak memory and duration per batch",
+                                   description=__doc__.split("\n\n")[0])
+    configure(parser)
+    parser.set_defaults(handler=lambda args: run(parser, args))
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point."""
+    """Command-line entry point (also the child processes' entry)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    configure(parser)
+    return run(parser, parser.parse_args(argv))
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES))
     parser.add_argument("--batch", nargs="+", choices=BATCHES, default=list(BATCHES), dest="batches")
     parser.add_argument("--batch-size", type=int, default=10, help="records per invocation (default 10)")
@@ -102,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
     parser.add_argument("--child", choices=STAGES, help=argparse.SUPPRESS)
     parser.add_argument("--child-batch", choices=BATCHES, default="typical", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+
+
+def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.batch_size < 1 or args.runs < 1:
         parser.error("--batch-size and --runs must be at least 1")
 
@@ -142,11 +163,10 @@ def _settings_or_none() -> dict[str, int] | None:
 
 def settings_memory_mb() -> dict[str, int]:
     """The memory each function gets in the project's ``prod`` settings."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    from modules.settings import load_environment
+    from modules.settings import load_environment, with_account_for_reading
 
-    return {name: function.memory_mb for name, function in load_environment("prod").functions.items()}
+    prod = load_environment("prod", with_account_for_reading(os.environ))
+    return {name: function.memory_mb for name, function in prod.functions.items()}
 
 
 def run_child(stage: str, batch_size: int, runs: int, batch: str = "typical") -> dict[str, Any]:

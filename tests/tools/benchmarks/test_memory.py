@@ -1,5 +1,5 @@
-"""tools/measure_memory.py: the sizing rule, the batches it measures, the canned replies, the report; and the
-functions' memory against the peaks the README records from a run of it."""
+"""tools/benchmarks/memory.py (bench-memory): the sizing rule, the batches it measures, the canned replies, the
+report; and the functions' memory against the peaks the README records from a run of it."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from handlers.shared import codec, contract
-from tools import measure_memory
+from tools.benchmarks import memory as measure_memory
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[3] / "README.md"
 
 
 @pytest.mark.parametrize(
