@@ -5,6 +5,7 @@ Environment variables:
   TAP_STACKS            comma list of environments to synthesize (default: all); the state bootstrap stack
                         comes with any environment whose state is in S3 (all but `local`)
   TAP_AWS_ACCOUNT_ID    the AWS account the S3-backed environments deploy to (12 digits)
+  TAP_LOCAL_STATE_DIR   where stacks on the local backend keep their state (default: .state/)
   ENVIRONMENT_SUFFIX    adds a preview environment on dev's settings, named with it
   TAP_STATE_BUCKET, TAP_STATE_LOCK_TABLE, TAP_STATE_REGION   where the S3 backend keeps state
 """
@@ -27,6 +28,7 @@ LOCAL_STATE_DIR = PROJECT_ROOT / ".state"
 def build_app(outdir: str | None = None, env: Mapping[str, str] | None = None):
     """Validate every setting first, then import cdktf (slow) and build the stacks."""
     environments = selected_environments(env)
+    local_state_dir = Path((os.environ if env is None else env).get("TAP_LOCAL_STATE_DIR") or LOCAL_STATE_DIR)
     # The bootstrap stack holds the S3 state of the other stacks: `local` alone keeps its state on disk.
     needs_state_bucket = any(settings.backend.kind == "s3" for settings in environments)
     state = state_backend_settings(env) if needs_state_bucket else None
@@ -42,9 +44,9 @@ def build_app(outdir: str | None = None, env: Mapping[str, str] | None = None):
     if state is not None:
         backend, shared_tags = state
         StateBootstrapStack(app, BOOTSTRAP_STACK_NAME, backend=backend, tags=shared_tags,
-                            local_state_dir=LOCAL_STATE_DIR)
+                            local_state_dir=local_state_dir)
     for settings in environments:
-        PipelineStack(app, settings.stack_name, settings=settings, local_state_dir=LOCAL_STATE_DIR)
+        PipelineStack(app, settings.stack_name, settings=settings, local_state_dir=local_state_dir)
     return app
 
 
