@@ -206,13 +206,22 @@ def test_report_on_the_synthesized_stacks(stacks) -> None:
     assert math.isfinite(mine.total) and mine.total > 0
 
 
-@pytest.mark.xfail(strict=True, reason="prod's event sources have no batching window, so each invocation gets "
-                   "about one record: SQS and Lambda requests are per record (see README, Cost)")
-def test_goal_prod_at_10m_events(stacks) -> None:
+def _prod_and_draft_at_10m(stacks) -> tuple:
     prod = read_stack(stacks["tap-pipeline-prod"].document, "prod")
     usage = parse_usage(json.loads(DEFAULT_USAGE.read_text()))
-    mine, draft = estimate(prod, usage, PRICES, 1e7), estimate(draft_config(), usage, PRICES, 1e7)
+    return estimate(prod, usage, PRICES, 1e7), estimate(draft_config(), usage, PRICES, 1e7)
+
+
+def test_prod_costs_under_3_50_dollars_per_million_events_at_10m_a_month(stacks) -> None:
+    mine, _ = _prod_and_draft_at_10m(stacks)
     assert mine.per_million_events < 3.50
+
+
+@pytest.mark.xfail(strict=True, reason="the draft has no queues, DLQs, alarms, dashboard, PITR or warm instances, "
+                   "whose fixed and per-request costs prod pays to lose nothing (README, Cost); strict, so that it "
+                   "reports the day it holds")
+def test_goal_prod_five_times_cheaper_than_the_draft_at_10m_a_month(stacks) -> None:
+    mine, draft = _prod_and_draft_at_10m(stacks)
     assert draft.total >= 5 * mine.total
 
 
