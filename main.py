@@ -6,7 +6,9 @@ Environment variables:
                         comes with any environment whose state is in S3 (all but `local`)
   TAP_AWS_ACCOUNT_ID    the AWS account the S3-backed environments deploy to (12 digits)
   ENVIRONMENT_SUFFIX    adds a preview environment on dev's settings, named with it
+  TAP_PROJECT           the prefix of every AWS name (default `tap`)
   TAP_STATE_BUCKET, TAP_STATE_LOCK_TABLE, TAP_STATE_REGION   where the S3 backend keeps state
+  TAP_BOOTSTRAP_STATE   `local` only for the first `make bootstrap`; `s3` (default) afterwards
 """
 
 from __future__ import annotations
@@ -33,16 +35,13 @@ def build_app(outdir: str | None = None, env: Mapping[str, str] | None = None):
     silence_node_eol_banner()
     load_provider_bindings()
 
-    from cdktf import App
-
+    from modules.app import PipelineApp
     from modules.pipeline_stack import PipelineStack
     from modules.state_backend import BOOTSTRAP_STACK_NAME, StateBootstrapStack
 
-    app = App(outdir=outdir) if outdir else App()
+    app = PipelineApp(outdir=outdir) if outdir else PipelineApp()
     if state is not None:
-        backend, shared_tags = state
-        StateBootstrapStack(app, BOOTSTRAP_STACK_NAME, backend=backend, tags=shared_tags,
-                            local_state_dir=LOCAL_STATE_DIR)
+        StateBootstrapStack(app, BOOTSTRAP_STACK_NAME, state=state, local_state_dir=LOCAL_STATE_DIR)
     for settings in environments:
         PipelineStack(app, settings.stack_name, settings=settings, local_state_dir=LOCAL_STATE_DIR)
     return app
