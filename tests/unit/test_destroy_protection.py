@@ -16,9 +16,9 @@ def protected(stack: StackJson) -> set[str]:
 
 def holding_data(stack: StackJson) -> set[str]:
     """The table, the rejects queue and every DLQ, found by their names (pinned here, not in the code)."""
-    names = {f"tap-data-table-{stack.name.removeprefix('tap-pipeline-')}"}
     suffix = stack.name.removeprefix("tap-pipeline-")
-    names |= {f"tap-rejects-{suffix}"} | {f"tap-{q}-{suffix}-dlq" for q in ("ingest", "enrich", "process")}
+    names = {f"tap-data-table-{suffix}", f"tap-rejects-{suffix}"}
+    names |= {f"tap-{queue}-{suffix}-dlq" for queue in ("ingest", "enrich", "process")}
     return {r.address for r in stack.resources() if r.body.get("name") in names}
 
 
