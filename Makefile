@@ -11,7 +11,7 @@ PY := $(CURDIR)/.venv/bin/python
 CDKTF := $(CURDIR)/node_modules/.bin/cdktf
 ENV ?= dev
 
-.PHONY: help setup demo up down policy-check test e2e lint synth bootstrap plan review apply deploy destroy memory cost bench
+.PHONY: help setup demo up down policy-check test e2e lint synth bootstrap migrate-state plan review apply deploy destroy memory cost bench
 
 help:
 	@echo "make demo      deploy the pipeline on a local AWS emulator, push sample events through it, tear down"
@@ -20,7 +20,8 @@ help:
 	@echo "make test      the whole test suite (lint, constructs, handlers, terraform validate, checkov, end to end)"
 	@echo "make e2e       only the end-to-end tests on the emulator"
 	@echo "make synth     write every stack to cdktf.out/"
-	@echo "make bootstrap create the Terraform state bucket and lock table (once per account)"
+	@echo "make bootstrap create the Terraform state bucket, lock table and key (once per account), then migrate-state"
+	@echo "make migrate-state   move the bootstrap stack's own state from .state/ into its bucket"
 	@echo "make plan ENV=dev|staging|prod|local|state   plan one stack into .plans/<stack>/ and review it"
 	@echo "make review ENV=... [ACK=address,...]        review the saved plan again (acknowledging blocked addresses)"
 	@echo "make apply ENV=...                           apply the saved plan if its passing review recorded its SHA-256"
@@ -58,8 +59,20 @@ lint: setup
 synth: setup
 	$(CDKTF) synth
 
+# Once per account: the state bucket, lock table and KMS key, through the reviewed path on a local state
+# file (the bucket does not exist yet), then that state moves into the bucket (migrate-state).
 bootstrap: setup
-	$(CDKTF) deploy tap-pipeline-state
+	TAP_BOOTSTRAP_STATE=local $(PY) -m tools plan --env state --strict $(ACK_ARGS)
+	TAP_BOOTSTRAP_STATE=local $(PY) -m tools apply --env state --confirm $(if $(YES),--yes)
+	$(MAKE) migrate-state
+
+# The plan folder's .terraform still records the local backend: with the S3-backed configuration copied
+# in, `terraform init -migrate-state` copies .state/tap-pipeline-state.tfstate into the bucket.
+migrate-state: setup
+	TAP_STACKS=dev $(PY) main.py
+	cp cdktf.out/stacks/tap-pipeline-state/cdk.tf.json cdktf.out/stacks/tap-pipeline-state/versions.tf \
+		.plans/tap-pipeline-state/work/
+	cd .plans/tap-pipeline-state/work && terraform init -migrate-state -force-copy -input=false
 
 # ACK=addr1,addr2: the review splits the list.
 ACK_ARGS := $(if $(ACK),--ack $(ACK))

@@ -7,7 +7,9 @@ Environment variables:
   TAP_AWS_ACCOUNT_ID    the AWS account the S3-backed environments deploy to (12 digits)
   TAP_LOCAL_STATE_DIR   where stacks on the local backend keep their state (default: .state/)
   ENVIRONMENT_SUFFIX    adds a preview environment on dev's settings, named with it
+  TAP_PROJECT           the prefix of every AWS name (default `tap`)
   TAP_STATE_BUCKET, TAP_STATE_LOCK_TABLE, TAP_STATE_REGION   where the S3 backend keeps state
+  TAP_BOOTSTRAP_STATE   `local` only for the first `make bootstrap`; `s3` (default) afterwards
 """
 
 from __future__ import annotations
@@ -35,16 +37,13 @@ def build_app(outdir: str | None = None, env: Mapping[str, str] | None = None):
     silence_node_eol_banner()
     load_provider_bindings()
 
-    from cdktf import App
-
+    from modules.app import PipelineApp
     from modules.pipeline_stack import PipelineStack
     from modules.state_backend import BOOTSTRAP_STACK_NAME, StateBootstrapStack
 
-    app = App(outdir=outdir) if outdir else App()
+    app = PipelineApp(outdir=outdir) if outdir else PipelineApp()
     if state is not None:
-        backend, shared_tags = state
-        StateBootstrapStack(app, BOOTSTRAP_STACK_NAME, backend=backend, tags=shared_tags,
-                            local_state_dir=local_state_dir)
+        StateBootstrapStack(app, BOOTSTRAP_STACK_NAME, state=state, local_state_dir=local_state_dir)
     for settings in environments:
         PipelineStack(app, settings.stack_name, settings=settings, local_state_dir=local_state_dir)
     return app

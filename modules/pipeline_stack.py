@@ -10,7 +10,7 @@ from constructs import Construct
 
 # The handlers fall back to this namespace when the variable is missing; the stack sets the same one.
 from handlers.shared.observability import DEFAULT_METRICS_NAMESPACE as METRICS_NAMESPACE
-from modules import permissions
+from modules import naming, permissions
 from modules.emulator_compat import EmulatorCompatibility
 from modules.function import FunctionProps, PipelineFunction
 from modules.function_code import build_archive
@@ -32,9 +32,9 @@ class _StageWiring:
 
 # ingest -> validator -> enrich -> enricher -> process -> processor -> table
 _STAGES = (
-    _StageWiring("validator", "ingest", "enrich"),
-    _StageWiring("enricher", "enrich", "process"),
-    _StageWiring("processor", "process", None),
+    _StageWiring("validator", naming.SOURCE_QUEUES["validator"], naming.SOURCE_QUEUES["enricher"]),
+    _StageWiring("enricher", naming.SOURCE_QUEUES["enricher"], naming.SOURCE_QUEUES["processor"]),
+    _StageWiring("processor", naming.SOURCE_QUEUES["processor"], None),
 )
 
 
@@ -50,23 +50,25 @@ class PipelineStack(TerraformStack):
         super().__init__(scope, id_)
         self.settings = settings
         configure_backend(self, settings, local_state_dir)
-        aws_provider(self, region=settings.region, tags=settings.tags)
+        s3_backed = settings.backend.kind == "s3"
+        aws_provider(self, region=settings.region, tags=settings.tags,
+                     allowed_account_ids=[settings.account_id] if s3_backed else None)
         if settings.emulator:
             Aspects.of(self).add(EmulatorCompatibility())
 
         self.alarm_topic = AlarmTopic(self, "alarm-topic", props=AlarmTopicProps(
-            name=settings.resource_name("pipeline-alarms"), email=settings.monitoring.alarm_email,
+            name=settings.resource_name(naming.ALARM_TOPIC), email=settings.monitoring.alarm_email,
         ))
         alarms = AlarmProps(topic_arn=self.alarm_topic.arn, period_s=settings.monitoring.alarm_period_s)
         self.rejects = TerminalQueue(self, "rejects-queue", props=TerminalQueueProps(
-            name=settings.resource_name("rejects"),
+            name=settings.resource_name(naming.REJECTS_QUEUE),
             component="validator",
             retention_s=settings.dlq_retention_s,
             purpose="records that failed validation, each with its reason in message attributes",
         ), alarms=alarms)
         table = settings.table
         self.table = DataTable(self, "data-table", props=TableProps(
-            name=settings.resource_name("data-table"),
+            name=settings.resource_name(naming.TABLE),
             billing_mode=table.billing_mode,
             read_autoscaling=table.read_autoscaling,
             write_autoscaling=table.write_autoscaling,
@@ -96,7 +98,7 @@ class PipelineStack(TerraformStack):
         self.functions = {w.stage: self.functions[w.stage] for w in _STAGES}
 
         PipelineDashboard(self, "dashboard", props=DashboardProps(
-            name=settings.resource_name("tap-pipeline"),
+            name=settings.resource_name(naming.DASHBOARD),
             region=settings.region,
             stages=[
                 StageView(
@@ -110,7 +112,20 @@ class PipelineStack(TerraformStack):
             table_name=self.table.name,
             rejects_queue=self.rejects.name,
         ))
+        if settings.prevent_destroy:
+            self._prevent_destroy()
         self._outputs()
+
+    def _prevent_destroy(self) -> None:
+        """Make Terraform refuse any plan that deletes a resource holding data, before it deletes anything.
+
+        Deletion protection on the table alone stops a destroy half-way, after the queues and their
+        messages are gone; a plan that would destroy a resource with ``prevent_destroy`` fails as a whole.
+        https://developer.hashicorp.com/terraform/language/meta-arguments/lifecycle#prevent_destroy
+        """
+        holding_data = [self.table.table, self.rejects.queue, *(q.dlq.queue for q in self.queues.values())]
+        for resource in holding_data:
+            resource.add_override("lifecycle.prevent_destroy", True)
 
     def _function_props(self, stage: str, environment: dict[str, str]) -> FunctionProps:
         settings = self.settings

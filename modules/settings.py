@@ -17,6 +17,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from modules import naming
+
 # The handlers hold the namespace (their fallback when the variable is missing); the stack sets the same one.
 
 STAGES = ("validator", "enricher", "processor")
@@ -32,6 +34,12 @@ ACCOUNT_ID_VARIABLE = "TAP_AWS_ACCOUNT_ID"
 EMULATOR_ACCOUNT_ID = "123456789012"
 # AWS's documentation example account, for synths that are read and never deployed (tests, benchmarks, cost).
 EXAMPLE_ACCOUNT_ID = "111122223333"
+PROJECT_VARIABLE = "TAP_PROJECT"
+DEFAULT_PROJECT = "tap"
+# Short enough that the longest name (an IAM role, at most 64 characters) fits with a 20-character suffix.
+PROJECT_PATTERN = re.compile(r"^[a-z][a-z0-9]{1,9}$")
+# `local` (first deploy of the bootstrap stack, before its bucket exists) or `s3` (its own bucket).
+BOOTSTRAP_STATE_VARIABLE = "TAP_BOOTSTRAP_STATE"
 
 
 def with_account_for_reading(env: Mapping[str, str]) -> dict[str, str]:
@@ -230,14 +238,25 @@ class MonitoringSettings:
         _require_range("monitoring.duration_alarm_fraction", self.duration_alarm_fraction, 0.1, 1.0)
 
 
+def state_bucket_name(project: str, account_id: str, region: str) -> str:
+    """S3 bucket names are global across all AWS customers: the account id and region make this one unique."""
+    return f"{project}-pipeline-tfstate-{account_id}-{region}"
+
+
 @dataclass(frozen=True)
 class BackendSettings:
-    """Where Terraform keeps the pipeline stacks' state: S3 with DynamoDB locking, or local disk."""
+    """Where Terraform keeps the pipeline stacks' state: S3 with DynamoDB locking, or local disk.
 
-    kind: str = "s3"
-    bucket: str = "tap-pipeline-terraform-state"
+    The S3 state is encrypted with the bootstrap stack's own KMS key (``kms_key_alias`` in
+    ``account_id``), named by its alias ARN so that the backend needs no key id.
+    """
+
+    kind: str = "local"
+    bucket: str = ""
     lock_table: str = "tap-pipeline-terraform-locks"
     region: str = "us-east-1"
+    account_id: str = ""
+    kms_key_alias: str = "tap-pipeline-tfstate"
 
     def __post_init__(self) -> None:
         with collected_problems():
@@ -245,12 +264,21 @@ class BackendSettings:
 
     def _validate(self) -> None:
         _require(self.kind in ("s3", "local"), "backend.kind", self.kind, "'s3' or 'local'")
+        if self.kind != "s3":
+            return
         _require(bool(re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", self.bucket)), "backend.bucket",
                  self.bucket, "an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)")
         _require(bool(re.fullmatch(r"[A-Za-z0-9_.-]{3,255}", self.lock_table)), "backend.lock_table",
                  self.lock_table, "a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)")
         _require(bool(re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", self.region)), "backend.region", self.region,
                  "an AWS region such as us-east-1")
+        _require(bool(re.fullmatch(r"[a-zA-Z0-9/_-]{1,250}", self.kms_key_alias)), "backend.kms_key_alias",
+                 self.kms_key_alias, "a KMS alias name without the alias/ prefix")
+
+    @property
+    def kms_key_arn(self) -> str:
+        """The alias ARN of the state key, which the S3 backend accepts as ``kms_key_id``."""
+        return f"arn:aws:kms:{self.region}:{self.account_id}:alias/{self.kms_key_alias}"
 
 
 @dataclass(frozen=True)
@@ -290,12 +318,18 @@ class EnvironmentSettings:
     emulator: bool = False
     # The AWS account the environment deploys to: key policies name it, and the provider refuses any other.
     account_id: str = ""
+    # Prefixes every AWS name: IAM names are account-wide, and projects may share an account.
+    project: str = DEFAULT_PROJECT
+    # lifecycle.prevent_destroy on the resources that hold data (table, DLQs, rejects queue).
+    prevent_destroy: bool = False
 
     def __post_init__(self) -> None:
         with collected_problems():
             self._validate()
 
     def _validate(self) -> None:
+        _require(bool(PROJECT_PATTERN.match(self.project)), PROJECT_VARIABLE, self.project,
+                 "2-10 lowercase letters or digits, starting with a letter (it prefixes every resource name)")
         _require(self.name in ENVIRONMENT_NAMES, "environment", self.name, f"one of {', '.join(ENVIRONMENT_NAMES)}")
         _require(bool(SUFFIX_PATTERN.match(self.suffix)), "ENVIRONMENT_SUFFIX", self.suffix,
                  "1-20 of lowercase letters, digits and hyphens, starting with a letter or digit")
@@ -340,8 +374,8 @@ class EnvironmentSettings:
         return f"tap-pipeline-{self.suffix}"
 
     def resource_name(self, thing: str) -> str:
-        """The draft's naming scheme, kept: ``<thing>-<suffix>``."""
-        return f"{thing}-{self.suffix}"
+        """``<project>-<thing>-<suffix>``, e.g. ``tap-validator-prod``."""
+        return naming.resource_name(self.project, thing, self.suffix)
 
 
 # What each stage needs beyond FunctionSettings' defaults: the processor retries throttled writes
@@ -375,9 +409,30 @@ def _tags(environment: str, **extra: str) -> dict[str, str]:
     }
 
 
+def _project(env: Mapping[str, str]) -> str:
+    return env.get(PROJECT_VARIABLE, DEFAULT_PROJECT).strip()
+
+
 def _base(name: str, env: Mapping[str, str]) -> dict[str, object]:
     account_id = EMULATOR_ACCOUNT_ID if name == "local" else env.get(ACCOUNT_ID_VARIABLE, "").strip()
-    return {"name": name, "suffix": name, "region": "us-east-1", "tags": _tags(name), "account_id": account_id}
+    base: dict[str, object] = {"name": name, "suffix": name, "region": "us-east-1", "tags": _tags(name),
+                               "account_id": account_id, "project": _project(env)}
+    if name != "local":
+        base["backend"] = _s3_backend(_project(env), account_id, env)
+    return base
+
+
+def _s3_backend(project: str, account_id: str, env: Mapping[str, str]) -> BackendSettings:
+    """The shared state bucket, lock table and key; TAP_STATE_* variables override the derived names."""
+    region = env.get("TAP_STATE_REGION", "us-east-1")
+    return BackendSettings(
+        kind="s3",
+        bucket=env.get("TAP_STATE_BUCKET", state_bucket_name(project, account_id, region)),
+        lock_table=env.get("TAP_STATE_LOCK_TABLE", f"{project}-pipeline-terraform-locks"),
+        region=region,
+        account_id=account_id,
+        kms_key_alias=f"{project}-pipeline-tfstate",
+    )
 
 
 def _build(name: str, env: Mapping[str, str]) -> EnvironmentSettings:
@@ -400,7 +455,8 @@ def _build(name: str, env: Mapping[str, str]) -> EnvironmentSettings:
             log_retention_days=14,
         )
     if name == "staging":
-        return EnvironmentSettings(**_base("staging", env), functions=_functions(), log_retention_days=30)
+        return EnvironmentSettings(**_base("staging", env), functions=_functions(), log_retention_days=30,
+                                   prevent_destroy=True)
     if name == "prod":
         return EnvironmentSettings(
             **_base("prod", env),
@@ -420,26 +476,16 @@ def _build(name: str, env: Mapping[str, str]) -> EnvironmentSettings:
                 write_autoscaling=AutoscalingSettings(min_capacity=10, max_capacity=500),
             ),
             log_retention_days=90,
+            prevent_destroy=True,
         )
     raise SettingsError(f"environment={name!r} is invalid: allowed one of {', '.join(ENVIRONMENT_NAMES)}")
-
-
-def _backend_from_env(settings: EnvironmentSettings, env: Mapping[str, str]) -> EnvironmentSettings:
-    if settings.backend.kind != "s3":
-        return settings
-    backend = BackendSettings(
-        bucket=env.get("TAP_STATE_BUCKET", settings.backend.bucket),
-        lock_table=env.get("TAP_STATE_LOCK_TABLE", settings.backend.lock_table),
-        region=env.get("TAP_STATE_REGION", settings.backend.region),
-    )
-    return replace(settings, backend=backend)
 
 
 def load_environment(name: str, env: Mapping[str, str] | None = None) -> EnvironmentSettings:
     """Settings of one named environment, with the state backend overridable from ``env``."""
     env = os.environ if env is None else env
     with collected_problems():
-        settings = _backend_from_env(_build(name, env), env)
+        settings = _build(name, env)
     return settings
 
 
@@ -449,6 +495,13 @@ def preview_environment(suffix: str, env: Mapping[str, str] | None = None) -> En
         dev = load_environment("dev", env)
         _require(suffix not in ENVIRONMENT_NAMES, "ENVIRONMENT_SUFFIX", suffix,
                  f"a name other than {', '.join(ENVIRONMENT_NAMES)}, which are environments already")
+        if suffix not in ENVIRONMENT_NAMES and SUFFIX_PATTERN.match(suffix):
+            for other, shared in naming.clashes(dev.project, suffix, ENVIRONMENT_NAMES).items():
+                shown = ", ".join(shared[:3]) + (f" and {len(shared) - 3} more" if len(shared) > 3 else "")
+                _require(False, "ENVIRONMENT_SUFFIX", suffix,
+                         f"a suffix whose resource names no environment uses, but it would name {shown}, "
+                         f"which the {other} environment uses already; pick a suffix without '{other}' "
+                         "as one of its hyphen-separated words")
         preview = replace(dev, suffix=suffix, tags={**dev.tags, "Environment": suffix})
     return preview
 
@@ -471,7 +524,27 @@ def selected_environments(env: Mapping[str, str] | None = None) -> list[Environm
     return selected
 
 
-def state_backend_settings(env: Mapping[str, str] | None = None) -> tuple[BackendSettings, dict[str, str]]:
-    """The state bucket and lock table every S3-backed environment shares, and the tags they carry."""
-    backend = load_environment("prod", env).backend
-    return backend, _tags("shared")
+@dataclass(frozen=True)
+class StateBootstrapSettings:
+    """The state home every S3-backed environment shares, and where the bootstrap stack keeps its own state."""
+
+    backend: BackendSettings
+    tags: Mapping[str, str]
+    # `local` until the bucket exists (the first `make bootstrap`), then `s3`: its own bucket.
+    own_state: str = "s3"
+
+    def __post_init__(self) -> None:
+        _require(self.own_state in ("local", "s3"), BOOTSTRAP_STATE_VARIABLE, self.own_state,
+                 "'s3' (the default: the bootstrap stack's state is in its bucket) or 'local' (only for "
+                 "the first `make bootstrap`, before the bucket exists)")
+
+
+def state_backend_settings(env: Mapping[str, str] | None = None) -> StateBootstrapSettings:
+    """The state bucket, lock table and key every S3-backed environment shares, and the tags they carry."""
+    env = os.environ if env is None else env
+    with collected_problems():
+        settings = StateBootstrapSettings(
+            backend=load_environment("prod", env).backend, tags=_tags("shared"),
+            own_state=env.get(BOOTSTRAP_STATE_VARIABLE, "s3").strip(),
+        )
+    return settings

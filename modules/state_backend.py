@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
@@ -12,6 +13,8 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTablePointInTimeRecovery,
     DynamodbTableServerSideEncryption,
 )
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
@@ -39,11 +42,12 @@ from constructs import Construct
 
 from modules.permissions import deny_insecure_transport
 from modules.provider import aws_provider
-from modules.settings import BackendSettings, EnvironmentSettings
+from modules.settings import BackendSettings, EnvironmentSettings, StateBootstrapSettings
 from modules.tagging import component_tags
 
 BOOTSTRAP_STACK_NAME = "tap-pipeline-state"
 NONCURRENT_VERSION_DAYS = 90
+KEY_DELETION_WINDOW_DAYS = 30
 
 
 def state_key(settings: EnvironmentSettings) -> str:
@@ -56,12 +60,20 @@ def configure_backend(stack: TerraformStack, settings: EnvironmentSettings, loca
     if backend.kind == "local":
         LocalBackend(stack, path=str(local_state_dir / f"{settings.stack_name}.tfstate"))
         return
+    s3_backend(stack, backend, state_key(settings))
+
+
+def s3_backend(stack: TerraformStack, backend: BackendSettings, key: str) -> None:
+    """State object ``key`` in the shared bucket, encrypted with the bootstrap stack's KMS key, locked."""
     S3Backend(
         stack,
         bucket=backend.bucket,
-        key=state_key(settings),
+        key=key,
         region=backend.region,
         encrypt=True,
+        # Without it, `encrypt` writes with SSE-S3 and overrides the bucket's KMS default:
+        # https://developer.hashicorp.com/terraform/language/backend/s3#kms_key_id
+        kms_key_id=backend.kms_key_arn,
         dynamodb_table=backend.lock_table,
     )
     # cdktf 0.21's S3Backend has no use_lockfile, which Terraform 1.11 reads (and prefers to dynamodb_table):
@@ -72,20 +84,26 @@ def configure_backend(stack: TerraformStack, settings: EnvironmentSettings, loca
 class StateBootstrapStack(TerraformStack):
     """Creates the S3 bucket and DynamoDB lock table the pipeline stacks keep their state in.
 
-    Runs once per account on a local backend (it cannot store its state in the
-    bucket it creates).  The bucket is versioned, encrypted, closed to the
-    public and to non-TLS requests, and expires old state versions after
-    90 days; the lock table is on-demand with point-in-time recovery and
-    deletion protection, so neither can be lost by accident.
+    Its first apply runs on a local backend (the bucket does not exist yet); then
+    its state moves into the bucket (``own_state="s3"``, ``terraform init
+    -migrate-state``, see the README).  The bucket is versioned, encrypted with
+    the stack's own KMS key, closed to the public and to non-TLS requests, and
+    expires old state versions after 90 days; the lock table is on-demand with
+    point-in-time recovery and deletion protection.  Bucket, table and key
+    carry ``prevent_destroy``, so no plan can delete them.
     """
 
-    def __init__(self, scope: Construct, id_: str, *, backend: BackendSettings, tags: dict[str, str],
-                 local_state_dir: Path) -> None:
+    def __init__(self, scope: Construct, id_: str, *, state: StateBootstrapSettings, local_state_dir: Path) -> None:
         super().__init__(scope, id_)
-        LocalBackend(self, path=str(local_state_dir / f"{id_}.tfstate"))
-        aws_provider(self, region=backend.region, tags=tags)
+        backend = state.backend
+        if state.own_state == "local":
+            LocalBackend(self, path=str(local_state_dir / f"{id_}.tfstate"))
+        else:
+            s3_backend(self, backend, f"state/{id_}.tfstate")
+        aws_provider(self, region=backend.region, tags=state.tags, allowed_account_ids=[backend.account_id])
         component = component_tags("state")
 
+        key = self._state_key(backend, component)
         bucket = S3Bucket(self, "state-bucket", bucket=backend.bucket, tags=component)
         S3BucketVersioningA(
             self, "state-bucket-versioning",
@@ -99,6 +117,7 @@ class StateBootstrapStack(TerraformStack):
                 apply_server_side_encryption_by_default=(
                     S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
                         sse_algorithm="aws:kms",
+                        kms_master_key_id=key.arn,
                     )
                 ),
                 bucket_key_enabled=True,
@@ -149,5 +168,35 @@ class StateBootstrapStack(TerraformStack):
             deletion_protection_enabled=True,
             tags=component,
         )
+        for resource in (key, bucket, lock_table):
+            resource.add_override("lifecycle.prevent_destroy", True)
         TerraformOutput(self, "state_bucket_name", value=bucket.bucket)
         TerraformOutput(self, "lock_table_name", value=lock_table.name)
+
+    def _state_key(self, backend: BackendSettings, tags: dict[str, str]) -> KmsKey:
+        """The customer-managed key of the state, with AWS's default key policy written out.
+
+        The default policy gives the account root every KMS action on this key, so that IAM policies
+        in the account decide who uses it (a key policy's ``Resource: "*"`` is the key itself):
+        https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
+        """
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "EnableIamPoliciesOfTheAccount",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{backend.account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }],
+        }
+        key = KmsKey(
+            self, "state-key",
+            description="Terraform state of the pipeline stacks (S3 objects)",
+            enable_key_rotation=True,
+            deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
+            policy=json.dumps(policy),
+            tags=tags,
+        )
+        KmsAlias(self, "state-key-alias", name=f"alias/{backend.kms_key_alias}", target_key_id=key.key_id)
+        return key

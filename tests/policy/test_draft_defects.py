@@ -98,7 +98,7 @@ def test_defect_8_missing_provisioned_concurrency_is_gone(pipeline_stacks: dict[
     assert configured == wanted
     assert policy_checks.check_event_source_mappings(stack) == [], "mappings must invoke the (warm) alias"
     if env == "prod":
-        assert configured.get("processor-prod", 0) > 0, "prod's latency-critical processor must stay warm"
+        assert configured.get("tap-processor-prod", 0) > 0, "prod's latency-critical processor must stay warm"
 
 
 @ENVIRONMENTS

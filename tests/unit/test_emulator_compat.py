@@ -82,7 +82,7 @@ def test_the_dead_letter_queue_policies_lose_only_their_dependency_on_what_was_r
             assert "depends_on" not in policy.body, queue
             [dependency] = without_aspect.resource(policy.address).body["depends_on"]
             assert dependency.startswith("aws_sqs_queue_redrive_allow_policy."), queue
-        elif queue != "rejects-local":
+        elif queue != "tap-rejects-local":
             assert policy.body["depends_on"] == without_aspect.resource(policy.address).body["depends_on"], queue
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import PIPELINE_ENVIRONMENTS
+from tests.conftest import PIPELINE_ENVIRONMENTS, TEST_ACCOUNT_ID
 from tools.policy.stack_json import StackJson
 
 DRAFT_OUTPUTS = {"table_name", "processor_function_arn", "validator_function_arn", "enricher_function_arn"}
@@ -47,36 +47,36 @@ def test_data_flows_ingest_validator_enrich_enricher_process_processor_table(
         alias = stack.referenced(mapping.body["function_name"])
         function = stack.referenced(alias.body["function_name"]).body
         flow[queue] = (function["function_name"], function["environment"]["variables"])
-    assert set(flow) == {"ingest-dev", "enrich-dev", "process-dev"}
-    validator, validator_env = flow["ingest-dev"]
-    enricher, enricher_env = flow["enrich-dev"]
-    processor, processor_env = flow["process-dev"]
-    assert (validator, enricher, processor) == ("validator-dev", "enricher-dev", "processor-dev")
-    assert stack.referenced(validator_env["OUTPUT_QUEUE_URL"]).body["name"] == "enrich-dev"
-    assert stack.referenced(validator_env["REJECTS_QUEUE_URL"]).body["name"] == "rejects-dev"
-    assert stack.referenced(enricher_env["OUTPUT_QUEUE_URL"]).body["name"] == "process-dev"
-    assert stack.referenced(processor_env["TABLE_NAME"]).body["name"] == "data-table-dev"
+    assert set(flow) == {"tap-ingest-dev", "tap-enrich-dev", "tap-process-dev"}
+    validator, validator_env = flow["tap-ingest-dev"]
+    enricher, enricher_env = flow["tap-enrich-dev"]
+    processor, processor_env = flow["tap-process-dev"]
+    assert (validator, enricher, processor) == ("tap-validator-dev", "tap-enricher-dev", "tap-processor-dev")
+    assert stack.referenced(validator_env["OUTPUT_QUEUE_URL"]).body["name"] == "tap-enrich-dev"
+    assert stack.referenced(validator_env["REJECTS_QUEUE_URL"]).body["name"] == "tap-rejects-dev"
+    assert stack.referenced(enricher_env["OUTPUT_QUEUE_URL"]).body["name"] == "tap-process-dev"
+    assert stack.referenced(processor_env["TABLE_NAME"]).body["name"] == "tap-data-table-dev"
 
 
 def test_rejects_queue_keeps_14_days_and_alarms_when_not_empty(pipeline_stacks: dict[str, StackJson]) -> None:
     stack = pipeline_stacks["dev"]
-    [rejects] = [q for q in stack.resources("aws_sqs_queue") if q.body["name"] == "rejects-dev"]
+    [rejects] = [q for q in stack.resources("aws_sqs_queue") if q.body["name"] == "tap-rejects-dev"]
     assert rejects.body["message_retention_seconds"] == 14 * 24 * 3600
     alarms = [a.body for a in stack.resources("aws_cloudwatch_metric_alarm")
-              if a.body["dimensions"].get("QueueName") == "rejects-dev"]
+              if a.body["dimensions"].get("QueueName") == "tap-rejects-dev"]
     assert [(a["metric_name"], a["threshold"]) for a in alarms] == [("ApproximateNumberOfMessagesVisible", 0)]
 
 
 def test_preview_environment_is_named_with_its_suffix(pipeline_stacks: dict[str, StackJson]) -> None:
     names = {f.body["function_name"] for f in pipeline_stacks["pr42"].resources("aws_lambda_function")}
-    assert names == {"validator-pr42", "enricher-pr42", "processor-pr42"}
+    assert names == {"tap-validator-pr42", "tap-enricher-pr42", "tap-processor-pr42"}
 
 
 def test_only_prod_processor_has_provisioned_concurrency(pipeline_stacks: dict[str, StackJson]) -> None:
     warm = {env: [stack.referenced(c.body["function_name"]).body["function_name"]
                   for c in stack.resources("aws_lambda_provisioned_concurrency_config")]
             for env, stack in pipeline_stacks.items()}
-    assert warm == {"local": [], "dev": [], "staging": [], "prod": ["processor-prod"], "pr42": []}
+    assert warm == {"local": [], "dev": [], "staging": [], "prod": ["tap-processor-prod"], "pr42": []}
 
 
 def test_alarm_topic_is_encrypted(pipeline_stacks: dict[str, StackJson]) -> None:
@@ -134,7 +134,7 @@ def test_queue_policies_are_set_after_the_redrive_attributes(pipeline_stacks: di
     stack = pipeline_stacks["dev"]
     for policy in stack.resources("aws_sqs_queue_policy"):
         queue = stack.referenced(policy.body["queue_url"]).body["name"]
-        if queue == "rejects-dev":
+        if queue == "tap-rejects-dev":
             continue
         [dependency] = policy.body["depends_on"]
         expected = "aws_sqs_queue_redrive_allow_policy" if queue.endswith("-dlq") else "aws_sqs_queue_redrive_policy"
@@ -148,3 +148,17 @@ def test_local_stack_ignores_only_what_the_emulator_does_not_store(pipeline_stac
     for function in local.resources("aws_lambda_function"):
         assert set(function.body["lifecycle"]["ignore_changes"]) == {"logging_config", "dead_letter_config"}
     assert all("lifecycle" not in f.body for f in dev.resources("aws_lambda_function"))
+
+
+@pytest.mark.parametrize("env", PIPELINE_ENVIRONMENTS)
+def test_the_provider_refuses_every_account_but_the_environments(pipeline_stacks: dict[str, StackJson],
+                                                                 env: str) -> None:
+    [provider] = pipeline_stacks[env].document["provider"]["aws"]
+    # The emulator (local) answers as its own account; every S3-backed stack names exactly the one it deploys to.
+    expected = None if env == "local" else [TEST_ACCOUNT_ID]
+    assert provider.get("allowed_account_ids") == expected
+
+
+def test_the_bootstrap_provider_refuses_every_account_but_the_environments(stacks: dict[str, StackJson]) -> None:
+    [provider] = stacks["tap-pipeline-state"].document["provider"]["aws"]
+    assert provider["allowed_account_ids"] == [TEST_ACCOUNT_ID]

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
-from tests.conftest import PIPELINE_ENVIRONMENTS
+from modules.settings import SettingsError, state_backend_settings
+from tests.conftest import PIPELINE_ENVIRONMENTS, TEST_ACCOUNT_ID
 from tools.policy.stack_json import StackJson
 
 S3_ENVIRONMENTS = [e for e in PIPELINE_ENVIRONMENTS if e != "local"]
+# Pinned here from the account and region, not read from the module under test.
+STATE_BUCKET = f"tap-pipeline-tfstate-{TEST_ACCOUNT_ID}-us-east-1"
+STATE_KEY_ALIAS_ARN = f"arn:aws:kms:us-east-1:{TEST_ACCOUNT_ID}:alias/tap-pipeline-tfstate"
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +32,9 @@ def test_pipeline_stack_keeps_state_in_s3_with_locking(pipeline_stacks: dict[str
     backend = pipeline_stacks[env].document["terraform"]["backend"]["s3"]
     assert backend["key"] == f"{env}/tap-pipeline-{env}.tfstate"
     assert backend["encrypt"] is True
+    assert backend["bucket"] == STATE_BUCKET
+    # Without kms_key_id, `encrypt` writes SSE-S3 objects whatever the bucket's KMS default says.
+    assert backend["kms_key_id"] == STATE_KEY_ALIAS_ARN
     assert backend["dynamodb_table"] == "tap-pipeline-terraform-locks"
     assert backend["use_lockfile"] is True
     assert backend["region"] == "us-east-1"
@@ -35,8 +45,39 @@ def test_local_stack_keeps_state_on_local_disk(pipeline_stacks: dict[str, StackJ
     assert list(backend) == ["local"] and backend["local"]["path"].endswith("tap-pipeline-local.tfstate")
 
 
-def test_bootstrap_stack_uses_a_local_backend(bootstrap: StackJson) -> None:
-    assert list(bootstrap.document["terraform"]["backend"]) == ["local"]
+def test_bootstrap_stack_keeps_its_own_state_in_its_bucket_with_its_key(bootstrap: StackJson) -> None:
+    backend = bootstrap.document["terraform"]["backend"]["s3"]
+    assert backend["key"] == "state/tap-pipeline-state.tfstate"
+    assert (backend["bucket"], backend["kms_key_id"]) == (STATE_BUCKET, STATE_KEY_ALIAS_ARN)
+    assert backend["encrypt"] is True and backend["use_lockfile"] is True
+
+
+def test_state_bucket_and_key_alias_are_the_ones_the_backends_name(bootstrap: StackJson) -> None:
+    assert single(bootstrap, "aws_s3_bucket")["bucket"] == STATE_BUCKET
+    assert single(bootstrap, "aws_kms_alias")["name"] == "alias/tap-pipeline-tfstate"
+
+
+def test_state_key_rotates_and_lets_the_accounts_iam_policies_decide(bootstrap: StackJson) -> None:
+    key = single(bootstrap, "aws_kms_key")
+    assert key["enable_key_rotation"] is True and key["deletion_window_in_days"] == 30
+    [statement] = json.loads(key["policy"])["Statement"]
+    assert statement["Principal"] == {"AWS": f"arn:aws:iam::{TEST_ACCOUNT_ID}:root"}
+
+
+def test_bootstrap_stack_first_deploy_keeps_its_state_on_local_disk(tmp_path: Path) -> None:
+    from main import build_app
+
+    env = {"TAP_STACKS": "dev", "TAP_AWS_ACCOUNT_ID": TEST_ACCOUNT_ID, "TAP_BOOTSTRAP_STATE": "local"}
+    build_app(outdir=str(tmp_path), env=env).synth()
+    document = json.loads((tmp_path / "stacks" / "tap-pipeline-state" / "cdk.tf.json").read_text())
+    backend = document["terraform"]["backend"]
+    assert list(backend) == ["local"] and backend["local"]["path"].endswith("tap-pipeline-state.tfstate")
+
+
+def test_an_unknown_bootstrap_state_is_rejected_naming_both_choices() -> None:
+    with pytest.raises(SettingsError) as error:
+        state_backend_settings({"TAP_AWS_ACCOUNT_ID": TEST_ACCOUNT_ID, "TAP_BOOTSTRAP_STATE": "bucket"})
+    assert "TAP_BOOTSTRAP_STATE='bucket'" in str(error.value) and "'local'" in str(error.value)
 
 
 def test_state_bucket_is_versioned(bootstrap: StackJson) -> None:
@@ -45,7 +86,9 @@ def test_state_bucket_is_versioned(bootstrap: StackJson) -> None:
 
 def test_state_bucket_is_encrypted_with_kms(bootstrap: StackJson) -> None:
     [rule] = single(bootstrap, "aws_s3_bucket_server_side_encryption_configuration")["rule"]
-    assert rule["apply_server_side_encryption_by_default"] == {"sse_algorithm": "aws:kms"}
+    default = rule["apply_server_side_encryption_by_default"]
+    assert default["sse_algorithm"] == "aws:kms"
+    assert bootstrap.referenced(default["kms_master_key_id"]).address == bootstrap.resources("aws_kms_key")[0].address
     assert rule["bucket_key_enabled"] is True
 
 

@@ -22,7 +22,7 @@ SCALAR_TYPES = {str: "string", bool: "bool", int: "number", float: "number"}
 
 
 def offline_override(region: str = "us-east-1", endpoints: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The override document: local backend, stub credentials, no account lookup; endpoints if given."""
+    """The override document: local backend, stub credentials, no account lookup or guard; endpoints if given."""
     provider: dict[str, Any] = {
         "region": region,
         "access_key": "offline",
@@ -30,6 +30,8 @@ def offline_override(region: str = "us-east-1", endpoints: Mapping[str, str] | N
         "skip_credentials_validation": True,
         "skip_requesting_account_id": True,
         "skip_metadata_api_check": "true",
+        # The stub credentials belong to no account: lift the stack's account guard for offline plans.
+        "allowed_account_ids": None,
     }
     if endpoints:
         provider["endpoints"] = [dict(endpoints)]

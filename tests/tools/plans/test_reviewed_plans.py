@@ -10,6 +10,7 @@ import pytest
 from tests.tools.plans.conftest import PlanMaker
 from tools.plans.apply import ApplyRefused, apply_plan
 from tools.plans.layout import PlanFolder
+from tools.plans.plan import PlanError
 from tools.plans.review import ReviewError, build_review, write_review
 from tools.terraform_cli import run_terraform
 
@@ -72,8 +73,19 @@ def swap_table_key(document: dict) -> None:
     table["hash_key"], table["range_key"] = table["range_key"], table["hash_key"]
 
 
+def swap_table_key_unprotected(document: dict) -> None:
+    """The key swap by someone who also lifted prod's prevent_destroy: the review must still stop it."""
+    swap_table_key(document)
+    del resource(document, TABLE)["lifecycle"]["prevent_destroy"]
+
+
+def test_replacing_the_protected_table_fails_at_plan_time(plan_variant: PlanMaker) -> None:
+    with pytest.raises(PlanError, match=r"aws_dynamodb_table\.data-table_DBA5A328 has lifecycle\.prevent_destroy"):
+        plan_variant(edit_stack=swap_table_key)
+
+
 def test_changed_table_key_is_a_blocked_replacement(plan_variant: PlanMaker) -> None:
-    folder, _ = plan_variant(edit_stack=swap_table_key)
+    folder, _ = plan_variant(edit_stack=swap_table_key_unprotected)
     review = reviewed(folder)  # with checkov
     table = next(c for c in review.changes if c.address == TABLE)
     assert table.action == "replace" and "hash_key" in table.forces_replacement
@@ -86,7 +98,7 @@ def test_changed_table_key_is_a_blocked_replacement(plan_variant: PlanMaker) -> 
 
 
 def test_acknowledged_replacement_passes_and_is_recorded(plan_variant: PlanMaker) -> None:
-    folder, _ = plan_variant(edit_stack=swap_table_key)
+    folder, _ = plan_variant(edit_stack=swap_table_key_unprotected)
     review = reviewed(folder, acknowledged=[TABLE], run_checkov=False)
     assert review.passed and review.acknowledged == [TABLE]
     record = json.loads(folder.review_json.read_text())
@@ -95,7 +107,7 @@ def test_acknowledged_replacement_passes_and_is_recorded(plan_variant: PlanMaker
 
 
 def test_acknowledging_an_address_that_is_not_blocked_is_an_error(plan_variant: PlanMaker) -> None:
-    folder, _ = plan_variant(edit_stack=swap_table_key)
+    folder, _ = plan_variant(edit_stack=swap_table_key_unprotected)
     with pytest.raises(ReviewError, match="acknowledged aws_dynamodb_table.typo, but nothing blocks it"):
         build_review(folder, acknowledged=["aws_dynamodb_table.typo"], run_checkov=False)
 

@@ -40,9 +40,9 @@ def test_queue_without_redrive_is_caught(dev: StackJson) -> None:
 
 
 def test_short_visibility_timeout_is_caught(dev: StackJson) -> None:
-    first(dev, "aws_sqs_queue", lambda b: b["name"] == "process-dev")["visibility_timeout_seconds"] = 60
+    first(dev, "aws_sqs_queue", lambda b: b["name"] == "tap-process-dev")["visibility_timeout_seconds"] = 60
     assert policy_checks.check_visibility_timeouts(dev) == [
-        "process-dev: visibility timeout 60 s < 6 x processor-dev timeout + window = 360 s"]
+        "tap-process-dev: visibility timeout 60 s < 6 x tap-processor-dev timeout + window = 360 s"]
 
 
 def test_mapping_without_batch_item_failures_is_caught(dev: StackJson) -> None:

@@ -1,0 +1,32 @@
+"""The cdktf App, plus the Terraform version requirement written beside every stack."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cdktf import App
+
+# use_lockfile (S3 native state locking) needs Terraform 1.10 or later:
+# https://developer.hashicorp.com/terraform/language/backend/s3#state-locking
+REQUIRED_TERRAFORM_VERSION = ">= 1.10"
+VERSIONS_FILE = "versions.tf"
+
+
+def versions_tf(required_version: str = REQUIRED_TERRAFORM_VERSION) -> str:
+    return f'terraform {{\n  required_version = "{required_version}"\n}}\n'
+
+
+class PipelineApp(App):
+    """An App whose synth also writes ``versions.tf`` into each stack folder.
+
+    ``terraform.required_version`` inside cdk.tf.json would crash checkov's terraform_json parser
+    (bridgecrewio/checkov#7454); an HCL file beside it is read by Terraform, and checkov's
+    terraform_json framework reads only the JSON.
+    """
+
+    def synth(self) -> None:
+        super().synth()
+        stacks = Path(self.outdir) / "stacks"
+        for stack_dir in sorted(stacks.iterdir()):
+            if (stack_dir / "cdk.tf.json").is_file():
+                (stack_dir / VERSIONS_FILE).write_text(versions_tf())

@@ -1,0 +1,48 @@
+"""Every AWS name a pipeline environment creates, so that two environments can be checked for clashes.
+
+Names are ``<project>-<thing>-<suffix>`` plus a fixed tail per resource (``-dlq``, ``-role``, an
+alarm's metric).  IAM names are account-wide and queue, function, table and alarm names are
+region-wide, so a preview whose names equal another environment's would take over its resources.
+tests/unit/test_naming.py checks this list against the synthesized stacks.
+"""
+
+from __future__ import annotations
+
+ALARM_TOPIC = "pipeline-alarms"
+DASHBOARD = "pipeline"
+REJECTS_QUEUE = "rejects"
+TABLE = "data-table"
+# The queue that feeds each stage, in pipeline order.
+SOURCE_QUEUES = {"validator": "ingest", "enricher": "enrich", "processor": "process"}
+DLQ_TAIL = "-dlq"
+
+_FUNCTION_TAILS = ("", "-role", "-least-privilege", "-errors", "-throttles", "-p99-duration")
+_TABLE_TAILS = ("", "-read-throttles", "-write-throttles", "-read-utilization", "-write-utilization")
+LOG_GROUP_PREFIX = "/aws/lambda/"
+
+
+def resource_name(project: str, thing: str, suffix: str) -> str:
+    """``tap-validator-prod``: the project first, so that several projects can share an account."""
+    return f"{project}-{thing}-{suffix}"
+
+
+def environment_names(project: str, suffix: str) -> frozenset[str]:
+    """Every name the environment ``suffix`` may create (table autoscaling names included)."""
+    def name(thing: str) -> str:
+        return resource_name(project, thing, suffix)
+
+    names = {name(ALARM_TOPIC), name(DASHBOARD), name(REJECTS_QUEUE), f"{name(REJECTS_QUEUE)}-not-empty"}
+    names.update(f"{name(TABLE)}{tail}" for tail in _TABLE_TAILS)
+    for stage, queue in SOURCE_QUEUES.items():
+        dlq = f"{name(queue)}{DLQ_TAIL}"
+        names.update({name(queue), f"{name(queue)}-oldest-message-age", dlq, f"{dlq}-not-empty"})
+        names.update(f"{name(stage)}{tail}" for tail in _FUNCTION_TAILS)
+        names.add(f"{LOG_GROUP_PREFIX}{name(stage)}")
+    return frozenset(names)
+
+
+def clashes(project: str, suffix: str, others: tuple[str, ...]) -> dict[str, list[str]]:
+    """The names ``suffix`` would share with each of ``others`` (environments without a clash left out)."""
+    mine = environment_names(project, suffix)
+    found = {other: sorted(mine & environment_names(project, other)) for other in others if other != suffix}
+    return {other: names for other, names in found.items() if names}
