@@ -152,3 +152,18 @@ def test_local_stack_ignores_only_what_the_emulator_does_not_store(pipeline_stac
     for function in local.resources("aws_lambda_function"):
         assert set(function.body["lifecycle"]["ignore_changes"]) == {"logging_config"}
     assert all("lifecycle" not in f.body for f in dev.resources("aws_lambda_function"))
+
+
+@pytest.mark.parametrize(("env", "application", "system"), [("prod", "INFO", "INFO"), ("local", "WARN", "WARN")])
+def test_the_log_level_setting_reaches_lambdas_logging_config(pipeline_stacks: dict[str, StackJson], env: str,
+                                                              application: str, system: str) -> None:
+    # prod keeps the default INFO; local sets WARNING, which Lambda spells WARN.
+    for function in pipeline_stacks[env].resources("aws_lambda_function"):
+        config = function.body["logging_config"]
+        assert (config["application_log_level"], config["system_log_level"]) == (application, system)
+
+
+def test_no_function_has_a_function_level_dead_letter_target(pipeline_stacks: dict[str, StackJson]) -> None:
+    for env, stack in pipeline_stacks.items():
+        for function in stack.resources("aws_lambda_function"):
+            assert "dead_letter_config" not in function.body, f"{env}: {function.address}"
