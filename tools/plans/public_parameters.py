@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import logging
 import threading
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,8 @@ def serve(names: list[str], region: str = "us-east-1") -> str:
 
     with _lock:
         if _server is None:
+            # One access-log line per request on stderr would land in the plan command's output.
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)
             _server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
             _server.start()
             atexit.register(_server.stop)
