@@ -6,6 +6,7 @@ Environment variables:
                         comes with any environment whose state is in S3 (all but `local`)
   TAP_AWS_ACCOUNT_ID    the AWS account the S3-backed environments deploy to (12 digits)
   TAP_LOCAL_STATE_DIR   where stacks on the local backend keep their state (default: .state/)
+  TAP_ALARM_EMAIL, TAP_ALARM_HTTPS_ENDPOINT   who gets staging's and prod's alarms (one is required there)
   ENVIRONMENT_SUFFIX    adds a preview environment on dev's settings, named with it
   TAP_PROJECT           the prefix of every AWS name (default `tap`)
   TAP_STATE_BUCKET, TAP_STATE_LOCK_TABLE, TAP_STATE_REGION   where the S3 backend keeps state

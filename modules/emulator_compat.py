@@ -21,7 +21,8 @@ from constructs import IConstruct
 
 # Every service the pipeline stacks touch; the emulator must answer for each.
 EMULATED_SERVICES = (
-    "applicationautoscaling", "cloudwatch", "dynamodb", "iam", "lambda", "logs", "s3", "sns", "sqs", "sts",
+    "applicationautoscaling", "cloudwatch", "dynamodb", "iam", "kms", "lambda", "logs", "s3", "sns", "sqs",
+    "sts",
 )
 DEFAULT_EMULATOR_ENDPOINT = "http://127.0.0.1:5000"
 ENDPOINT_VARIABLE = "emulator_endpoint"
@@ -30,8 +31,8 @@ ENDPOINT_VARIABLE = "emulator_endpoint"
 DIFFERENCES = {
     "provider": "every service's endpoint is the emulator's, given as the Terraform variable emulator_endpoint "
                 "(the port changes from run to run), with dummy credentials and no AWS account lookups",
-    "aws_lambda_function.lifecycle": "ignore_changes on logging_config and dead_letter_config: the emulator "
-                                     "stores neither block, so every plan would show a change and a new version",
+    "aws_lambda_function.lifecycle": "ignore_changes on logging_config: the emulator does not store the "
+                                     "block, so every plan would show a change and a new version",
     "aws_lambda_event_source_mapping.enabled": "false: the emulator would run enabled mappings itself, through "
                                                "Docker; the local runner (tools/local) delivers the batches",
     "aws_lambda_event_source_mapping.lifecycle": "ignore_changes on function_name: the emulator reports the "
@@ -68,7 +69,7 @@ class EmulatorCompatibility:
                 self._point_at_emulator(node, construct)
             elif isinstance(construct, LambdaFunction):
                 construct.lifecycle = TerraformResourceLifecycle(
-                    ignore_changes=["logging_config", "dead_letter_config"],
+                    ignore_changes=["logging_config"],
                 )
             elif isinstance(construct, LambdaEventSourceMapping):
                 construct.enabled = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from cdktf import AssetType, TerraformAsset
+from cdktf import AssetType, TerraformAsset, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.iam_role import IamRole
@@ -13,7 +13,6 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.lambda_alias import LambdaAlias
 from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
-    LambdaFunctionDeadLetterConfig,
     LambdaFunctionEnvironment,
     LambdaFunctionLoggingConfig,
     LambdaFunctionTracingConfig,
@@ -23,6 +22,7 @@ from constructs import Construct
 
 from modules import permissions
 from modules.function_code import FunctionArchive
+from modules.log_levels import LambdaLogLevels
 from modules.monitoring import AlarmProps, AlarmSpec, metric_alarm
 from modules.tagging import component_tags
 
@@ -34,7 +34,8 @@ class FunctionProps:
     """What one function is: its name, runtime, sizing, environment variables and alarm threshold.
 
     ``reserved_concurrency=None`` leaves it on the account's unreserved pool;
-    ``provisioned_concurrency=0`` means no warm instances; ``layers`` empty means none.
+    ``provisioned_concurrency=0`` means no warm instances; ``layers`` empty means none;
+    ``kms_key_arn`` None leaves the log group and environment variables on AWS-managed keys.
     """
 
     name: str
@@ -49,7 +50,9 @@ class FunctionProps:
     log_retention_days: int
     environment: Mapping[str, str]
     duration_alarm_fraction: float
+    log_levels: LambdaLogLevels
     layers: Sequence[str] = ()
+    kms_key_arn: str | None = None
 
 
 class PipelineFunction(Construct):
@@ -61,8 +64,7 @@ class PipelineFunction(Construct):
     group, with retention, exists before the function, so Lambda never creates
     an unmanaged one.  The function (arm64, current Python, small memory, active
     tracing, JSON logs) is published and reached through the alias ``live``;
-    provisioned concurrency, when asked for, sits on that alias.  Asynchronous
-    failures go to ``dead_letter_arn``.  Alarms watch errors, throttles and p99
+    provisioned concurrency, when asked for, sits on that alias.  Alarms watch errors, throttles and p99
     duration against the timeout.  What feeds it is wired by
     :class:`modules.queue_to_function.QueueToFunction`.
     """
@@ -73,7 +75,6 @@ class PipelineFunction(Construct):
         archive: FunctionArchive,
         inbound: Sequence[permissions.Statement],
         outbound: Sequence[permissions.Statement],
-        dead_letter_arn: str,
         alarms: AlarmProps,
     ) -> None:
         super().__init__(scope, id_)
@@ -84,6 +85,7 @@ class PipelineFunction(Construct):
             self, "log-group",
             name=f"/aws/lambda/{self.function_name}",
             retention_in_days=props.log_retention_days,
+            kms_key_id=props.kms_key_arn,
             tags=tags,
         )
 
@@ -131,9 +133,14 @@ class PipelineFunction(Construct):
             publish=True,
             layers=list(props.layers) or None,
             environment=LambdaFunctionEnvironment(variables=dict(props.environment)),
+            kms_key_arn=props.kms_key_arn,
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
-            logging_config=LambdaFunctionLoggingConfig(log_format="JSON", log_group=self.log_group.name),
-            dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=dead_letter_arn),
+            # Lambda sets AWS_LAMBDA_LOG_LEVEL from application_log_level, and Powertools prefers it to
+            # POWERTOOLS_LOG_LEVEL: https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html
+            logging_config=LambdaFunctionLoggingConfig(
+                log_format="JSON", log_group=self.log_group.name,
+                application_log_level=props.log_levels.application, system_log_level=props.log_levels.system,
+            ),
             # The log group must exist first, or Lambda creates one without retention
             # (terraform-aws-modules/terraform-aws-lambda#342); the policy first, or the first
             # invocation has no rights.
@@ -145,6 +152,11 @@ class PipelineFunction(Construct):
             name=ALIAS_NAME,
             function_name=self.function.function_name,
             function_version=self.function.version,
+            # While provisioned concurrency warms a new version, AWS shifts the alias gradually and stores
+            # transient routing weights on it, which provider 5.100 reads back as drift on the next plan
+            # (fixed upstream only in hashicorp/terraform-provider-aws#48116, a later provider). The
+            # project never sets weights, so Terraform has nothing to own in routing_config.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["routing_config"]),
         )
         self.provisioned_concurrency = None
         if props.provisioned_concurrency:

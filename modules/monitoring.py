@@ -25,17 +25,21 @@ class AlarmProps:
 
 @dataclass(frozen=True)
 class AlarmTopicProps:
-    """The alarm topic's name, and the e-mail address to subscribe (None: no subscription)."""
+    """The alarm topic's name, its customer-managed key, and its subscribers (None: not subscribed)."""
 
     name: str
+    kms_key_arn: str
     email: str | None = None
+    https_endpoint: str | None = None
 
 
 class AlarmTopic(Construct):
-    """An SNS topic every alarm notifies, encrypted with the AWS-managed SNS key.
+    """An SNS topic every alarm notifies, encrypted with the environment's customer-managed key.
 
-    Subscribes ``props.email`` when one is given; otherwise the topic is there
-    for an on-call tool to subscribe to.
+    Not the AWS-managed ``alias/aws/sns`` key: CloudWatch can publish to an encrypted topic only when
+    the key policy lets ``cloudwatch.amazonaws.com`` use the key, and that key's policy cannot be
+    changed (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html). Subscribes
+    ``props.email`` and ``props.https_endpoint`` (e.g. AWS Chatbot) when given.
     """
 
     def __init__(self, scope: Construct, id_: str, *, props: AlarmTopicProps) -> None:
@@ -43,16 +47,13 @@ class AlarmTopic(Construct):
         self.topic = SnsTopic(
             self, "topic",
             name=props.name,
-            kms_master_key_id="alias/aws/sns",
+            kms_master_key_id=props.kms_key_arn,
             tags=component_tags("monitoring"),
         )
-        if props.email:
-            SnsTopicSubscription(
-                self, "email",
-                topic_arn=self.topic.arn,
-                protocol="email",
-                endpoint=props.email,
-            )
+        subscribers = {"email": props.email, "https": props.https_endpoint}
+        for protocol, endpoint in subscribers.items():
+            if endpoint:
+                SnsTopicSubscription(self, protocol, topic_arn=self.topic.arn, protocol=protocol, endpoint=endpoint)
 
     @property
     def arn(self) -> str:

@@ -9,6 +9,8 @@ tests/unit/test_naming.py checks this list against the synthesized stacks.
 from __future__ import annotations
 
 ALARM_TOPIC = "pipeline-alarms"
+# The environment's KMS key, whose alias is alias/<project>-pipeline-<suffix>.
+KEY = "pipeline"
 DASHBOARD = "pipeline"
 REJECTS_QUEUE = "rejects"
 TABLE = "data-table"
@@ -19,6 +21,7 @@ DLQ_TAIL = "-dlq"
 _FUNCTION_TAILS = ("", "-role", "-least-privilege", "-errors", "-throttles", "-p99-duration")
 _TABLE_TAILS = ("", "-read-throttles", "-write-throttles", "-read-utilization", "-write-utilization")
 LOG_GROUP_PREFIX = "/aws/lambda/"
+KEY_ALIAS_PREFIX = "alias/"
 
 
 def resource_name(project: str, thing: str, suffix: str) -> str:
@@ -31,7 +34,8 @@ def environment_names(project: str, suffix: str) -> frozenset[str]:
     def name(thing: str) -> str:
         return resource_name(project, thing, suffix)
 
-    names = {name(ALARM_TOPIC), name(DASHBOARD), name(REJECTS_QUEUE), f"{name(REJECTS_QUEUE)}-not-empty"}
+    names = {name(ALARM_TOPIC), name(DASHBOARD), name(REJECTS_QUEUE), f"{name(REJECTS_QUEUE)}-not-empty",
+             f"{KEY_ALIAS_PREFIX}{name(KEY)}"}
     names.update(f"{name(TABLE)}{tail}" for tail in _TABLE_TAILS)
     for stage, queue in SOURCE_QUEUES.items():
         dlq = f"{name(queue)}{DLQ_TAIL}"

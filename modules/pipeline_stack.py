@@ -12,9 +12,12 @@ from constructs import Construct
 from handlers.shared.observability import DEFAULT_METRICS_NAMESPACE as METRICS_NAMESPACE
 from modules import naming, permissions
 from modules.emulator_compat import EmulatorCompatibility
+from modules.encryption import KeyProps, PipelineKey
 from modules.function import FunctionProps, PipelineFunction
 from modules.function_code import build_archive
+from modules.log_levels import lambda_log_levels
 from modules.monitoring import AlarmProps, AlarmTopic, AlarmTopicProps, DashboardProps, PipelineDashboard, StageView
+from modules.powertools_layer import PowertoolsLayer
 from modules.provider import aws_provider
 from modules.queue import QueueWithDeadLetter, TerminalQueue, TerminalQueueProps
 from modules.queue_to_function import EventSourceProps, QueueToFunction
@@ -42,7 +45,9 @@ class PipelineStack(TerraformStack):
     """validator -> enricher -> processor, each fed by its own queue with a DLQ, storing into the table.
 
     State lives in the S3 backend (local disk on the emulator); every alarm
-    notifies one encrypted SNS topic; one dashboard shows the environment.
+    notifies one SNS topic encrypted with the environment's customer-managed key,
+    which with ``customer_managed_encryption`` also encrypts the table, the queues,
+    the log groups and the functions' environment; one dashboard shows the environment.
     On the emulator, :class:`EmulatorCompatibility` adapts the finished stack.
     """
 
@@ -56,8 +61,24 @@ class PipelineStack(TerraformStack):
         if settings.emulator:
             Aspects.of(self).add(EmulatorCompatibility())
 
+        encrypt_data = settings.customer_managed_encryption
+        self.key = PipelineKey(self, "key", props=KeyProps(
+            name=settings.resource_name(naming.KEY),
+            account_id=settings.account_id,
+            region=settings.region,
+            deletion_window_days=settings.kms_deletion_window_days,
+            log_group_names=[f"/aws/lambda/{settings.resource_name(w.stage)}" for w in _STAGES] if encrypt_data
+            else (),
+        ))
+        # The key for data at rest (None: each service's AWS-managed or AWS-owned key).
+        self.data_key_arn = self.key.arn if encrypt_data else None
+        self.layers = (PowertoolsLayer(self, "powertools-layer", runtime=settings.python_runtime,
+                                       architecture=settings.architecture).arn,) if settings.powertools_layer else ()
         self.alarm_topic = AlarmTopic(self, "alarm-topic", props=AlarmTopicProps(
-            name=settings.resource_name(naming.ALARM_TOPIC), email=settings.monitoring.alarm_email,
+            name=settings.resource_name(naming.ALARM_TOPIC),
+            kms_key_arn=self.key.arn,
+            email=settings.monitoring.alarm_email,
+            https_endpoint=settings.monitoring.alarm_https_endpoint,
         ))
         alarms = AlarmProps(topic_arn=self.alarm_topic.arn, period_s=settings.monitoring.alarm_period_s)
         self.rejects = TerminalQueue(self, "rejects-queue", props=TerminalQueueProps(
@@ -65,6 +86,7 @@ class PipelineStack(TerraformStack):
             component="validator",
             retention_s=settings.dlq_retention_s,
             purpose="records that failed validation, each with its reason in message attributes",
+            kms_key_arn=self.data_key_arn,
         ), alarms=alarms)
         table = settings.table
         self.table = DataTable(self, "data-table", props=TableProps(
@@ -74,6 +96,7 @@ class PipelineStack(TerraformStack):
             write_autoscaling=table.write_autoscaling,
             deletion_protection=table.deletion_protection,
             point_in_time_recovery=table.point_in_time_recovery,
+            kms_key_arn=self.data_key_arn,
         ), alarms=alarms)
 
         # Built from the table backwards, so that each stage's output queue exists before its producer.
@@ -91,6 +114,7 @@ class PipelineStack(TerraformStack):
                 archive=build_archive(wiring.stage),
                 outbound=outbound,
                 alarms=alarms,
+                kms_key_arn=self.data_key_arn,
             )
             self.queues[wiring.source_queue] = pattern.queue
             self.functions[wiring.stage] = pattern.function
@@ -130,7 +154,6 @@ class PipelineStack(TerraformStack):
     def _function_props(self, stage: str, environment: dict[str, str]) -> FunctionProps:
         settings = self.settings
         function = settings.functions[stage]
-        layer = settings.powertools_layer
         return FunctionProps(
             name=settings.resource_name(stage),
             component=stage,
@@ -151,7 +174,9 @@ class PipelineStack(TerraformStack):
                 **environment,
             },
             duration_alarm_fraction=settings.monitoring.duration_alarm_fraction,
-            layers=(layer.arn(settings.region, settings.python_runtime, settings.architecture),) if layer else (),
+            log_levels=lambda_log_levels(settings.log_level),
+            layers=self.layers,
+            kms_key_arn=self.data_key_arn,
         )
 
     def _event_source_props(self, stage: str) -> EventSourceProps:
@@ -168,11 +193,16 @@ class PipelineStack(TerraformStack):
         )
 
     def _outputs_of(self, wiring: _StageWiring) -> tuple[dict[str, str], list[permissions.Statement]]:
-        """Where a stage sends its results, as environment variables and the grants that go with them."""
+        """Where a stage sends its results, as environment variables and the grants that go with them.
+
+        With customer-managed encryption every stage also reads its queue and writes its output through
+        the key, so each role may use that one key.
+        """
+        key_use = [self.key.use_statement("UseDataKey")] if self.data_key_arn else []
         if wiring.output_queue is None:
             return (
                 {"TABLE_NAME": self.table.table.name},
-                [permissions.write_table("WriteRecordsTable", self.table.arn)],
+                [permissions.write_table("WriteRecordsTable", self.table.arn), *key_use],
             )
         output = self.queues[wiring.output_queue]
         environment = {"OUTPUT_QUEUE_URL": output.url}
@@ -180,7 +210,7 @@ class PipelineStack(TerraformStack):
         if wiring.stage == "validator":
             environment["REJECTS_QUEUE_URL"] = self.rejects.url
             statements.append(permissions.send_to_queue("SendToRejectsQueue", self.rejects.arn))
-        return environment, statements
+        return environment, [*statements, *key_use]
 
     def _outputs(self) -> None:
         TerraformOutput(self, "table_name", value=self.table.name)

@@ -30,6 +30,14 @@ class TerminalQueueProps:
     component: str
     retention_s: int
     purpose: str
+    kms_key_arn: str | None = None
+
+
+def _encryption(kms_key_arn: str | None) -> dict[str, object]:
+    """SSE with the given customer-managed key, else SQS-managed SSE (the two attributes exclude each other)."""
+    if kms_key_arn:
+        return {"kms_master_key_id": kms_key_arn}
+    return {"sqs_managed_sse_enabled": True}
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ class QueueProps:
     dlq_retention_s: int
     max_receive_count: int
     oldest_message_age_threshold_s: int
+    kms_key_arn: str | None = None
 
 
 def _tls_only_policy(scope: Construct, queue: SqsQueue) -> SqsQueuePolicy:
@@ -85,7 +94,7 @@ class TerminalQueue(Construct):
     """A queue nobody consumes: a dead-letter queue or the rejects queue.
 
     Keeps messages for ``props.retention_s`` (14 days, SQS's longest, in every
-    environment), encrypts them with SQS-managed keys, refuses non-TLS access,
+    environment), encrypts them with ``props.kms_key_arn`` or else SQS-managed keys, refuses non-TLS access,
     and alarms as soon as it holds anything, because every message here needs a person.
     """
 
@@ -96,7 +105,7 @@ class TerminalQueue(Construct):
             self, "queue",
             name=props.name,
             message_retention_seconds=props.retention_s,
-            sqs_managed_sse_enabled=True,
+            **_encryption(props.kms_key_arn),
             # The source queue's redrive-allow resource owns this attribute.
             lifecycle=TerraformResourceLifecycle(ignore_changes=["redrive_allow_policy"]),
             tags=component_tags(props.component),
@@ -133,6 +142,7 @@ class QueueWithDeadLetter(Construct):
             props=TerminalQueueProps(
                 name=f"{props.name}-dlq", component=props.component, retention_s=props.dlq_retention_s,
                 purpose=f"records that failed {props.max_receive_count} times in {props.consumer}",
+                kms_key_arn=props.kms_key_arn,
             ),
             alarms=alarms,
         )
@@ -142,7 +152,7 @@ class QueueWithDeadLetter(Construct):
             visibility_timeout_seconds=props.visibility_timeout_s,
             message_retention_seconds=props.retention_s,
             receive_wait_time_seconds=RECEIVE_WAIT_TIME_S,
-            sqs_managed_sse_enabled=True,
+            **_encryption(props.kms_key_arn),
             # The redrive policy is its own resource (no dependency cycle between the two queues).
             lifecycle=TerraformResourceLifecycle(ignore_changes=["redrive_policy"]),
             tags=component_tags(props.component),

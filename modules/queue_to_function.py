@@ -58,6 +58,7 @@ class QueueToFunction:
         archive: FunctionArchive,
         outbound: Sequence[permissions.Statement],
         alarms: AlarmProps,
+        kms_key_arn: str | None = None,
     ) -> None:
         self.queue = QueueWithDeadLetter(
             scope, queue_id,
@@ -70,6 +71,7 @@ class QueueToFunction:
                 dlq_retention_s=event_source.dlq_retention_s,
                 max_receive_count=event_source.max_receive_count,
                 oldest_message_age_threshold_s=event_source.oldest_message_age_threshold_s,
+                kms_key_arn=kms_key_arn,
             ),
             alarms=alarms,
         )
@@ -77,12 +79,8 @@ class QueueToFunction:
             scope, function_id,
             props=function,
             archive=archive,
-            inbound=[
-                permissions.consume_queue("ConsumeSourceQueue", self.queue.arn),
-                permissions.send_to_queue("SendToOwnDeadLetterQueue", self.queue.dlq.arn),
-            ],
+            inbound=[permissions.consume_queue("ConsumeSourceQueue", self.queue.arn)],
             outbound=outbound,
-            dead_letter_arn=self.queue.dlq.arn,
             alarms=alarms,
         )
         self.event_source = LambdaEventSourceMapping(

@@ -30,6 +30,11 @@ LOG_RETENTION_DAYS = (
 REQUIRED_TAGS = ("Project", "Environment", "CostCenter", "Owner", "ManagedBy")
 SUFFIX_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,19}$")
 ACCOUNT_ID_VARIABLE = "TAP_AWS_ACCOUNT_ID"
+# Who hears about alarms in staging and prod: an e-mail address, or an HTTPS endpoint (AWS Chatbot's included).
+ALARM_EMAIL_VARIABLE = "TAP_ALARM_EMAIL"
+ALARM_HTTPS_ENDPOINT_VARIABLE = "TAP_ALARM_HTTPS_ENDPOINT"
+# Environments whose alarms must reach someone: synthesis fails when they have no subscriber.
+SUBSCRIBED_ENVIRONMENTS = ("staging", "prod")
 # The account moto's server answers as: the `local` environment's account.
 EMULATOR_ACCOUNT_ID = "123456789012"
 # AWS's documentation example account, for synths that are read and never deployed (tests, benchmarks, cost).
@@ -40,11 +45,17 @@ DEFAULT_PROJECT = "tap"
 PROJECT_PATTERN = re.compile(r"^[a-z][a-z0-9]{1,9}$")
 # `local` (first deploy of the bootstrap stack, before its bucket exists) or `s3` (its own bucket).
 BOOTSTRAP_STATE_VARIABLE = "TAP_BOOTSTRAP_STATE"
+# An address of the reserved example.com domain, for the same synths.
+EXAMPLE_ALARM_EMAIL = "alarms@example.com"
 
 
 def with_account_for_reading(env: Mapping[str, str]) -> dict[str, str]:
-    """``env`` with the example account when it names none: for a synth that is only read, never deployed."""
-    return {ACCOUNT_ID_VARIABLE: EXAMPLE_ACCOUNT_ID, **env}
+    """``env`` with the example account and alarm subscriber when it names none: for a synth that is only
+    read, never deployed."""
+    defaults = {ACCOUNT_ID_VARIABLE: EXAMPLE_ACCOUNT_ID}
+    if not env.get(ALARM_HTTPS_ENDPOINT_VARIABLE):
+        defaults[ALARM_EMAIL_VARIABLE] = EXAMPLE_ALARM_EMAIL
+    return {**defaults, **env}
 
 
 class SettingsError(ValueError):
@@ -217,9 +228,14 @@ class TableSettings:
 
 @dataclass(frozen=True)
 class MonitoringSettings:
-    """Alarm thresholds and who hears about them."""
+    """Alarm thresholds and who hears about them: an e-mail address, an HTTPS endpoint, both or (dev) none.
+
+    ``alarm_https_endpoint`` takes any HTTPS subscriber, AWS Chatbot's
+    (https://global.sns-api.chatbot.amazonaws.com) included.
+    """
 
     alarm_email: str | None = None
+    alarm_https_endpoint: str | None = None
     oldest_message_age_threshold_s: int = 900
     alarm_period_s: int = 60
     duration_alarm_fraction: float = 0.8
@@ -230,7 +246,12 @@ class MonitoringSettings:
 
     def _validate(self) -> None:
         if self.alarm_email is not None:
-            _require("@" in self.alarm_email, "monitoring.alarm_email", self.alarm_email, "an e-mail address")
+            _require(bool(re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.alarm_email)), "monitoring.alarm_email",
+                     self.alarm_email, "an e-mail address such as oncall@example.com")
+        if self.alarm_https_endpoint is not None:
+            _require(bool(re.fullmatch(r"https://[^\s/]+(/\S*)?", self.alarm_https_endpoint)),
+                     "monitoring.alarm_https_endpoint", self.alarm_https_endpoint,
+                     "an https:// URL (SNS delivers alarms to HTTPS endpoints only over TLS here)")
         _require_range("monitoring.oldest_message_age_threshold_s", self.oldest_message_age_threshold_s, 60,
                        1209600)
         _require(self.alarm_period_s in (10, 30) or (self.alarm_period_s % 60 == 0 and self.alarm_period_s > 0),
@@ -282,19 +303,6 @@ class BackendSettings:
 
 
 @dataclass(frozen=True)
-class PowertoolsLayerSettings:
-    """The AWS-published Powertools for AWS Lambda (Python) layer (None in `local`)."""
-
-    version: int = 27
-    account: str = "017000801446"
-
-    def arn(self, region: str, python_runtime: str, architecture: str) -> str:
-        python_version = python_runtime.replace(".", "")  # python3.13 -> python313
-        return (f"arn:aws:lambda:{region}:{self.account}:layer:"
-                f"AWSLambdaPowertoolsPythonV3-{python_version}-{architecture}:{self.version}")
-
-
-@dataclass(frozen=True)
 class EnvironmentSettings:
     """Everything one deployed environment needs; validated as a whole on creation."""
 
@@ -309,7 +317,8 @@ class EnvironmentSettings:
     log_retention_days: int = 30
     python_runtime: str = "python3.13"
     architecture: str = "arm64"
-    powertools_layer: PowertoolsLayerSettings | None = field(default_factory=PowertoolsLayerSettings)
+    # The AWS-published Powertools layer, at the version Pipfile.lock locks (modules/powertools_layer.py).
+    powertools_layer: bool = True
     queue_retention_s: int = 4 * 24 * 3600
     dlq_retention_s: int = 14 * 24 * 3600
     pipeline_version: str = "1.0.0"
@@ -322,6 +331,11 @@ class EnvironmentSettings:
     project: str = DEFAULT_PROJECT
     # lifecycle.prevent_destroy on the resources that hold data (table, DLQs, rejects queue).
     prevent_destroy: bool = False
+    # One customer-managed KMS key per environment always encrypts the alarm topic; with this on, it also
+    # encrypts the table, every queue, the log groups and the functions' environment variables.
+    customer_managed_encryption: bool = False
+    # How long a scheduled key deletion waits (KMS allows 7..30 days); the key is cancellable meanwhile.
+    kms_deletion_window_days: int = 30
 
     def __post_init__(self) -> None:
         with collected_problems():
@@ -346,6 +360,14 @@ class EnvironmentSettings:
         _require(self.log_level in ("DEBUG", "INFO", "WARNING", "ERROR"), "log_level", self.log_level,
                  "DEBUG, INFO, WARNING or ERROR")
         _require_range("queue_retention_s", self.queue_retention_s, 60, 1209600)
+        _require_range("kms_deletion_window_days", self.kms_deletion_window_days, 7, 30)
+        if self.name in SUBSCRIBED_ENVIRONMENTS:
+            monitoring = self.monitoring
+            _require(bool(monitoring.alarm_email or monitoring.alarm_https_endpoint), "monitoring.alarm_email",
+                     monitoring.alarm_email,
+                     f"an alarm subscriber for {self.name}, whose alarms must reach someone: set "
+                     f"{ALARM_EMAIL_VARIABLE} (an e-mail address) or {ALARM_HTTPS_ENDPOINT_VARIABLE} "
+                     "(an HTTPS endpoint, e.g. AWS Chatbot's)")
         _require_range("dlq_retention_s", self.dlq_retention_s, 60, 1209600)
         _require(self.dlq_retention_s > self.queue_retention_s, "dlq_retention_s", self.dlq_retention_s,
                  f"> queue_retention_s ({self.queue_retention_s}), or a redriven message expires in the DLQ "
@@ -365,8 +387,8 @@ class EnvironmentSettings:
                          function.provisioned_concurrency, "0 on the emulator, which does not implement it")
             _require(self.table.billing_mode is BillingMode.PAY_PER_REQUEST, "table.billing_mode",
                      str(self.table.billing_mode), "PAY_PER_REQUEST on the emulator (no autoscaling there)")
-            _require(self.powertools_layer is None, "powertools_layer", self.powertools_layer,
-                     "None on the emulator, which rejects layers it does not hold")
+            _require(not self.powertools_layer, "powertools_layer", self.powertools_layer,
+                     "False on the emulator, which rejects layers it does not hold")
             _require(self.backend.kind == "local", "backend.kind", self.backend.kind, "'local' on the emulator")
 
     @property
@@ -435,6 +457,14 @@ def _s3_backend(project: str, account_id: str, env: Mapping[str, str]) -> Backen
     )
 
 
+def _monitoring_from_env(env: Mapping[str, str]) -> MonitoringSettings:
+    """The alarm subscriber named in ``env`` (empty variables count as unset)."""
+    return MonitoringSettings(
+        alarm_email=env.get(ALARM_EMAIL_VARIABLE, "").strip() or None,
+        alarm_https_endpoint=env.get(ALARM_HTTPS_ENDPOINT_VARIABLE, "").strip() or None,
+    )
+
+
 def _build(name: str, env: Mapping[str, str]) -> EnvironmentSettings:
     if name == "local":
         return EnvironmentSettings(
@@ -443,7 +473,7 @@ def _build(name: str, env: Mapping[str, str]) -> EnvironmentSettings:
             table=TableSettings(deletion_protection=False),
             backend=BackendSettings(kind="local"),
             log_retention_days=1,
-            powertools_layer=None,
+            powertools_layer=False,
             emulator=True,
             log_level="WARNING",
         )
@@ -456,7 +486,7 @@ def _build(name: str, env: Mapping[str, str]) -> EnvironmentSettings:
         )
     if name == "staging":
         return EnvironmentSettings(**_base("staging", env), functions=_functions(), log_retention_days=30,
-                                   prevent_destroy=True)
+                                   prevent_destroy=True, monitoring=_monitoring_from_env(env))
     if name == "prod":
         return EnvironmentSettings(
             **_base("prod", env),
@@ -477,6 +507,8 @@ def _build(name: str, env: Mapping[str, str]) -> EnvironmentSettings:
             ),
             log_retention_days=90,
             prevent_destroy=True,
+            monitoring=_monitoring_from_env(env),
+            customer_managed_encryption=True,
         )
     raise SettingsError(f"environment={name!r} is invalid: allowed one of {', '.join(ENVIRONMENT_NAMES)}")
 

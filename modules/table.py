@@ -40,6 +40,8 @@ class TableProps:
     write_autoscaling: AutoscalingSettings
     deletion_protection: bool
     point_in_time_recovery: bool
+    # None: DynamoDB's AWS-owned key.
+    kms_key_arn: str | None = None
 
 
 class DataTable(Construct):
@@ -49,7 +51,7 @@ class DataTable(Construct):
     target-tracking autoscaling of reads and writes, and Terraform ignores the
     capacities so that it never fights the autoscaler; the billing mode is
     updated in place, so switching modes never replaces the table.
-    Point-in-time recovery and encryption are always on; deletion protection is
+    Point-in-time recovery and encryption are always on (with ``props.kms_key_arn`` when given); deletion protection is
     on wherever the settings keep it (staging and prod).
     """
 
@@ -70,7 +72,7 @@ class DataTable(Construct):
             read_capacity=props.read_autoscaling.min_capacity if provisioned else None,
             write_capacity=props.write_autoscaling.min_capacity if provisioned else None,
             point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=props.point_in_time_recovery),
-            server_side_encryption=DynamodbTableServerSideEncryption(enabled=True),
+            server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=props.kms_key_arn),
             deletion_protection_enabled=props.deletion_protection,
             lifecycle=TerraformResourceLifecycle(ignore_changes=["read_capacity", "write_capacity"]),
             tags=component_tags("table"),

@@ -10,16 +10,18 @@ import pytest
 
 from modules.provider_bindings import load_provider_bindings
 from modules.runtime_env import silence_node_eol_banner
-from modules.settings import ACCOUNT_ID_VARIABLE, EXAMPLE_ACCOUNT_ID
+from modules.settings import ACCOUNT_ID_VARIABLE, ALARM_EMAIL_VARIABLE, EXAMPLE_ACCOUNT_ID
 from tools.policy.stack_json import StackJson
 
 silence_node_eol_banner()
 load_provider_bindings()
 
-# The S3-backed environments' account in every test, and in the
-# subprocesses the tests start (main.py, cdktf, the plan tools), unless the caller set one.
+# The S3-backed environments' account and staging's and prod's alarm subscriber in every test, and in the
+# subprocesses the tests start (main.py, cdktf, the plan tools), unless the caller set them.
 TEST_ACCOUNT_ID = EXAMPLE_ACCOUNT_ID
+TEST_ALARM_EMAIL = "oncall@example.com"
 os.environ.setdefault(ACCOUNT_ID_VARIABLE, TEST_ACCOUNT_ID)
+os.environ.setdefault(ALARM_EMAIL_VARIABLE, TEST_ALARM_EMAIL)
 
 PREVIEW_SUFFIX = "pr42"
 PIPELINE_ENVIRONMENTS = ("local", "dev", "staging", "prod", PREVIEW_SUFFIX)
@@ -34,6 +36,7 @@ def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_") and k != "ENVIRONMENT_SUFFIX"}
     env["ENVIRONMENT_SUFFIX"] = PREVIEW_SUFFIX
     env[ACCOUNT_ID_VARIABLE] = TEST_ACCOUNT_ID
+    env[ALARM_EMAIL_VARIABLE] = TEST_ALARM_EMAIL
     build_app(outdir=str(outdir), env=env).synth()
     return outdir / "stacks"
 

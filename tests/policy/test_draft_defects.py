@@ -58,8 +58,13 @@ def test_defect_3_fixed_table_capacity_is_gone(pipeline_stacks: dict[str, StackJ
 def test_defect_4_missing_dead_letter_queues_are_gone(pipeline_stacks: dict[str, StackJson], env: str) -> None:
     stack = pipeline_stacks[env]
     assert policy_checks.check_queues_redrive(stack) == []
-    for function in stack.resources("aws_lambda_function"):
-        assert stack.referenced(function.body["dead_letter_config"]["target_arn"]).body["name"].endswith("-dlq")
+    # The DLQ sits on each function's source queue: an SQS event source invokes synchronously, so a
+    # function-level dead_letter_config would never be used (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html).
+    redriven = {stack.referenced(r.body["queue_url"]).address for r in stack.resources("aws_sqs_queue_redrive_policy")}
+    mappings = stack.resources("aws_lambda_event_source_mapping")
+    assert len(mappings) == 3
+    for mapping in mappings:
+        assert stack.referenced(mapping.body["event_source_arn"]).address in redriven, mapping.address
 
 
 @ENVIRONMENTS

@@ -44,7 +44,8 @@ def test_the_aspect_adds_only_the_emulator_endpoints_to_the_provider(
     assert {k: v for k, v in local.items() if k not in PROVIDER_ADDITIONS} == plain
     assert set(local) - set(plain) == PROVIDER_ADDITIONS
     [endpoints] = local["endpoints"]
-    services = {"applicationautoscaling", "cloudwatch", "dynamodb", "iam", "lambda", "logs", "s3", "sns", "sqs", "sts"}
+    services = {"applicationautoscaling", "cloudwatch", "dynamodb", "iam", "kms", "lambda", "logs", "s3", "sns", "sqs",
+                "sts"}
     assert endpoints == {service: "${var.emulator_endpoint}" for service in services}
     assert set(pipeline_stacks["local"].document["variable"]) == {"emulator_endpoint"}
     assert "variable" not in without_aspect.document
@@ -113,4 +114,4 @@ def test_no_construct_branches_on_the_emulator() -> None:
 
 def test_functions_ignore_the_blocks_the_emulator_does_not_store(pipeline_stacks: dict[str, StackJson]) -> None:
     for function in pipeline_stacks["local"].resources("aws_lambda_function"):
-        assert function.body["lifecycle"] == {"ignore_changes": ["logging_config", "dead_letter_config"]}
+        assert function.body["lifecycle"] == {"ignore_changes": ["logging_config"]}

@@ -9,6 +9,7 @@ import pytest
 from modules import permissions
 from modules.function import FunctionProps
 from modules.function_code import build_archive
+from modules.log_levels import LambdaLogLevels
 from modules.monitoring import AlarmProps
 from modules.queue_to_function import EventSourceProps, QueueToFunction
 from tests.support.synth import synth_scope
@@ -16,6 +17,7 @@ from tools.policy.stack_json import Resource, StackJson, reference
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms"
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/data-table-dev"
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 LOG_RETENTION_DAYS = 14
 
 
@@ -36,7 +38,7 @@ def function_props(**overrides: object) -> FunctionProps:
         "reserved_concurrency": 10, "provisioned_concurrency": 0, "log_retention_days": LOG_RETENTION_DAYS,
         "environment": {"TABLE_NAME": "data-table-dev", "POWERTOOLS_SERVICE_NAME": "processor",
                         "ENVIRONMENT": "dev"},
-        "duration_alarm_fraction": 0.8,
+        "duration_alarm_fraction": 0.8, "log_levels": LambdaLogLevels(application="WARN", system="INFO"),
     }
     return FunctionProps(**{**values, **overrides})  # type: ignore[arg-type]
 
@@ -46,7 +48,7 @@ EVENT_SOURCE = EventSourceProps(batch_size=10, batching_window_s=2, max_concurre
                                 oldest_message_age_threshold_s=900)
 
 
-def synth_function(tmp: Path, function: FunctionProps) -> StackJson:
+def synth_function(tmp: Path, function: FunctionProps, kms_key_arn: str | None = None) -> StackJson:
     archive = build_archive("processor", handlers_dir=fake_handlers(tmp), build_dir=tmp / "build")
 
     def build(scope):
@@ -54,7 +56,7 @@ def synth_function(tmp: Path, function: FunctionProps) -> StackJson:
             scope, queue_id="process-queue", queue_name="process-dev", function_id="processor",
             function=function, event_source=EVENT_SOURCE, archive=archive,
             outbound=[permissions.write_table("WriteRecordsTable", TABLE_ARN)],
-            alarms=AlarmProps(topic_arn=TOPIC, period_s=60),
+            alarms=AlarmProps(topic_arn=TOPIC, period_s=60), kms_key_arn=kms_key_arn,
         )
 
     return synth_scope(build)
@@ -114,9 +116,24 @@ def test_environment_names_the_table_and_the_stage(stack: StackJson) -> None:
     assert variables["ENVIRONMENT"] == "dev"
 
 
-def test_asynchronous_failures_go_to_the_stage_dead_letter_queue(stack: StackJson) -> None:
-    target = stack.referenced(function_of(stack).body["dead_letter_config"]["target_arn"])
-    assert target.body["name"] == "process-dev-dlq"
+def test_log_levels_reach_lambdas_logging_config(stack: StackJson) -> None:
+    # Lambda sets AWS_LAMBDA_LOG_LEVEL from these, and Powertools prefers it to POWERTOOLS_LOG_LEVEL.
+    config = function_of(stack).body["logging_config"]
+    assert (config["application_log_level"], config["system_log_level"]) == ("WARN", "INFO")
+
+
+def test_queue_fed_function_has_no_function_level_dead_letter_target(stack: StackJson) -> None:
+    # dead_letter_config applies to asynchronous invocations only; an SQS event source invokes
+    # synchronously, and the source queue's redrive policy moves failures to its DLQ.
+    assert "dead_letter_config" not in function_of(stack).body
+    [redrive] = stack.resources("aws_sqs_queue_redrive_policy")
+    assert stack.referenced(redrive.body["queue_url"]).body["name"] == "process-dev"
+
+
+def test_alias_ignores_the_routing_weights_aws_sets_during_a_version_shift(stack: StackJson) -> None:
+    [alias] = stack.resources("aws_lambda_alias")
+    assert alias.body["lifecycle"] == {"ignore_changes": ["routing_config"]}
+    assert "routing_config" not in alias.body
 
 
 def test_function_is_published_behind_the_alias_live(stack: StackJson) -> None:
@@ -174,10 +191,9 @@ def test_every_iam_statement_is_scoped_to_one_arn_except_xray(stack: StackJson) 
         assert len(statement["resources"]) == 1 and statement["resources"][0] != "*", sid
 
 
-def test_policy_grants_exactly_consume_dlq_logs_traces_and_table_write(stack: StackJson) -> None:
+def test_policy_grants_exactly_consume_logs_traces_and_table_write(stack: StackJson) -> None:
     statements = policy_statements(stack)
-    assert set(statements) == {"ConsumeSourceQueue", "SendToOwnDeadLetterQueue", "WriteOwnLogStreams",
-                               "UploadTraces", "WriteRecordsTable"}
+    assert set(statements) == {"ConsumeSourceQueue", "WriteOwnLogStreams", "UploadTraces", "WriteRecordsTable"}
     assert stack.referenced(statements["ConsumeSourceQueue"]["resources"][0]).body["name"] == "process-dev"
     assert statements["WriteRecordsTable"]["resources"] == [TABLE_ARN]
     assert set(statements["WriteRecordsTable"]["actions"]) == {"dynamodb:BatchWriteItem", "dynamodb:PutItem"}
@@ -225,3 +241,23 @@ def test_function_layers_come_from_the_props(tmp_path: Path) -> None:
     layer = "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:27"
     stack = synth_function(tmp_path, function_props(layers=(layer,)))
     assert function_of(stack).body["layers"] == [layer]
+
+
+def test_without_a_key_nothing_names_one(stack: StackJson) -> None:
+    assert "kms_key_arn" not in function_of(stack).body
+    [log_group] = stack.resources("aws_cloudwatch_log_group")
+    assert "kms_key_id" not in log_group.body
+    assert all(q.body["sqs_managed_sse_enabled"] is True and "kms_master_key_id" not in q.body
+               for q in stack.resources("aws_sqs_queue"))
+
+
+def test_a_key_encrypts_the_log_group_environment_and_both_queues(tmp_path: Path) -> None:
+    stack = synth_function(tmp_path, function_props(kms_key_arn=KEY_ARN), kms_key_arn=KEY_ARN)
+    assert function_of(stack).body["kms_key_arn"] == KEY_ARN
+    [log_group] = stack.resources("aws_cloudwatch_log_group")
+    assert log_group.body["kms_key_id"] == KEY_ARN
+    queues = {q.body["name"]: q.body for q in stack.resources("aws_sqs_queue")}
+    assert set(queues) == {"process-dev", "process-dev-dlq"}
+    for name, queue in queues.items():
+        # SQS refuses both kinds of server-side encryption on one queue.
+        assert queue["kms_master_key_id"] == KEY_ARN and "sqs_managed_sse_enabled" not in queue, name

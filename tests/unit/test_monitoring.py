@@ -16,20 +16,24 @@ from modules.monitoring import (
     StageView,
     metric_alarm,
 )
-from modules.settings import MonitoringSettings
+from modules.settings import MonitoringSettings, SettingsError
 from tests.support.synth import synth_scope
 from tools.policy.stack_json import StackJson
+
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+CHATBOT = "https://global.sns-api.chatbot.amazonaws.com"
 
 
 @pytest.fixture(scope="module")
 def with_email() -> StackJson:
-    props = AlarmTopicProps(name="pipeline-alarms-dev", email="oncall@example.com")
+    props = AlarmTopicProps(name="pipeline-alarms-dev", kms_key_arn=KEY_ARN, email="oncall@example.com")
     return synth_scope(lambda scope: AlarmTopic(scope, "alarm-topic", props=props))
 
 
-def test_topic_is_encrypted_with_the_aws_managed_sns_key(with_email: StackJson) -> None:
+def test_topic_is_encrypted_with_the_given_customer_managed_key(with_email: StackJson) -> None:
+    # Not alias/aws/sns: CloudWatch cannot publish to a topic under that key, whose policy cannot grant it.
     [topic] = with_email.resources("aws_sns_topic")
-    assert topic.body["kms_master_key_id"] == "alias/aws/sns"
+    assert topic.body["kms_master_key_id"] == KEY_ARN
     assert topic.body["name"] == "pipeline-alarms-dev"
 
 
@@ -38,17 +42,35 @@ def test_email_from_the_props_is_subscribed(with_email: StackJson) -> None:
     assert (subscription.body["protocol"], subscription.body["endpoint"]) == ("email", "oncall@example.com")
 
 
-def test_no_subscription_without_an_email() -> None:
-    props = AlarmTopicProps(name="pipeline-alarms-dev")
+def test_https_endpoint_is_subscribed_beside_the_email() -> None:
+    props = AlarmTopicProps(name="pipeline-alarms-dev", kms_key_arn=KEY_ARN, email="oncall@example.com",
+                            https_endpoint=CHATBOT)
+    stack = synth_scope(lambda scope: AlarmTopic(scope, "alarm-topic", props=props))
+    subscriptions = {(s.body["protocol"], s.body["endpoint"]) for s in stack.resources("aws_sns_topic_subscription")}
+    assert subscriptions == {("email", "oncall@example.com"), ("https", CHATBOT)}
+
+
+def test_no_subscription_without_a_subscriber() -> None:
+    props = AlarmTopicProps(name="pipeline-alarms-dev", kms_key_arn=KEY_ARN)
     stack = synth_scope(lambda scope: AlarmTopic(scope, "alarm-topic", props=props))
     assert stack.resources("aws_sns_topic_subscription") == []
 
 
-def test_alarm_email_must_be_an_address() -> None:
-    from modules.settings import SettingsError
+@pytest.mark.parametrize("email", ["oncall", "oncall@", "on call@example.com", "oncall@example"])
+def test_alarm_email_must_be_an_address(email: str) -> None:
+    with pytest.raises(SettingsError, match=f"monitoring.alarm_email='{email}'.*an e-mail address"):
+        MonitoringSettings(alarm_email=email)
 
-    with pytest.raises(SettingsError, match="monitoring.alarm_email='oncall'"):
-        MonitoringSettings(alarm_email="oncall")
+
+@pytest.mark.parametrize("endpoint", ["http://hooks.example.com/alarms", "hooks.example.com", "https://"])
+def test_alarm_https_endpoint_must_be_an_https_url(endpoint: str) -> None:
+    with pytest.raises(SettingsError, match="monitoring.alarm_https_endpoint=.*an https:// URL"):
+        MonitoringSettings(alarm_https_endpoint=endpoint)
+
+
+def test_good_subscribers_are_accepted() -> None:
+    settings = MonitoringSettings(alarm_email="oncall@example.com", alarm_https_endpoint=f"{CHATBOT}/x")
+    assert (settings.alarm_email, settings.alarm_https_endpoint) == ("oncall@example.com", f"{CHATBOT}/x")
 
 
 def test_p99_alarm_uses_an_extended_statistic_and_no_plain_one() -> None:

@@ -79,10 +79,11 @@ def test_only_prod_processor_has_provisioned_concurrency(pipeline_stacks: dict[s
     assert warm == {"local": [], "dev": [], "staging": [], "prod": ["tap-processor-prod"], "pr42": []}
 
 
-def test_alarm_topic_is_encrypted(pipeline_stacks: dict[str, StackJson]) -> None:
+def test_alarm_topic_is_encrypted_with_the_environments_own_key(pipeline_stacks: dict[str, StackJson]) -> None:
     for env, stack in pipeline_stacks.items():
         [topic] = stack.resources("aws_sns_topic")
-        assert topic.body["kms_master_key_id"] == "alias/aws/sns", env
+        [key] = stack.resources("aws_kms_key")
+        assert topic.body["kms_master_key_id"] == f"${{{key.address}.arn}}", env
 
 
 def test_every_alarm_in_every_stack_notifies_the_alarm_topic(pipeline_stacks: dict[str, StackJson]) -> None:
@@ -125,9 +126,12 @@ def test_local_stack_leaves_out_what_the_emulator_lacks(pipeline_stacks: dict[st
 
 
 def test_deployed_functions_use_the_powertools_layer_for_their_runtime(pipeline_stacks: dict[str, StackJson]) -> None:
-    for function in pipeline_stacks["prod"].resources("aws_lambda_function"):
+    stack = pipeline_stacks["prod"]
+    for function in stack.resources("aws_lambda_function"):
         [layer] = function.body["layers"]
-        assert ":017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:" in layer
+        parameter = stack.referenced(layer)
+        assert parameter.type == "aws_ssm_parameter" and layer.endswith(".insecure_value}")
+        assert parameter.body["name"].startswith("/aws/service/powertools/python/arm64/python3.13/")
 
 
 def test_queue_policies_are_set_after_the_redrive_attributes(pipeline_stacks: dict[str, StackJson]) -> None:
@@ -146,7 +150,7 @@ def test_local_stack_ignores_only_what_the_emulator_does_not_store(pipeline_stac
     assert not local.resources("aws_sqs_queue_redrive_allow_policy"), "moto never returns RedriveAllowPolicy"
     assert len(dev.resources("aws_sqs_queue_redrive_allow_policy")) == 3
     for function in local.resources("aws_lambda_function"):
-        assert set(function.body["lifecycle"]["ignore_changes"]) == {"logging_config", "dead_letter_config"}
+        assert set(function.body["lifecycle"]["ignore_changes"]) == {"logging_config"}
     assert all("lifecycle" not in f.body for f in dev.resources("aws_lambda_function"))
 
 
@@ -162,3 +166,18 @@ def test_the_provider_refuses_every_account_but_the_environments(pipeline_stacks
 def test_the_bootstrap_provider_refuses_every_account_but_the_environments(stacks: dict[str, StackJson]) -> None:
     [provider] = stacks["tap-pipeline-state"].document["provider"]["aws"]
     assert provider["allowed_account_ids"] == [TEST_ACCOUNT_ID]
+
+
+@pytest.mark.parametrize(("env", "application", "system"), [("prod", "INFO", "INFO"), ("local", "WARN", "WARN")])
+def test_the_log_level_setting_reaches_lambdas_logging_config(pipeline_stacks: dict[str, StackJson], env: str,
+                                                              application: str, system: str) -> None:
+    # prod keeps the default INFO; local sets WARNING, which Lambda spells WARN.
+    for function in pipeline_stacks[env].resources("aws_lambda_function"):
+        config = function.body["logging_config"]
+        assert (config["application_log_level"], config["system_log_level"]) == (application, system)
+
+
+def test_no_function_has_a_function_level_dead_letter_target(pipeline_stacks: dict[str, StackJson]) -> None:
+    for env, stack in pipeline_stacks.items():
+        for function in stack.resources("aws_lambda_function"):
+            assert "dead_letter_config" not in function.body, f"{env}: {function.address}"

@@ -19,6 +19,7 @@ from modules.settings import (
 )
 
 ACCOUNT = {"TAP_AWS_ACCOUNT_ID": "111122223333"}  # pinned here, not read from the module under test
+SUBSCRIBER = {"TAP_ALARM_EMAIL": "oncall@example.com"}
 
 
 def fn(**overrides: object) -> FunctionSettings:
@@ -154,7 +155,8 @@ def test_emulator_environment_refuses_provisioned_concurrency() -> None:
 
 def test_state_backend_location_comes_from_environment_variables() -> None:
     settings = load_environment("staging",
-                                {"TAP_STATE_BUCKET": "acme-tf-state", "TAP_STATE_REGION": "eu-west-1", **ACCOUNT})
+                                {"TAP_STATE_BUCKET": "acme-tf-state", "TAP_STATE_REGION": "eu-west-1", **ACCOUNT,
+                                 **SUBSCRIBER})
     assert (settings.backend.bucket, settings.backend.region) == ("acme-tf-state", "eu-west-1")
 
 
@@ -214,7 +216,8 @@ def test_an_account_id_that_is_not_12_digits_is_rejected(account: str) -> None:
 
 
 def test_a_12_digit_account_id_is_taken_from_the_environment() -> None:
-    assert load_environment("staging", {"TAP_AWS_ACCOUNT_ID": "000011112222"}).account_id == "000011112222"
+    settings = load_environment("staging", {"TAP_AWS_ACCOUNT_ID": "000011112222", **SUBSCRIBER})
+    assert settings.account_id == "000011112222"
 
 
 def test_local_runs_in_the_emulators_account_whatever_the_variable_says() -> None:
@@ -231,3 +234,58 @@ def test_preview_without_a_suffix_is_reported() -> None:
     with pytest.raises(SettingsError) as error:
         selected_environments({"TAP_STACKS": "preview"})
     assert_error_names(error, "ENVIRONMENT_SUFFIX", "TAP_STACKS names 'preview'")
+
+
+@pytest.mark.parametrize("name", ["staging", "prod"])
+def test_staging_and_prod_without_an_alarm_subscriber_stop_naming_the_environment_and_the_variables(
+        name: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        load_environment(name, {**ACCOUNT, "TAP_ALARM_EMAIL": " "})
+    assert error.value.problems == (
+        f"monitoring.alarm_email=None is invalid: allowed an alarm subscriber for {name}, whose alarms must "
+        "reach someone: set TAP_ALARM_EMAIL (an e-mail address) or TAP_ALARM_HTTPS_ENDPOINT (an HTTPS endpoint, "
+        "e.g. AWS Chatbot's)",
+    )
+
+
+@pytest.mark.parametrize(("variables", "email", "endpoint"), [
+    ({"TAP_ALARM_EMAIL": "oncall@example.com"}, "oncall@example.com", None),
+    ({"TAP_ALARM_HTTPS_ENDPOINT": "https://global.sns-api.chatbot.amazonaws.com"}, None,
+     "https://global.sns-api.chatbot.amazonaws.com"),
+])
+def test_either_subscriber_is_enough_for_prod(variables: dict[str, str], email: str | None,
+                                              endpoint: str | None) -> None:
+    monitoring = load_environment("prod", {**ACCOUNT, **variables}).monitoring
+    assert (monitoring.alarm_email, monitoring.alarm_https_endpoint) == (email, endpoint)
+
+
+@pytest.mark.parametrize("name", ["local", "dev"])
+def test_local_and_dev_need_no_subscriber_and_ignore_the_variables(name: str) -> None:
+    settings = load_environment(name, {**ACCOUNT, **SUBSCRIBER})
+    assert (settings.monitoring.alarm_email, settings.monitoring.alarm_https_endpoint) == (None, None)
+
+
+def test_customer_managed_encryption_is_on_in_prod_only() -> None:
+    on = {name: load_environment(name, {**ACCOUNT, **SUBSCRIBER}).customer_managed_encryption
+          for name in ("local", "dev", "staging", "prod")}
+    assert on == {"local": False, "dev": False, "staging": False, "prod": True}
+
+
+@pytest.mark.parametrize("days", [6, 31])
+def test_kms_deletion_window_outside_7_to_30_days_is_rejected(days: int) -> None:
+    dev = load_environment("dev", ACCOUNT)
+    with pytest.raises(SettingsError) as error:
+        replace(dev, kms_deletion_window_days=days)
+    assert error.value.problems == (f"kms_deletion_window_days={days} is invalid: allowed 7..30",)
+
+
+@pytest.mark.parametrize("days", [7, 30])
+def test_kms_deletion_window_of_7_and_30_days_is_accepted(days: int) -> None:
+    assert replace(load_environment("dev", ACCOUNT), kms_deletion_window_days=days).kms_deletion_window_days == days
+
+
+def test_no_powertools_layer_version_is_pinned_in_settings() -> None:
+    # The version comes from Pipfile.lock at synthesis; settings only switch the layer on or off.
+    prod = load_environment("prod", {**ACCOUNT, **SUBSCRIBER})
+    assert prod.powertools_layer is True
+    assert load_environment("local", {}).powertools_layer is False

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tools.plans import offline, review
+from tools.plans import offline, public_parameters, review
 from tools.plans.layout import PLANS_DIR, PROJECT_ROOT, PlanFolder, stack_name
 from tools.terraform_cli import run_terraform
 
@@ -74,6 +74,10 @@ def make_plan(stack_dir: Path, folder: PlanFolder, *, offline_mode: bool = False
     shutil.copytree(stack_dir, folder.workdir, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
     settings = {"offline": offline_mode, "emulator_endpoint": emulator, "source": str(stack_dir)}
     if offline_mode:
+        public = public_parameters.public_parameter_names(stack_dir)
+        if public and not endpoints:
+            # AWS's public parameters (the Powertools layer ARN) from a local stand-in: see public_parameters.
+            endpoints = {"ssm": public_parameters.serve(public)}
         offline.write_override(folder.workdir, endpoints=endpoints)
         if state is not None:
             shutil.copyfile(state, folder.workdir / offline.STATE_FILE)

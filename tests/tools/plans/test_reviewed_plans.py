@@ -9,7 +9,7 @@ import pytest
 
 from tests.tools.plans.conftest import PlanMaker
 from tools.plans.apply import ApplyRefused, apply_plan
-from tools.plans.layout import PlanFolder
+from tools.plans.layout import PROJECT_ROOT, PlanFolder
 from tools.plans.plan import PlanError
 from tools.plans.review import ReviewError, build_review, write_review
 from tools.terraform_cli import run_terraform
@@ -20,6 +20,10 @@ TABLE = "aws_dynamodb_table.data-table_DBA5A328"
 REJECTS_QUEUE = "aws_sqs_queue.rejects-queue_13BBFBA3"
 VALIDATOR_FUNCTION = "aws_lambda_function.validator_function_0B08975D"
 VALIDATOR_POLICY = "aws_iam_role_policy.validator_role-policy_12E78E74"
+PROCESSOR_FUNCTION = "aws_lambda_function.processor_function_D7E0E582"
+PROCESSOR_ALIAS = "aws_lambda_alias.processor_alias_D40D2F24"
+# prod's resources: 64 before the customer-managed KMS key, its alias and the alarm e-mail subscription.
+PROD_RESOURCES = 67
 
 
 def resource(document: dict, address: str) -> dict:
@@ -37,14 +41,24 @@ def test_fresh_environment_creates_only_and_passes(fresh_plan) -> None:
     folder, _ = fresh_plan
     review = reviewed(folder)  # with checkov
     assert {c.action for c in review.changes} == {"create"}
-    assert len(review.changes) == 64
+    assert len(review.changes) == PROD_RESOURCES
     assert review.passed and review.blocking == []
     assert review.checkov.endswith(", 0 failed") and not review.checkov.startswith("0 passed")
     table = next(c for c in review.changes if c.address == TABLE)
     assert table.construct == "tap-pipeline-prod/data-table/table"
     record = json.loads(folder.review_json.read_text())
-    assert record["passed"] is True and record["counts"] == {"create": 64}
-    assert "64 to create" in folder.review_md.read_text()
+    assert record["passed"] is True and record["counts"] == {"create": PROD_RESOURCES}
+    assert f"{PROD_RESOURCES} to create" in folder.review_md.read_text()
+
+
+def test_offline_plan_reads_the_locked_layer_from_the_public_parameter_stand_in(fresh_plan) -> None:
+    _, plan = fresh_plan
+    lock = json.loads((PROJECT_ROOT / "Pipfile.lock").read_text())
+    version = lock["default"]["aws-lambda-powertools"]["version"].removeprefix("==")
+    [function] = [c for c in plan["resource_changes"] if c["address"] == PROCESSOR_FUNCTION]
+    assert function["change"]["after"]["layers"] == [
+        "arn:aws:lambda:us-east-1:123456789012:layer:offline-stand-in-powertools-python-arm64-python3-13-"
+        f"{version.replace('.', '-')}:1"]
 
 
 def test_no_change_passes(plan_variant: PlanMaker) -> None:
@@ -199,3 +213,15 @@ def test_a_plan_breaking_a_project_check_is_blocked_by_that_check(plan_variant: 
     assert [f.message for f in project] == [
         f"project check: {project[0].address}: does not report batch item failures"]
     assert project[0].address.startswith("aws_lambda_event_source_mapping.validator")
+
+
+def routing_weights_left_by_aws(state: dict) -> None:
+    """What AWS leaves on the alias after moving it to a new version under provisioned concurrency."""
+    alias = next(r for r in state["resources"] if f"{r['type']}.{r['name']}" == PROCESSOR_ALIAS)
+    alias["instances"][0]["attributes"]["routing_config"] = [{"additional_version_weights": {"1": 0.1}}]
+
+
+def test_routing_weights_aws_leaves_on_the_alias_do_not_show_as_drift(plan_variant: PlanMaker) -> None:
+    folder, _ = plan_variant(edit_state=routing_weights_left_by_aws)
+    review = reviewed(folder, run_checkov=False)
+    assert review.changes == [] and review.passed

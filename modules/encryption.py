@@ -1,0 +1,108 @@
+"""The environment's customer-managed KMS key and the key policy each AWS service that uses it needs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from constructs import Construct
+
+from modules import permissions
+from modules.tagging import component_tags
+
+# What CloudWatch Logs needs to encrypt and read a log group's data with the key:
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+LOGS_KEY_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*")
+# What CloudWatch needs to publish an alarm to a topic encrypted with the key (AWS knowledge center
+# "cloudwatch-configure-alarm-sns"; https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+# #compatibility-with-aws-services). The AWS-managed alias/aws/sns key cannot grant this (aws/aws-cdk#11121).
+CLOUDWATCH_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
+# What a function role needs to send to and receive from SSE-KMS queues and to use a table encrypted with
+# the key: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html,
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.howitworks.html
+FUNCTION_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+
+
+@dataclass(frozen=True)
+class KeyProps:
+    """The key's alias name, its account and region, its deletion window, and the log groups it encrypts.
+
+    ``log_group_names`` empty: CloudWatch Logs gets no use of the key.
+    """
+
+    name: str
+    account_id: str
+    region: str
+    deletion_window_days: int
+    log_group_names: Sequence[str] = ()
+
+
+def key_policy(props: KeyProps) -> dict[str, object]:
+    """The key policy: the account administers the key through IAM; AWS services use it as they must.
+
+    Written as JSON rather than an IAM policy document: in a key policy ``"Resource": "*"`` means this
+    key only (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
+    """
+    account = props.account_id
+    statements: list[dict[str, object]] = [
+        {
+            # Without it, IAM policies cannot grant use of the key and nobody can manage it
+            # (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
+            "Sid": "AccountAdministersTheKeyThroughIam",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "CloudWatchAlarmsPublishToEncryptedTopic",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": list(CLOUDWATCH_KEY_ACTIONS),
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+        },
+    ]
+    if props.log_group_names:
+        statements.append({
+            "Sid": "CloudWatchLogsEncryptsTheLogGroups",
+            "Effect": "Allow",
+            "Principal": {"Service": f"logs.{props.region}.amazonaws.com"},
+            "Action": list(LOGS_KEY_ACTIONS),
+            "Resource": "*",
+            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": [
+                f"arn:aws:logs:{props.region}:{account}:log-group:{name}" for name in props.log_group_names
+            ]}},
+        })
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+class PipelineKey(Construct):
+    """One customer-managed KMS key per environment, with yearly rotation and the alias ``alias/<name>``.
+
+    It always encrypts the alarm topic, which CloudWatch can publish to only with a key whose policy
+    lets it (see :func:`key_policy`); the settings decide whether it also encrypts data at rest.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, props: KeyProps) -> None:
+        super().__init__(scope, id_)
+        self.key = KmsKey(
+            self, "key",
+            description=f"{props.name}: alarm topic and, where enabled, the pipeline's data at rest",
+            enable_key_rotation=True,
+            deletion_window_in_days=props.deletion_window_days,
+            policy=json.dumps(key_policy(props), sort_keys=True),
+            tags=component_tags("encryption"),
+        )
+        self.alias = KmsAlias(self, "alias", name=f"alias/{props.name}", target_key_id=self.key.key_id)
+
+    @property
+    def arn(self) -> str:
+        return self.key.arn
+
+    def use_statement(self, sid: str) -> permissions.Statement:
+        """The grant a function role needs to read and write data this key encrypts: this key only."""
+        return permissions.Statement(sid, FUNCTION_KEY_ACTIONS, [self.key.arn])

@@ -1,0 +1,69 @@
+"""Answers for AWS's public SSM parameters in offline plans, from an in-process moto server.
+
+A stack reads the Powertools layer ARN from AWS's public parameter
+``/aws/service/powertools/python/...`` at plan time (modules/powertools_layer.py), and data sources are
+read even with ``-refresh=false``.  An offline plan has no AWS, so this serves each public parameter a
+stack reads with a stand-in layer ARN: the plan is real in everything else, and names the stand-in
+(``offline-stand-in``) where AWS would give the published layer.  moto refuses ``PutParameter`` under
+``/aws`` (as AWS does), so the parameters are written into its backend directly.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+PUBLIC_PREFIX = "/aws/service/"
+# moto's account for any credentials that are not its own test keys (the offline override's stubs).
+MOTO_ACCOUNT = "123456789012"
+
+_lock = threading.Lock()
+_server: Any = None
+
+
+def public_parameter_names(stack_dir: Path) -> list[str]:
+    """The public SSM parameters the synthesized stack in ``stack_dir`` reads."""
+    document = json.loads((stack_dir / "cdk.tf.json").read_text())
+    names = [body.get("name", "") for body in document.get("data", {}).get("aws_ssm_parameter", {}).values()]
+    return sorted(name for name in names if isinstance(name, str) and name.startswith(PUBLIC_PREFIX))
+
+
+def stand_in_value(name: str, region: str) -> str:
+    """A layer ARN of the right shape that says it is not AWS's answer."""
+    tail = name.removeprefix(PUBLIC_PREFIX).replace("/", "-").replace(".", "-")
+    return f"arn:aws:lambda:{region}:{MOTO_ACCOUNT}:layer:offline-stand-in-{tail}:1"
+
+
+def serve(names: list[str], region: str = "us-east-1") -> str:
+    """The endpoint of a process-wide moto server that answers ``names``; started on first use."""
+    global _server
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    from moto.ssm.models import Parameter, ssm_backends
+
+    with _lock:
+        if _server is None:
+            # One access-log line per request on stderr would land in the plan command's output.
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)
+            _server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            _server.start()
+            atexit.register(_server.stop)
+        parameters = ssm_backends[MOTO_ACCOUNT][region]._parameters
+        for name in names:
+            if not parameters.get(name):
+                parameters[name].append(Parameter(
+                    account_id=MOTO_ACCOUNT, name=name, value=stand_in_value(name, region), parameter_type="String",
+                    description="offline stand-in", allowed_pattern=None, keyid=None,
+                    last_modified_date=_now(), version=1, data_type="text",
+                ))
+        host, port = _server.get_host_and_port()
+    return f"http://{host}:{port}"
+
+
+def _now() -> Any:
+    import datetime
+
+    return datetime.datetime.now(datetime.UTC)
