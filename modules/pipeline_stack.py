@@ -9,7 +9,7 @@ from cdktf import Aspects, TerraformOutput, TerraformStack
 from constructs import Construct
 
 # The handlers fall back to this namespace when the variable is missing; the stack sets the same one.
-from handlers.shared.observability import DEFAULT_METRICS_NAMESPACE as METRICS_NAMESPACE
+from handlers.shared.names import DEFAULT_METRICS_NAMESPACE as METRICS_NAMESPACE
 from modules import naming, permissions
 from modules.emulator_compat import EmulatorCompatibility
 from modules.encryption import KeyProps, PipelineKey

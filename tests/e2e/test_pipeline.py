@@ -186,6 +186,30 @@ def _stack_on_the_deployed_state(pipeline: DeployedPipeline, target: Path) -> Pa
     return target
 
 
+def test_cdktf_diff_of_local_runs_through_the_pinned_cli(pipeline: DeployedPipeline, tmp_path: Path) -> None:
+    """The unreviewed path (cdktf.json's app through the pinned cdktf CLI) plans against the emulator too.
+
+    Before the reviewed-plan test below, which changes the deployment on purpose.
+    """
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    shutil.copyfile(pipeline.deployment.state_file(), state_dir / "tap-pipeline-local.tfstate")
+    env = terraform_env({
+        **os.environ, **pipeline.deployment.extra_env(),
+        "TAP_STACKS": "local", "TAP_LOCAL_STATE_DIR": str(state_dir), "PIPENV_VENV_IN_PROJECT": "1",
+        "PIPENV_VERBOSITY": "-1",
+    })
+    result = subprocess.run(
+        # --skip-provider-lock: cdktf's extra `providers lock -platform=linux_amd64` ignores the CLI config's
+        # provider mirror and needs the public registry (hashicorp/terraform#35106).
+        [str(PROJECT_ROOT / "node_modules" / ".bin" / "cdktf"), "diff", "tap-pipeline-local", "--skip-provider-lock",
+         "--output", str(tmp_path / "cdktf.out")],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900, check=False,
+    )
+    assert result.returncode == 0, f"cdktf diff failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    assert "No changes" in result.stdout, result.stdout[-3000:]
+
+
 def test_reviewed_plan_of_local_is_applied_byte_for_byte_on_the_emulator(pipeline: DeployedPipeline,
                                                                          tmp_path: Path) -> None:
     stack_dir = _stack_on_the_deployed_state(pipeline, tmp_path / "stack")
@@ -209,27 +233,6 @@ def test_reviewed_plan_of_local_is_applied_byte_for_byte_on_the_emulator(pipelin
     assert build_review(folder, run_checkov=False).changes == [], "the applied plan left nothing to do"
     function = pipeline.client("lambda").get_function_configuration(FunctionName=validator["function_name"])
     assert function["MemorySize"] == 256
-
-
-def test_cdktf_diff_of_local_runs_through_the_pinned_cli(pipeline: DeployedPipeline, tmp_path: Path) -> None:
-    """The unreviewed path (cdktf.json's app through the pinned cdktf CLI) plans against the emulator too."""
-    state_dir = tmp_path / "state"
-    state_dir.mkdir()
-    shutil.copyfile(pipeline.deployment.state_file(), state_dir / "tap-pipeline-local.tfstate")
-    env = terraform_env({
-        **os.environ, **pipeline.deployment.extra_env(),
-        "TAP_STACKS": "local", "TAP_LOCAL_STATE_DIR": str(state_dir), "PIPENV_VENV_IN_PROJECT": "1",
-        "PIPENV_VERBOSITY": "-1",
-    })
-    result = subprocess.run(
-        # --skip-provider-lock: cdktf's extra `providers lock -platform=linux_amd64` ignores the CLI config's
-        # provider mirror and needs the public registry (hashicorp/terraform#35106).
-        [str(PROJECT_ROOT / "node_modules" / ".bin" / "cdktf"), "diff", "tap-pipeline-local", "--skip-provider-lock",
-         "--output", str(tmp_path / "cdktf.out")],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900, check=False,
-    )
-    assert result.returncode == 0, f"cdktf diff failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    assert "No changes" in result.stdout, result.stdout[-3000:]
 
 
 def test_destroy_leaves_nothing_in_the_emulator(pipeline: DeployedPipeline) -> None:

@@ -89,3 +89,10 @@ def test_up_refuses_a_second_environment_with_exit_2(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(lifecycle, "refuse_if_running", lambda: True)
     assert tools_cli.main(["local", "up"]) == 2
     assert fake.calls == []
+
+
+def test_the_operator_cli_imports_no_handler_logger() -> None:
+    # The local runner routes each function's logs by swapping sys.stdout before the handlers are imported;
+    # a logger created earlier (by a tool importing handlers.shared.observability) would write to the terminal.
+    code = "import sys, tools.__main__; sys.exit('handlers.shared.observability' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, check=False).returncode == 0

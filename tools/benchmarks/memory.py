@@ -52,7 +52,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a script in the child process
     sys.path.insert(0, str(ROOT))
 
-from handlers.shared.observability import DEFAULT_METRICS_NAMESPACE  # noqa: E402
+from handlers.shared.names import DEFAULT_METRICS_NAMESPACE  # noqa: E402
 from modules.settings import STAGES  # noqa: E402
 
 LAMBDA_MIN_MEMORY_MB = 128
