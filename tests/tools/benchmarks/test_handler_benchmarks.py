@@ -26,7 +26,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 def test_coldstart_budgets_apply_to_the_medians(import_ms: float, first_ms: float, within: tuple) -> None:
     # One run far over each budget: only the median counts.
     figures = {"import_ms": [import_ms, 10.0, 900.0], "first_invocation_ms": [first_ms, 20.0, 2000.0],
-               "call_ms": [1.0, 2.0, 3.0]}
+               "call_ms": [1.0, 2.0, 3.0], "import_cpu_ms": [1.0, 1.0, 1.0], "first_invocation_cpu_ms": [2.0, 2.0, 2.0]}
 
     result = coldstart.summarize(figures)
 
