@@ -11,8 +11,10 @@ import sys
 from collections.abc import Sequence
 
 from tools import preflight
+from tools.benchmarks import coldstart as bench_coldstart
 from tools.benchmarks import memory as bench_memory
 from tools.benchmarks import synth as bench_synth
+from tools.benchmarks import throughput as bench_throughput
 from tools.cost import cli as cost_cli
 from tools.local import cli as local_cli
 from tools.plans import apply as plans_apply
@@ -30,6 +32,8 @@ COMMANDS = (
     cost_cli,
     bench_synth,
     bench_memory,
+    bench_coldstart,
+    bench_throughput,
 )
 
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -21,6 +20,10 @@ from handlers.shared.batch import finish_batch, records_of, run_step
 from handlers.shared.config import require_env
 from handlers.shared.errors import ConfigurationError, ContractViolation, Reason
 from handlers.shared.observability import logger, metrics
+
+if TYPE_CHECKING:
+    # A TypedDict for annotations only: importing it at run time loads Powertools' whole batch package.
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 
 @dataclass(frozen=True)

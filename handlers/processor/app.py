@@ -8,9 +8,8 @@ keys in one request.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -20,6 +19,10 @@ from handlers.shared.backoff import Backoff
 from handlers.shared.batch import finish_batch, records_of, run_step
 from handlers.shared.config import require_env
 from handlers.shared.observability import logger, metrics
+
+if TYPE_CHECKING:
+    # A TypedDict for annotations only: importing it at run time loads Powertools' whole batch package.
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 #: Retry schedule for throttling and unprocessed items (tests replace it with a faster one).
 BACKOFF = Backoff(base_delay=0.05, max_delay=2.0, safety_margin_ms=1_000)

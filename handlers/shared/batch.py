@@ -8,14 +8,17 @@ a per-record step first and the batched call second, and build the same partial 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from handlers.shared.errors import ContractViolation
 from handlers.shared.observability import logger, metrics
+
+if TYPE_CHECKING:
+    # A TypedDict for annotations only: importing it at run time loads Powertools' whole batch package.
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 T = TypeVar("T")
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
-
-import boto3
-from botocore.config import Config
+from typing import TYPE_CHECKING, Any
 
 from handlers.shared.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from botocore.config import Config
+    from botocore.session import Session
 
 #: Environment variables that override the call limits (tests use short ones; Lambda keeps the defaults).
 CONNECT_TIMEOUT_ENV = "TAP_AWS_CONNECT_TIMEOUT_S"
@@ -38,6 +39,8 @@ class CallLimits:
 
     def config(self) -> Config:
         """The botocore Config every client gets."""
+        from botocore.config import Config  # deferred with the clients, see session()
+
         return Config(
             retries={"mode": "standard", "total_max_attempts": self.max_attempts},
             connect_timeout=self.connect_timeout_s,
@@ -84,6 +87,22 @@ def _positive(name: str, kind: type[float] | type[int], default: float) -> float
 
 _clients: dict[str, Any] = {}
 _limits: CallLimits | None = None
+_session: Session | None = None
+
+
+def session() -> Session:
+    """The botocore session every client comes from, made on first use.
+
+    botocore rather than boto3: a low-level SQS or DynamoDB client is the same either way (boto3's own
+    hooks serve S3 and its resource API), and importing boto3 also imports s3transfer. Nothing AWS is
+    imported until the first call needs a client, so a handler module imports in a fraction of the time.
+    """
+    global _session
+    if _session is None:
+        from botocore.session import get_session
+
+        _session = get_session()
+    return _session
 
 
 def limits() -> CallLimits:
@@ -99,7 +118,7 @@ def get(service: str) -> Any:
     client = _clients.get(service)
     if client is None:
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-        client = boto3.client(service, region_name=region, config=limits().config())
+        client = session().create_client(service, region_name=region, config=limits().config())
         _clients[service] = client
     return client
 
@@ -120,7 +139,9 @@ def set_client(service: str, client: Any) -> None:
 
 
 def reset() -> None:
-    """Forget every cached client and the limits, so the next call reads the environment again."""
-    global _limits
+    """Forget every cached client, the session and the limits, so the next call reads the environment
+    again."""
+    global _limits, _session
     _clients.clear()
     _limits = None
+    _session = None

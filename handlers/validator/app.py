@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -25,6 +24,10 @@ from handlers.shared.config import require_env
 from handlers.shared.errors import ContractViolation, Reason
 from handlers.shared.observability import logger, metrics
 from handlers.validator.rejects import reject_messages
+
+if TYPE_CHECKING:
+    # A TypedDict for annotations only: importing it at run time loads Powertools' whole batch package.
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 #: Longest ``reason`` attribute sent with a rejected record.
 MAX_REASON_CHARS = 1024
