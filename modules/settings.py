@@ -575,8 +575,12 @@ def state_backend_settings(env: Mapping[str, str] | None = None) -> StateBootstr
     """The state bucket, lock table and key every S3-backed environment shares, and the tags they carry."""
     env = os.environ if env is None else env
     with collected_problems():
+        # The same derivation as every S3-backed environment's, without needing one environment's other settings.
+        account_id = env.get(ACCOUNT_ID_VARIABLE, "").strip()
+        _require(bool(re.fullmatch(r"\d{12}", account_id)), "account_id", account_id,
+                 f"the 12-digit id of the AWS account that holds the state: set {ACCOUNT_ID_VARIABLE}")
         settings = StateBootstrapSettings(
-            backend=load_environment("prod", env).backend, tags=_tags("shared"),
+            backend=_s3_backend(_project(env), account_id, env), tags=_tags("shared"),
             own_state=env.get(BOOTSTRAP_STATE_VARIABLE, "s3").strip(),
         )
     return settings

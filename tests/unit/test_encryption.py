@@ -33,7 +33,7 @@ def statements(stack: StackJson) -> dict[str, dict]:
 
 
 def role_statements(stack: StackJson, stage: str) -> dict[str, dict]:
-    [policy] = [p for p in stack.resources("aws_iam_role_policy") if p.body["name"].startswith(f"{stage}-")]
+    [policy] = [p for p in stack.resources("aws_iam_role_policy") if p.body["name"].startswith(f"tap-{stage}-")]
     return {s["sid"]: s for s in stack.referenced(policy.body["policy"]).body["statement"]}
 
 
@@ -91,7 +91,7 @@ def test_prod_key_policy_lets_cloudwatch_logs_use_it_for_the_functions_log_group
     assert logs["Action"] == ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*",
                               "kms:Describe*"]
     assert logs["Condition"] == {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": [
-        f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/{stage}-prod" for stage in STAGES]}}
+        f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/tap-{stage}-prod" for stage in STAGES]}}
 
 
 @pytest.mark.parametrize("stage", STAGES)
