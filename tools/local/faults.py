@@ -1,7 +1,8 @@
 """Injected DynamoDB write failures, to watch the pipeline's retries and dead-letter queues work locally.
 
-:class:`WriteFaults` hooks botocore's events on boto3's default session, so every client made from it
-afterwards (the handlers' included) is affected, and nothing in the handlers changes.  Items are chosen
+:class:`WriteFaults` hooks botocore's events on the botocore session the handlers make their clients
+from (``handlers.shared.clients.session()``), so every client made from it afterwards is affected, and
+nothing in the handlers changes.  Items are chosen
 by their ``id``, so a run is reproducible:
 
 * transient: ``fail_once_rate`` of the ids (by a hash) are left out of their first BatchWriteItem and
@@ -26,6 +27,12 @@ _REFUSED = "tap_fault_refused"
 def _item_id(item: dict[str, Any]) -> str | None:
     value = item.get("id", {})
     return value.get("S") if isinstance(value, dict) else None
+
+
+def _events(session: Any) -> Any:
+    """The event emitter of a boto3 Session (``.events``) or of a botocore Session (a component)."""
+    events = getattr(session, "events", None)
+    return events if events is not None else session.get_component("event_emitter")
 
 
 class WriteFaults:
@@ -55,22 +62,21 @@ class WriteFaults:
         return False
 
     def install(self, session: Any = None) -> WriteFaults:
-        """Hook into ``session`` (boto3's default one if None): affects clients created from now on."""
-        import boto3
-
+        """Hook into ``session`` (a boto3 or botocore session; the handlers' own if None): affects clients
+        created from now on."""
         if session is None:
-            if boto3.DEFAULT_SESSION is None:
-                boto3.setup_default_session()
-            session = boto3.DEFAULT_SESSION
+            from handlers.shared import clients
+
+            session = clients.session()
         self._session = session
         for event, handler in self._handlers():
-            session.events.register(event, handler)
+            _events(session).register(event, handler)
         return self
 
     def uninstall(self) -> None:
         if self._session is not None:
             for event, handler in self._handlers():
-                self._session.events.unregister(event, handler)
+                _events(self._session).unregister(event, handler)
             self._session = None
 
     def _handlers(self) -> list[tuple[str, Any]]:
