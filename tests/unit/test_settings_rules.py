@@ -459,3 +459,60 @@ def test_readme_environments_table_says_what_the_tests_pin() -> None:
     assert cells["deletion protection"] == ["on" if documented.DELETION_PROTECTION[e] else "off" for e in order]
     assert "provisioned, autoscaling 5–200 reads, 10–500 writes, 70 %" in readme
     assert "redrive after 5 receives, DLQ keeps 14 days" in readme
+
+
+# ------------------------------------------------------------------------------------------------ the rest
+def test_a_synth_only_read_gets_the_example_account_unless_one_is_named() -> None:
+    assert settings_module.with_account_for_reading({"X": "1"}) == {"TAP_AWS_ACCOUNT_ID": "111122223333", "X": "1"}
+    assert settings_module.with_account_for_reading({"TAP_AWS_ACCOUNT_ID": "000011112222"}) == {
+        "TAP_AWS_ACCOUNT_ID": "000011112222"}
+
+
+def test_powertools_layer_arn_names_region_runtime_architecture_and_version() -> None:
+    assert PowertoolsLayerSettings().arn("eu-west-1", "python3.12", "x86_64") == (
+        "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:27")
+
+
+def test_stack_and_resource_names_carry_the_suffix() -> None:
+    preview = preview_environment("pr7", ACCOUNT)
+    assert (preview.stack_name, preview.resource_name("ingest")) == ("tap-pipeline-pr7", "ingest-pr7")
+
+
+def test_state_backend_is_prods_with_shared_tags() -> None:
+    backend, tags = settings_module.state_backend_settings({"TAP_STATE_LOCK_TABLE": "locks", **ACCOUNT})
+    assert backend == BackendSettings(lock_table="locks")
+    assert tags == {"Project": "tap-pipeline", "Environment": "shared", "CostCenter": "data-platform",
+                    "Owner": "platform-team", "ManagedBy": "cdktf"}
+
+
+def test_state_backend_defaults_and_every_variable() -> None:
+    assert load_environment("prod", ACCOUNT).backend == BackendSettings(
+        "s3", "tap-pipeline-terraform-state", "tap-pipeline-terraform-locks", "us-east-1")
+    env = {"TAP_STATE_BUCKET": "b-1", "TAP_STATE_LOCK_TABLE": "t_1", "TAP_STATE_REGION": "eu-north-1", **ACCOUNT}
+    assert load_environment("dev", env).backend == BackendSettings("s3", "b-1", "t_1", "eu-north-1")
+    assert load_environment("local", env).backend == BackendSettings(kind="local"), "local disk ignores them"
+
+
+def test_shipped_environments_carry_their_names_tags_and_region() -> None:
+    for name in documented.ENVIRONMENTS:
+        env = load_environment(name, ACCOUNT)
+        assert (env.name, env.suffix, env.region) == (name, name, "us-east-1")
+        assert dict(env.tags) == {"Project": "tap-pipeline", "Environment": name, "CostCenter": "data-platform",
+                                  "Owner": "platform-team", "ManagedBy": "cdktf"}
+        assert (env.powertools_layer is None) is (name == "local")
+        assert env.log_level == ("WARNING" if name == "local" else "INFO")
+        assert {s: f.timeout_s for s, f in env.functions.items()} == {"validator": 30, "enricher": 30,
+                                                                      "processor": 60}
+
+
+def test_environment_variable_defaults_to_the_process_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TAP_AWS_ACCOUNT_ID", "000011112222")
+    monkeypatch.setenv("TAP_STACKS", "staging")
+    monkeypatch.delenv("ENVIRONMENT_SUFFIX", raising=False)
+    assert load_environment("dev").account_id == "000011112222"
+    assert [s.suffix for s in selected_environments()] == ["staging"]
+
+
+def test_every_problem_is_listed_once_in_order() -> None:
+    error = SettingsError("b", "a", "b")
+    assert (error.problems, str(error)) == (("b", "a"), "b\na")
