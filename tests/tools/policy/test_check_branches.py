@@ -390,3 +390,49 @@ def test_taggable_types_are_the_aws_resources_whose_schema_has_tags() -> None:
         }},
     }}
     assert checks.taggable_types_from_schema(schema) == {"aws_sqs_queue"}
+
+
+# Statements and resources that come first must not stop the checks from reading the rest.
+
+
+def test_a_deny_statement_does_not_end_the_wildcard_check(doc: dict[str, Any]) -> None:
+    add_statement(doc, effect="Deny", actions=["sqs:*"], resources=["*"])
+    add_statement(doc, actions=["dynamodb:*"], resources=["x"])
+    assert checks.check_iam_wildcards(stack(doc)) == ["doc/Extra: wildcard action in ['dynamodb:*']"]
+
+
+def test_an_allowed_put_metric_data_does_not_end_the_wildcard_check(doc: dict[str, Any]) -> None:
+    add_statement(doc, actions=["cloudwatch:PutMetricData"], resources=["*"],
+                  condition=[{"test": "StringEquals", "variable": "cloudwatch:namespace", "values": ["N"]}])
+    add_statement(doc, actions=["dynamodb:PutItem"], resources=["*"])
+    assert checks.check_iam_wildcards(stack(doc)) == ["doc/Extra: resource \"*\" for ['dynamodb:PutItem']"]
+
+
+def test_statements_without_actions_or_resources_are_read_as_empty(doc: dict[str, Any]) -> None:
+    # A trust statement has principals and no resources; a not_actions statement has no actions.
+    doc["data"]["aws_iam_policy_document"]["doc"]["statement"] += [
+        {"sid": "Trust", "actions": ["sts:AssumeRole"]}, {"sid": "NotActions", "resources": ["*"]}]
+    assert checks.check_iam_wildcards(stack(doc)) == []
+
+
+def _second_function(doc: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the function, its log group, alias and mapping under the name ``fn2`` (same role)."""
+    resources = doc["resource"]
+    function = json.loads(json.dumps(resources["aws_lambda_function"]["fn"]))
+    function.update(function_name="fn2", depends_on=["aws_cloudwatch_log_group.logs2", "aws_iam_role_policy.policy"])
+    resources["aws_lambda_function"]["fn2"] = function
+    resources["aws_cloudwatch_log_group"]["logs2"] = {"name": "/aws/lambda/fn2", "retention_in_days": 14}
+    return function
+
+
+def test_a_function_without_a_log_group_does_not_end_the_log_group_check(doc: dict[str, Any]) -> None:
+    res(doc, "aws_cloudwatch_log_group", "logs")["name"] = "/aws/lambda/other"
+    _second_function(doc)["depends_on"] = []
+    assert checks.check_function_log_groups(stack(doc)) == [
+        "fn: no log group /aws/lambda/fn", "fn2: does not depend on its log group"]
+
+
+def test_only_a_log_group_counts_as_the_functions_log_group(doc: dict[str, Any]) -> None:
+    res(doc, "aws_cloudwatch_log_group", "logs")["name"] = "/aws/lambda/other"
+    doc["resource"]["aws_cloudwatch_log_stream"] = {"s": {"name": "/aws/lambda/fn", "log_group_name": "x"}}
+    assert checks.check_function_log_groups(stack(doc)) == ["fn: no log group /aws/lambda/fn"]
