@@ -516,3 +516,12 @@ def test_environment_variable_defaults_to_the_process_environment(monkeypatch: p
 def test_every_problem_is_listed_once_in_order() -> None:
     error = SettingsError("b", "a", "b")
     assert (error.problems, str(error)) == (("b", "a"), "b\na")
+
+
+def test_without_tap_stacks_every_environment_is_selected_and_the_preview_reads_the_same_variables() -> None:
+    env = {"TAP_AWS_ACCOUNT_ID": "000011112222", "TAP_STATE_BUCKET": "other-state"}
+    assert [s.suffix for s in selected_environments(env)] == ["local", "dev", "staging", "prod"]
+    *_, preview = selected_environments({**env, "ENVIRONMENT_SUFFIX": " pr9 "})
+    assert (preview.suffix, preview.account_id, preview.backend.bucket) == ("pr9", "000011112222", "other-state")
+    direct = preview_environment("pr9", env)
+    assert (direct.account_id, direct.backend.bucket) == ("000011112222", "other-state")

@@ -436,3 +436,34 @@ def test_only_a_log_group_counts_as_the_functions_log_group(doc: dict[str, Any])
     res(doc, "aws_cloudwatch_log_group", "logs")["name"] = "/aws/lambda/other"
     doc["resource"]["aws_cloudwatch_log_stream"] = {"s": {"name": "/aws/lambda/fn", "log_group_name": "x"}}
     assert checks.check_function_log_groups(stack(doc)) == ["fn: no log group /aws/lambda/fn"]
+
+
+def test_an_alarm_without_dimensions_watches_no_queue(doc: dict[str, Any]) -> None:
+    doc["resource"]["aws_cloudwatch_metric_alarm"]["math"] = {"metric_name": "Errors", "threshold": 1}
+    assert checks.check_queues_redrive(stack(doc)) == []
+
+
+def test_a_redriving_queue_does_not_end_the_redrive_check(doc: dict[str, Any]) -> None:
+    # Resources are read in address order: "a-first" comes before "rejects".
+    doc["resource"]["aws_sqs_queue"]["a-first"] = dict(res(doc, "aws_sqs_queue", "src"), name="a-first")
+    del doc["resource"]["aws_cloudwatch_metric_alarm"]["rejects"]
+    assert checks.check_queues_redrive(stack(doc)) == [
+        "rejects: neither redrives to a DLQ nor alarms when it holds messages"]
+
+
+def test_an_unresolvable_mapping_does_not_end_the_visibility_check(doc: dict[str, Any]) -> None:
+    mappings = doc["resource"]["aws_lambda_event_source_mapping"]
+    mappings["a-first"] = dict(mappings["map"], event_source_arn="${aws_sqs_queue.gone.arn}")
+    res(doc, "aws_sqs_queue", "src")["visibility_timeout_seconds"] = 184
+    assert checks.check_visibility_timeouts(stack(doc)) == [
+        "aws_lambda_event_source_mapping.a-first: cannot resolve its queue and function",
+        "src: visibility timeout 184 s < 6 x fn timeout + window = 185 s"]
+
+
+@pytest.mark.parametrize(("window", "violations"), [
+    (12, []), (13, ["src: visibility timeout 30 s < 6 x fn timeout + window = 31 s"])])
+def test_lambdas_default_timeout_is_3_s(doc: dict[str, Any], window: int, violations: list[str]) -> None:
+    del res(doc, "aws_sqs_queue", "src")["visibility_timeout_seconds"]
+    del res(doc, "aws_lambda_function", "fn")["timeout"]
+    res(doc, "aws_lambda_event_source_mapping", "map")["maximum_batching_window_in_seconds"] = window
+    assert checks.check_visibility_timeouts(stack(doc)) == violations
