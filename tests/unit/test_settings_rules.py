@@ -525,3 +525,16 @@ def test_without_tap_stacks_every_environment_is_selected_and_the_preview_reads_
     assert (preview.suffix, preview.account_id, preview.backend.bucket) == ("pr9", "000011112222", "other-state")
     direct = preview_environment("pr9", env)
     assert (direct.account_id, direct.backend.bucket) == ("000011112222", "other-state")
+
+
+@pytest.mark.parametrize(("tags", "value"), [({"Owner": " "}, " "), ({}, "")])
+def test_rule_each_cost_tag_is_set_and_not_blank(tags: dict[str, str], value: str) -> None:
+    shipped = {k: v for k, v in load_environment("dev", ACCOUNT).tags.items() if k != "Owner"}
+    assert problems_of(lambda: dev(tags={**shipped, **tags})) == (invalid("tags.Owner", value, "a non-empty string"),)
+
+
+def test_a_rule_checked_outside_a_validation_block_raises_at_once() -> None:
+    with pytest.raises(SettingsError) as error:
+        settings_module._require(False, "x", 1, "2..3")
+    assert error.value.problems == ("x=1 is invalid: allowed 2..3",)
+    settings_module._require(True, "x", 1, "2..3")  # a condition that holds adds nothing, raises nothing
