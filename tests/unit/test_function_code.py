@@ -127,3 +127,28 @@ def test_unchanged_archive_is_not_rewritten(tmp_path: Path) -> None:
 
 def test_archive_names_the_stage_handler(tmp_path: Path) -> None:
     assert build_archive("processor", build_dir=tmp_path).handler == "handlers.processor.app.handler"
+
+
+def test_archive_takes_nested_files_sorted_by_path_and_leaves_compiled_files_out(tmp_path: Path) -> None:
+    import shutil
+
+    handlers = tmp_path / "src" / "handlers"
+    shutil.copytree(HANDLERS_DIR, handlers, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (handlers / "shared" / "sub").mkdir()
+    (handlers / "shared" / "sub" / "x.py").write_text("X = 1\n")
+    (handlers / "shared" / "sub-a.py").write_text("A = 1\n")  # '-' sorts before '/' as text, after as a part
+    (handlers / "shared" / "stray.pyc").write_bytes(b"\x00")
+    (handlers / "shared" / "__pycache__").mkdir()
+    (handlers / "shared" / "__pycache__" / "codec.cpython-311.pyc").write_bytes(b"\x00")
+    (handlers / "shared" / "__pycache__" / "notes.txt").write_text("cache")
+    archive = build_archive("enricher", handlers_dir=handlers, build_dir=tmp_path / "out" / "nested")
+    names = zipfile.ZipFile(archive.path).namelist()
+    assert names == sorted(names), "entries sorted by their path as text"
+    assert {"handlers/shared/sub/x.py", "handlers/shared/sub-a.py"} <= set(names)
+    assert not [n for n in names if n.endswith(".pyc") or "__pycache__" in n]
+
+
+def test_a_stage_without_handler_names_the_file_it_looked_for(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError) as error:
+        build_archive("nope", build_dir=tmp_path)
+    assert str(error.value) == f"no handler for stage 'nope': expected {HANDLERS_DIR / 'nope' / 'app.py'}"
