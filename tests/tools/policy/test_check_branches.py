@@ -439,7 +439,8 @@ def test_only_a_log_group_counts_as_the_functions_log_group(doc: dict[str, Any])
 
 
 def test_an_alarm_without_dimensions_watches_no_queue(doc: dict[str, Any]) -> None:
-    doc["resource"]["aws_cloudwatch_metric_alarm"]["math"] = {"metric_name": "Errors", "threshold": 1}
+    doc["resource"]["aws_cloudwatch_metric_alarm"]["math"] = {"metric_name": "ApproximateNumberOfMessagesVisible",
+                                                              "threshold": 0}
     assert checks.check_queues_redrive(stack(doc)) == []
 
 
