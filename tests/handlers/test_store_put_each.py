@@ -111,3 +111,91 @@ def test_no_time_for_a_put_fails_that_item_and_keeps_earlier_failures(caplog: py
     assert [(r.getMessage(), r.message_ids) for r in gave_up] == [
         ("items not stored (no time left for a call at its worst case); reporting their records as batch item "
          "failures", [f"m-{i}"]) for i in ("b", "c")]
+
+
+class ScriptedBatch:
+    """BatchWriteItem answers from a script: an exception to raise, or the ids to leave unprocessed."""
+
+    def __init__(self, *script: Exception | tuple[str, ...]) -> None:
+        self.script = list(script)
+        self.calls: list[list[str]] = []
+
+    def batch_write_item(self, *, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        ((table, requests),) = RequestItems.items()
+        self.calls.append([r["PutRequest"]["Item"]["id"]["S"] for r in requests])
+        answer = self.script.pop(0) if self.script else ()
+        if isinstance(answer, Exception):
+            raise answer
+        held = [r for r in requests if r["PutRequest"]["Item"]["id"]["S"] in answer]
+        return {"UnprocessedItems": {table: held} if held else {}}
+
+
+def logged(caplog: pytest.LogCaptureFixture, *fields: str) -> list[tuple[Any, ...]]:
+    return [(r.levelname, r.getMessage(), *(getattr(r, f, None) for f in fields)) for r in caplog.records]
+
+
+def test_batch_retries_log_each_attempt_and_count_what_was_written(caplog: pytest.LogCaptureFixture) -> None:
+    client = ScriptedBatch(throttled(), ("b",), ())
+    backoff = RecordingBackoff()
+    writer = TableWriter(client, "t", backoff, ScriptedContext(60_000))  # type: ignore[arg-type]
+
+    with caplog.at_level(logging.INFO):
+        assert writer.write([item("a"), item("b")]) == set()
+    assert client.calls == [["a", "b"], ["a", "b"], ["b"]]
+    assert backoff.calls == [(0, worst_case_call_ms()), (1, worst_case_call_ms())]
+    assert (writer.retries, writer.written) == (2, 2)
+    assert logged(caplog, "error_code", "attempt", "message_ids", "unprocessed") == [
+        ("WARNING", "BatchWriteItem failed with a retryable error", "ProvisionedThroughputExceededException", 0,
+         ["m-a", "m-b"], None),
+        ("INFO", "BatchWriteItem left items unprocessed; retrying them", None, 1, None, 1),
+    ]
+
+
+def test_batch_retries_that_run_out_give_up_on_what_is_pending(caplog: pytest.LogCaptureFixture) -> None:
+    client = ScriptedBatch(("b",))
+    writer = TableWriter(client, "t", RecordingBackoff(allowed=0), ScriptedContext(60_000))  # type: ignore[arg-type]
+
+    with caplog.at_level(logging.ERROR):
+        assert writer.write([item("a"), item("b")]) == {("b", NOW_MS)}
+    assert (writer.retries, writer.written) == (0, 1)
+    assert logged(caplog, "message_ids") == [(
+        "ERROR", "items not stored (retries exhausted within the invocation's remaining time); reporting their "
+        "records as batch item failures", ["m-b"])]
+
+
+def test_no_time_for_a_batch_call_gives_up_on_the_chunk(caplog: pytest.LogCaptureFixture) -> None:
+    client = ScriptedBatch()
+    writer = TableWriter(client, "t", RecordingBackoff(), ScriptedContext(0))  # type: ignore[arg-type]
+
+    with caplog.at_level(logging.ERROR):
+        assert writer.write([item("a")]) == {("a", NOW_MS)}
+    assert client.calls == []
+    assert logged(caplog, "message_ids") == [(
+        "ERROR", "items not stored (no time left for a call at its worst case); reporting their records as batch "
+        "item failures", ["m-a"])]
+
+
+def test_an_error_retrying_cannot_fix_fails_the_chunk_at_once(caplog: pytest.LogCaptureFixture) -> None:
+    client = ScriptedBatch(client_error("AccessDeniedException", "BatchWriteItem"))
+    backoff = RecordingBackoff()
+    writer = TableWriter(client, "t", backoff, ScriptedContext(60_000))  # type: ignore[arg-type]
+
+    with caplog.at_level(logging.ERROR):
+        assert writer.write([item("a"), item("b")]) == {("a", NOW_MS), ("b", NOW_MS)}
+    assert backoff.calls == []
+    assert logged(caplog, "error_code", "message_ids") == [(
+        "ERROR", "BatchWriteItem failed with an error retrying cannot fix; reporting its records as batch item "
+        "failures", "AccessDeniedException", ["m-a", "m-b"])]
+
+
+def test_a_refused_batch_is_written_item_by_item_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    refused = client_error("ValidationException", "BatchWriteItem")
+    client = ScriptedDynamo()
+    writer = TableWriter(client, "t", RecordingBackoff(), ScriptedContext(60_000))  # type: ignore[arg-type]
+
+    with caplog.at_level(logging.WARNING):
+        assert writer.write([item("a"), item("b")]) == set()
+    assert client.puts == ["a", "b"] and writer.written == 2
+    assert logged(caplog, "error_code", "error", "message_ids") == [(
+        "WARNING", "BatchWriteItem refused the batch; writing its items one by one to isolate bad ones",
+        "ValidationException", str(refused), ["m-a", "m-b"])]
