@@ -57,3 +57,26 @@ def test_missing_timestamp_takes_the_sent_timestamp_even_outside_the_window() ->
     # SentTimestamp is SQS's own clock: it is taken as is.
     record = validate_body(json.dumps({"id": "r1", "data": {}}), default_timestamp=OLDEST_MS - 1, now_ms=NOW_MS)
     assert record.timestamp == OLDEST_MS - 1
+
+
+def test_timestamp_outside_the_window_is_explained_in_full() -> None:
+    with pytest.raises(ContractViolation) as error:
+        validate_body(body(timestamp=NEWEST_MS + 1), default_timestamp=None, now_ms=NOW_MS)
+    assert error.value.message == (
+        f"timestamp is outside [{OLDEST_MS}, {NEWEST_MS}] (last 10 years, at most 1 day ahead)")
+
+
+@pytest.mark.parametrize("timestamp", [1.5, "1750000000000", None])
+def test_timestamp_that_is_not_a_whole_number_is_explained(timestamp: object) -> None:
+    with pytest.raises(ContractViolation) as error:
+        validate_body(body(timestamp=timestamp), default_timestamp=None, now_ms=NOW_MS)
+    assert (error.value.code, error.value.message) == (
+        "invalid_timestamp", "timestamp must be an integer number of milliseconds since the epoch")
+
+
+@pytest.mark.parametrize(("data", "kind"), [([], "an array"), ("x", "a string"), (True, "a boolean"),
+                                            (None, "null"), (1, "a number"), (1.5, "a number")])
+def test_data_that_is_not_an_object_names_the_json_type_it_is(data: object, kind: str) -> None:
+    with pytest.raises(ContractViolation) as error:
+        validate_body(body(data=data), default_timestamp=None, now_ms=NOW_MS)
+    assert (error.value.code, error.value.message) == ("invalid_data", f"data must be a JSON object, not {kind}")
