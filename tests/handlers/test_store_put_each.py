@@ -199,3 +199,34 @@ def test_a_refused_batch_is_written_item_by_item_and_says_so(caplog: pytest.LogC
     assert logged(caplog, "error_code", "error", "message_ids") == [(
         "WARNING", "BatchWriteItem refused the batch; writing its items one by one to isolate bad ones",
         "ValidationException", str(refused), ["m-a", "m-b"])]
+
+
+class ForeignUnprocessed(ScriptedBatch):
+    """The first answer holds an UnprocessedItems key that was not in the request."""
+
+    def batch_write_item(self, *, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        ((table, requests),) = RequestItems.items()
+        self.calls.append([r["PutRequest"]["Item"]["id"]["S"] for r in requests])
+        if len(self.calls) > 1:
+            return {"UnprocessedItems": {}}
+        return {"UnprocessedItems": {table: [{"PutRequest": {"Item": {"id": {"S": "z"}, "timestamp": {"N": "7"}}}}]}}
+
+
+def test_an_unknown_unprocessed_key_is_logged_and_the_chunk_sent_again(caplog: pytest.LogCaptureFixture) -> None:
+    client = ForeignUnprocessed()
+    writer = TableWriter(client, "t", RecordingBackoff(), ScriptedContext(60_000))  # type: ignore[arg-type]
+
+    with caplog.at_level(logging.ERROR):
+        assert writer.write([item("a")]) == set()
+    assert client.calls == [["a"], ["a"]]
+    assert logged(caplog, "key") == [
+        ("ERROR", "UnprocessedItems holds an unknown key; retrying the whole chunk", ("z", 7))]
+
+
+@pytest.mark.parametrize(("value", "name"), [(object(), "object"), ({1}, "set"), (1.5, "float")])
+def test_a_value_dynamodb_cannot_store_is_named_in_the_error(value: object, name: str) -> None:
+    from handlers.processor.store import to_attribute_value
+
+    with pytest.raises(TypeError) as error:
+        to_attribute_value(value)
+    assert str(error.value) == f"cannot store a {name} in DynamoDB"
