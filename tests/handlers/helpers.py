@@ -159,14 +159,25 @@ class FailingSqs:
 
     ``fail_markers``: an entry whose body contains one of these strings is answered as Failed.
     ``raise_on_calls``: 1-based numbers of send_message_batch calls that raise a network error instead.
+    ``omit_markers``: an entry whose body contains one of these strings is sent, yet the answer lists it
+    neither as Successful nor as Failed.
+    ``foreign_failures``: Failed entries with Ids that were not in the request, added to every answer.
     """
 
     def __init__(
-        self, real: Any, *, fail_markers: tuple[str, ...] = (), raise_on_calls: tuple[int, ...] = ()
+        self,
+        real: Any,
+        *,
+        fail_markers: tuple[str, ...] = (),
+        raise_on_calls: tuple[int, ...] = (),
+        omit_markers: tuple[str, ...] = (),
+        foreign_failures: tuple[str, ...] = (),
     ):
         self.real = real
         self.fail_markers = fail_markers
         self.raise_on_calls = raise_on_calls
+        self.omit_markers = omit_markers
+        self.foreign_failures = foreign_failures
         self.calls: list[list[dict[str, Any]]] = []
 
     def send_message_batch(self, *, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:
@@ -181,7 +192,12 @@ class FailingSqs:
         response["Failed"] += [
             {"Id": e["Id"], "SenderFault": False, "Code": "InternalError", "Message": "injected"}
             for e in doomed
+        ] + [
+            {"Id": entry_id, "SenderFault": False, "Code": "InternalError", "Message": "injected"}
+            for entry_id in self.foreign_failures
         ]
+        omitted = {e["Id"] for e in Entries if any(marker in e["MessageBody"] for marker in self.omit_markers)}
+        response["Successful"] = [e for e in response["Successful"] if e["Id"] not in omitted]
         return response
 
     def __getattr__(self, name: str) -> Any:
@@ -195,6 +211,8 @@ class FlakyDynamo:
     ``unprocessed_once``: ids returned as UnprocessedItems the first time they are sent.
     ``always_unprocessed``: ids returned as UnprocessedItems every time.
     ``invalid_ids``: ids DynamoDB refuses with ValidationException (the whole batch call, and PutItem).
+    ``foreign_unprocessed_once``: the first batch_write_item call stores everything it is sent, yet answers
+    with an UnprocessedItems put request whose key was not in the request.
     """
 
     def __init__(
@@ -205,8 +223,10 @@ class FlakyDynamo:
         unprocessed_once: frozenset[str] = frozenset(),
         always_unprocessed: frozenset[str] = frozenset(),
         invalid_ids: frozenset[str] = frozenset(),
+        foreign_unprocessed_once: bool = False,
     ) -> None:
         self.real = real
+        self.foreign_unprocessed_once = foreign_unprocessed_once
         self.throttle_calls = throttle_calls
         self.unprocessed_once = set(unprocessed_once)
         self.always_unprocessed = always_unprocessed
@@ -231,6 +251,9 @@ class FlakyDynamo:
                 sent.append(request)
         if sent:
             self.real.batch_write_item(RequestItems={table: sent})
+        if self.foreign_unprocessed_once:
+            self.foreign_unprocessed_once = False
+            held.append({"PutRequest": {"Item": {"id": {"S": "never-sent"}, "timestamp": {"N": "1"}}}})
         return {"UnprocessedItems": {table: held} if held else {}}
 
     def put_item(self, *, TableName: str, Item: dict[str, Any]) -> dict[str, Any]:

@@ -213,3 +213,26 @@ def test_pipeline_version_longer_than_its_reserve_is_a_configuration_error(
 
     with pytest.raises(ConfigurationError, match="PIPELINE_VERSION"):
         app.handler(sqs_event(sqs_record(normalized("a", NOW_MS, {}))), lambda_context)
+
+
+def test_entry_answered_neither_successful_nor_failed_is_a_batch_failure(
+    aws: Aws, lambda_context: FakeContext
+) -> None:
+    # SQS should answer every entry; one it leaves out may not have been sent, so its record is retried.
+    clients.set_client("sqs", FailingSqs(aws.sqs, omit_markers=('"lost-',)))
+    ids = ["rec-0", "lost-1", "rec-2"]
+    records = [sqs_record(normalized(record_id, NOW_MS, {}), message_id=f"m{n}") for n, record_id in enumerate(ids)]
+
+    response = app.handler(sqs_event(*records), lambda_context)
+
+    assert response == failures("m1"), "the entry without an answer is retried, the others are not"
+
+
+def test_failed_entry_with_an_id_not_in_the_request_fails_no_record(aws: Aws, lambda_context: FakeContext) -> None:
+    clients.set_client("sqs", FailingSqs(aws.sqs, foreign_failures=("99", "x")))
+    records = [sqs_record(normalized(f"rec-{n}", NOW_MS, {}), message_id=f"m{n}") for n in range(3)]
+
+    response = app.handler(sqs_event(*records), lambda_context)
+
+    assert response == failures(), "an answer about an entry we did not send changes no record's outcome"
+    assert sorted(forwarded(aws)) == ["rec-0", "rec-1", "rec-2"]

@@ -370,3 +370,34 @@ def test_calls_carry_at_most_one_item_limit_of_estimated_bytes(
     assert response == failures(), "every item is stored"
     assert [len(ids) for ids in fake.batch_calls] == expected_calls, "items grouped by estimated size"
     assert sorted(i for ids in fake.batch_calls for i in ids) == sorted(f"r{n}" for n in range(10)), "once each"
+
+
+def test_unprocessed_key_not_in_the_request_retries_the_whole_chunk_and_drops_nothing(
+    aws: Aws, lambda_context: FakeContext, fast_backoff: TimedSleep
+) -> None:
+    # DynamoDB should never answer with a key it was not sent; if it does, nobody can tell which items were
+    # stored, so every item of the call is written again (idempotent: the key decides the item).
+    fake = FlakyDynamo(aws.dynamodb, foreign_unprocessed_once=True)
+    clients.set_client("dynamodb", fake)
+    records = [sqs_record(enriched(f"r{n}", NOW_MS, {}), message_id=f"m{n}") for n in range(3)]
+
+    response = app.handler(sqs_event(*records), lambda_context)
+
+    assert response == failures(), "nothing fails: the retry stores every item"
+    assert fake.batch_calls == [["r0", "r1", "r2"], ["r0", "r1", "r2"]], "the whole chunk is sent again"
+    assert sorted(stored(aws)) == [(f"r{n}", NOW_MS) for n in range(3)]
+    assert ("never-sent", 1) not in stored(aws)
+
+
+def test_unprocessed_key_not_in_the_request_next_to_known_ones_keeps_them_pending(
+    aws: Aws, lambda_context: FakeContext, fast_backoff: TimedSleep
+) -> None:
+    fake = FlakyDynamo(aws.dynamodb, unprocessed_once=frozenset({"r1"}), foreign_unprocessed_once=True)
+    clients.set_client("dynamodb", fake)
+    records = [sqs_record(enriched(f"r{n}", NOW_MS, {}), message_id=f"m{n}") for n in range(3)]
+
+    response = app.handler(sqs_event(*records), lambda_context)
+
+    assert response == failures(), "the known unprocessed item is not dropped"
+    assert fake.batch_calls == [["r0", "r1", "r2"], ["r0", "r1", "r2"]]
+    assert sorted(stored(aws)) == [(f"r{n}", NOW_MS) for n in range(3)]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import json
 import re
+from functools import cache
 from pathlib import Path
 
 import pytest
 
-from modules.settings import LOG_RETENTION_DAYS, load_environment, preview_environment
 from tests.conftest import PIPELINE_ENVIRONMENTS, PREVIEW_SUFFIX
+from tests.support import documented
 from tools.policy import checks as policy_checks
 from tools.policy.stack_json import StackJson
 
@@ -16,8 +20,19 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENTS = pytest.mark.parametrize("env", PIPELINE_ENVIRONMENTS)
 
 
-def settings_of(env: str):
-    return preview_environment(env) if env == PREVIEW_SUFFIX else load_environment(env)
+def documented_env(env: str) -> str:
+    """The README table's column for ``env``: previews run on dev's settings."""
+    return documented.PREVIEW_OF if env == PREVIEW_SUFFIX else env
+
+
+@cache
+def is_taggable(resource_type: str) -> bool:
+    """Whether the provider schema gives ``resource_type`` a ``tags`` argument, read from the generated
+    provider bindings (made from that schema), so the fast tests need no ``terraform providers schema``."""
+    module = importlib.import_module(f"cdktf_cdktf_provider_aws.{resource_type.removeprefix('aws_')}")
+    [binding] = [c for c in vars(module).values()
+                 if isinstance(c, type) and getattr(c, "TF_RESOURCE_TYPE", None) == resource_type]
+    return "tags" in inspect.signature(binding.__init__).parameters
 
 
 @ENVIRONMENTS
@@ -46,11 +61,20 @@ def test_defect_2_copy_pasted_functions_are_one_reusable_construct(
 def test_defect_3_fixed_table_capacity_is_gone(pipeline_stacks: dict[str, StackJson], env: str) -> None:
     stack = pipeline_stacks[env]
     [table] = stack.resources("aws_dynamodb_table")
-    if table.body["billing_mode"] == "PAY_PER_REQUEST":
+    scaling = documented.PROVISIONED_TABLE.get(documented_env(env))
+    targets = {t.body["scalable_dimension"]: t.body for t in stack.resources("aws_appautoscaling_target")}
+    if scaling is None:  # on-demand, as documented: no capacity at all, so nothing fixed
+        assert table.body["billing_mode"] == "PAY_PER_REQUEST"
+        assert "read_capacity" not in table.body and "write_capacity" not in table.body
+        assert targets == {} and stack.resources("aws_appautoscaling_policy") == []
         return
-    dimensions = {t.body["scalable_dimension"] for t in stack.resources("aws_appautoscaling_target")}
-    assert dimensions == {"dynamodb:table:ReadCapacityUnits", "dynamodb:table:WriteCapacityUnits"}
-    assert len(stack.resources("aws_appautoscaling_policy")) == 2
+    assert table.body["billing_mode"] == "PROVISIONED"
+    assert {dimension: (t["min_capacity"], t["max_capacity"]) for dimension, t in targets.items()} == {
+        "dynamodb:table:ReadCapacityUnits": scaling["read"][:2],
+        "dynamodb:table:WriteCapacityUnits": scaling["write"][:2]}
+    policies = stack.resources("aws_appautoscaling_policy")
+    assert sorted(p.body["target_tracking_scaling_policy_configuration"]["target_value"] for p in policies) == sorted(
+        [scaling["read"][2], scaling["write"][2]])
     assert set(table.body["lifecycle"]["ignore_changes"]) >= {"read_capacity", "write_capacity"}
 
 
@@ -65,6 +89,10 @@ def test_defect_4_missing_dead_letter_queues_are_gone(pipeline_stacks: dict[str,
     assert len(mappings) == 3
     for mapping in mappings:
         assert stack.referenced(mapping.body["event_source_arn"]).address in redriven, mapping.address
+    redrives = [json.loads(r.body["redrive_policy"]) for r in stack.resources("aws_sqs_queue_redrive_policy")]
+    assert [r["maxReceiveCount"] for r in redrives] == [documented.MAX_RECEIVE_COUNT] * 3, "one per stage queue"
+    dlqs = [q.body for q in stack.resources("aws_sqs_queue") if q.body["name"].endswith("-dlq")]
+    assert [q["message_retention_seconds"] for q in dlqs] == [documented.DLQ_RETENTION_S] * 3
 
 
 @ENVIRONMENTS
@@ -74,11 +102,17 @@ def test_defect_5_wildcard_iam_permissions_are_gone(pipeline_stacks: dict[str, S
 
 @ENVIRONMENTS
 def test_defect_6_missing_cost_tags_are_gone(pipeline_stacks: dict[str, StackJson], env: str) -> None:
-    [provider] = pipeline_stacks[env].document["provider"]["aws"]
+    stack = pipeline_stacks[env]
+    [provider] = stack.document["provider"]["aws"]
     tags = provider["default_tags"][0]["tags"]
-    assert all(tags.get(t, "").strip() for t in policy_checks.REQUIRED_TAGS), tags
-    tagged = [r for r in pipeline_stacks[env].resources() if "tags" in r.body]
-    assert tagged and all(r.body["tags"].get("Component") for r in tagged)
+    assert {t: tags.get(t) for t in ("Project", "Environment", "CostCenter", "Owner", "ManagedBy")} == {
+        "Project": "tap-pipeline", "Environment": env, "CostCenter": "data-platform", "Owner": "platform-team",
+        "ManagedBy": "cdktf"}
+    # Every resource whose type can carry tags, whether or not it has a `tags` key: one that lost its tags
+    # entirely must fail too.
+    taggable = {r.type for r in stack.resources() if is_taggable(r.type)}
+    assert {"aws_lambda_function", "aws_sqs_queue", "aws_dynamodb_table"} <= taggable
+    assert policy_checks.check_tags(stack, taggable) == []
 
 
 @ENVIRONMENTS
@@ -86,24 +120,23 @@ def test_defect_7_logs_kept_forever_are_gone(pipeline_stacks: dict[str, StackJso
     stack = pipeline_stacks[env]
     assert policy_checks.check_function_log_groups(stack) == []
     retention = {g.body["retention_in_days"] for g in stack.resources("aws_cloudwatch_log_group")}
-    assert retention == {settings_of(env).log_retention_days} and retention <= set(LOG_RETENTION_DAYS)
+    assert retention == {documented.LOG_RETENTION_DAYS[documented_env(env)]}
 
 
 @ENVIRONMENTS
 def test_defect_8_missing_provisioned_concurrency_is_gone(pipeline_stacks: dict[str, StackJson], env: str) -> None:
     stack = pipeline_stacks[env]
-    wanted = {settings_of(env).resource_name(s): f.provisioned_concurrency
-              for s, f in settings_of(env).functions.items() if f.provisioned_concurrency}
+    wanted = documented.PROVISIONED[documented_env(env)]
     configured = {}
     for config in stack.resources("aws_lambda_provisioned_concurrency_config"):
         alias = stack.referenced(config.body["qualifier"])
         assert alias.type == "aws_lambda_alias", "warm instances must sit on the alias the event source invokes"
-        configured[stack.referenced(config.body["function_name"]).body["function_name"]] = (
-            config.body["provisioned_concurrent_executions"])
+        stage = stack.referenced(config.body["function_name"]).path.split("/")[1]  # <stack>/<stage>/function
+        configured[stage] = config.body["provisioned_concurrent_executions"]
     assert configured == wanted
     assert policy_checks.check_event_source_mappings(stack) == [], "mappings must invoke the (warm) alias"
     if env == "prod":
-        assert configured.get("tap-processor-prod", 0) > 0, "prod's latency-critical processor must stay warm"
+        assert configured.get("processor", 0) > 0, "prod's latency-critical processor must stay warm"
 
 
 @ENVIRONMENTS

@@ -1,0 +1,540 @@
+"""One test per settings validation rule, each naming the rule; both sides of every range; a registry that
+fails when a rule is added to ``modules/settings.py`` without a test; shipped values against the README.
+
+Messages are pinned whole: ``<setting>=<value> is invalid: allowed <what>``.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from modules import settings as settings_module
+from modules.settings import (
+    AutoscalingSettings,
+    BackendSettings,
+    BillingMode,
+    EnvironmentSettings,
+    FunctionSettings,
+    MonitoringSettings,
+    PowertoolsLayerSettings,
+    SettingsError,
+    TableSettings,
+    load_environment,
+    preview_environment,
+    selected_environments,
+)
+from tests.support import documented
+from tests.unit import test_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+ACCOUNT = {"TAP_AWS_ACCOUNT_ID": "111122223333"}
+
+
+def fn(**overrides: object) -> FunctionSettings:
+    return FunctionSettings(**{"name": "processor", **overrides})  # type: ignore[arg-type]
+
+
+def dev(**changes: object) -> EnvironmentSettings:
+    return replace(load_environment("dev", ACCOUNT), **changes)
+
+
+def local(**changes: object) -> EnvironmentSettings:
+    return replace(load_environment("local", {}), **changes)
+
+
+def problems_of(build: Callable[[], object]) -> tuple[str, ...]:
+    """The problems building raises (empty when it is valid)."""
+    try:
+        build()
+    except SettingsError as error:
+        return error.problems
+    return ()
+
+
+def invalid(setting: str, value: object, allowed: str) -> str:
+    return f"{setting}={value!r} is invalid: allowed {allowed}"
+
+
+# ------------------------------------------------------------------------------------------------ ranges
+# (rule id, setting, build(value), low, high, step): accepted at low and high, rejected one step outside.
+RANGES = [
+    ("memory_mb", "functions.processor.memory_mb", lambda v: fn(memory_mb=v), 128, 10240, 1),
+    ("timeout_s", "functions.processor.timeout_s", lambda v: fn(timeout_s=v), 1, 900, 1),
+    ("batch_size", "functions.processor.batch_size", lambda v: fn(batch_size=v, batching_window_s=5), 1, 10000, 1),
+    ("batching_window_s", "functions.processor.batching_window_s", lambda v: fn(batching_window_s=v), 0, 300, 1),
+    ("max_concurrency", "functions.processor.max_concurrency",
+     lambda v: fn(max_concurrency=v, reserved_concurrency=None), 2, 1000, 1),
+    ("max_receive_count", "functions.processor.max_receive_count", lambda v: fn(max_receive_count=v), 1, 1000, 1),
+    ("target_utilization", "table.read_autoscaling.target_utilization",
+     lambda v: TableSettings(read_autoscaling=AutoscalingSettings(target_utilization=v)), 10, 90, 0.5),
+    ("oldest_message_age_threshold_s", "monitoring.oldest_message_age_threshold_s",
+     lambda v: MonitoringSettings(oldest_message_age_threshold_s=v), 60, 1209600, 1),
+    ("duration_alarm_fraction", "monitoring.duration_alarm_fraction",
+     lambda v: MonitoringSettings(duration_alarm_fraction=v), 0.1, 1.0, 0.05),
+    ("queue_retention_s", "queue_retention_s", lambda v: dev(queue_retention_s=v, dlq_retention_s=1209600),
+     60, 1209600, 1),
+    ("dlq_retention_s", "dlq_retention_s", lambda v: dev(dlq_retention_s=v, queue_retention_s=60), 60, 1209600, 1),
+]
+
+
+@pytest.mark.parametrize(("rule", "setting", "build", "low", "high", "step"), RANGES, ids=[r[0] for r in RANGES])
+def test_range_rule_accepts_both_ends_and_rejects_one_step_outside(
+        rule: str, setting: str, build: Callable[[object], object], low: float, high: float, step: float) -> None:
+    for value in (low, high):
+        assert invalid(setting, value, f"{low}..{high}") not in problems_of(lambda v=value: build(v)), (rule, value)
+    for value in (low - step, high + step):
+        assert invalid(setting, value, f"{low}..{high}") in problems_of(lambda v=value: build(v)), (rule, value)
+
+
+# ------------------------------------------------------------------------------------------------ functions
+def test_rule_function_name_is_a_stage() -> None:
+    assert problems_of(lambda: fn(name="loader")) == (
+        invalid("functions.loader.name", "loader", "one of validator, enricher, processor"),)
+
+
+def test_rule_batch_size_up_to_10_needs_no_batching_window() -> None:
+    assert problems_of(lambda: fn(batch_size=10, batching_window_s=0)) == ()
+    assert problems_of(lambda: fn(batch_size=11, batching_window_s=1)) == ()
+    assert problems_of(lambda: fn(batch_size=11, batching_window_s=0)) == (invalid(
+        "functions.processor.batch_size", 11,
+        "at most 10 without a batching window (SQS needs batching_window_s >= 1 for larger batches)"),)
+
+
+def test_rule_reserved_concurrency_at_least_max_concurrency() -> None:
+    assert problems_of(lambda: fn(reserved_concurrency=5, max_concurrency=5)) == ()
+    assert problems_of(lambda: fn(reserved_concurrency=None, max_concurrency=50)) == ()
+    assert problems_of(lambda: fn(reserved_concurrency=4, max_concurrency=5)) == (invalid(
+        "functions.processor.reserved_concurrency", 4,
+        ">= max_concurrency (5), or the event source is throttled and messages go to the DLQ; "
+        "raise it or lower max_concurrency"),)
+
+
+def test_rule_provisioned_concurrency_not_negative() -> None:
+    assert problems_of(lambda: fn(provisioned_concurrency=0)) == ()
+    assert problems_of(lambda: fn(provisioned_concurrency=-1)) == (
+        invalid("functions.processor.provisioned_concurrency", -1, ">= 0 (0 turns it off)"),)
+
+
+def test_rule_provisioned_concurrency_at_most_reserved() -> None:
+    assert problems_of(lambda: fn(reserved_concurrency=10, provisioned_concurrency=10)) == ()
+    assert problems_of(lambda: fn(reserved_concurrency=None, provisioned_concurrency=500)) == ()
+    assert problems_of(lambda: fn(reserved_concurrency=10, provisioned_concurrency=11)) == (
+        invalid("functions.processor.provisioned_concurrency", 11, "<= reserved_concurrency (10)"),)
+
+
+def test_visibility_timeout_is_six_function_timeouts_plus_the_window() -> None:
+    assert fn(timeout_s=7, batching_window_s=3).visibility_timeout_s == 45
+    assert settings_module.visibility_timeout_s(900, 300) == 5700
+
+
+# ------------------------------------------------------------------------------------------------ table
+def test_rule_autoscaling_minimum_at_least_1() -> None:
+    assert problems_of(lambda: TableSettings(write_autoscaling=AutoscalingSettings(min_capacity=1))) == ()
+    assert problems_of(lambda: TableSettings(write_autoscaling=AutoscalingSettings(min_capacity=0))) == (
+        invalid("table.write_autoscaling.min_capacity", 0, ">= 1"),)
+
+
+def test_rule_autoscaling_minimum_at_most_maximum() -> None:
+    assert problems_of(lambda: TableSettings(read_autoscaling=AutoscalingSettings(5, 5))) == ()
+    assert problems_of(lambda: TableSettings(read_autoscaling=AutoscalingSettings(6, 5))) == (
+        invalid("table.read_autoscaling.min_capacity", 6, "<= max_capacity (5)"),)
+
+
+def test_rule_billing_mode_is_known_and_becomes_the_enum() -> None:
+    assert TableSettings(billing_mode="PROVISIONED").billing_mode is BillingMode.PROVISIONED
+    assert problems_of(lambda: TableSettings(billing_mode="ON_DEMAND")) == (
+        invalid("table.billing_mode", "ON_DEMAND", "PAY_PER_REQUEST, PROVISIONED"),)
+
+
+# ------------------------------------------------------------------------------------------------ monitoring
+def test_rule_alarm_email_is_an_address() -> None:
+    assert problems_of(lambda: MonitoringSettings(alarm_email="ops@example.com")) == ()
+    assert problems_of(lambda: MonitoringSettings(alarm_email="ops.example.com")) == (
+        invalid("monitoring.alarm_email", "ops.example.com", "an e-mail address"),)
+
+
+@pytest.mark.parametrize(("period", "valid"), [(10, True), (30, True), (60, True), (120, True), (0, False),
+                                               (20, False), (59, False), (90, False), (-60, False)])
+def test_rule_alarm_period_is_10_30_or_a_multiple_of_60(period: int, valid: bool) -> None:
+    expected = () if valid else (invalid("monitoring.alarm_period_s", period, "10, 30 or a multiple of 60"),)
+    assert problems_of(lambda: MonitoringSettings(alarm_period_s=period)) == expected
+
+
+# ------------------------------------------------------------------------------------------------ backend
+def test_rule_backend_kind_is_s3_or_local() -> None:
+    assert problems_of(lambda: BackendSettings(kind="local")) == ()
+    assert problems_of(lambda: BackendSettings(kind="gcs")) == (invalid("backend.kind", "gcs", "'s3' or 'local'"),)
+
+
+@pytest.mark.parametrize(("bucket", "valid"), [("abc", True), ("a" * 63, True), ("ab", False), ("a" * 64, False),
+                                               ("Abc", False), ("abc-", False)])
+def test_rule_backend_bucket_is_an_s3_bucket_name(bucket: str, valid: bool) -> None:
+    expected = () if valid else (
+        invalid("backend.bucket", bucket, "an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)"),)
+    assert problems_of(lambda: BackendSettings(bucket=bucket)) == expected
+
+
+@pytest.mark.parametrize(("table", "valid"), [("abc", True), ("A_b.c-" + "x" * 249, True), ("ab", False),
+                                              ("x" * 256, False), ("a b c", False)])
+def test_rule_backend_lock_table_is_a_dynamodb_table_name(table: str, valid: bool) -> None:
+    expected = () if valid else (
+        invalid("backend.lock_table", table, "a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)"),)
+    assert problems_of(lambda: BackendSettings(lock_table=table)) == expected
+
+
+@pytest.mark.parametrize(("region", "valid"), [("eu-west-1", True), ("us-gov-west-1", True), ("moon", False),
+                                               ("us-east", False), ("US-EAST-1", False)])
+def test_rule_backend_region_is_an_aws_region(region: str, valid: bool) -> None:
+    expected = () if valid else (invalid("backend.region", region, "an AWS region such as us-east-1"),)
+    assert problems_of(lambda: BackendSettings(region=region)) == expected
+
+
+# ------------------------------------------------------------------------------------------------ environment
+def test_rule_environment_name_is_known() -> None:
+    assert problems_of(lambda: dev(name="qa")) == (invalid("environment", "qa", "one of local, dev, staging, prod"),)
+
+
+@pytest.mark.parametrize(("suffix", "valid"), [("a", True), ("pr-7", True), ("a" * 20, True), ("", False),
+                                               ("-pr", False), ("a" * 21, False), ("Pr7", False)])
+def test_rule_suffix_is_a_resource_name_part(suffix: str, valid: bool) -> None:
+    allowed = "1-20 of lowercase letters, digits and hyphens, starting with a letter or digit"
+    expected = () if valid else (invalid("ENVIRONMENT_SUFFIX", suffix, allowed),)
+    assert problems_of(lambda: dev(suffix=suffix)) == expected
+
+
+@pytest.mark.parametrize(("region", "valid"), [("eu-central-1", True), ("us-east", False), ("useast1", False)])
+def test_rule_region_is_an_aws_region(region: str, valid: bool) -> None:
+    expected = () if valid else (invalid("region", region, "an AWS region such as us-east-1"),)
+    assert problems_of(lambda: dev(region=region)) == expected
+
+
+@pytest.mark.parametrize(("architecture", "valid"), [("arm64", True), ("x86_64", True), ("arm", False)])
+def test_rule_architecture_is_arm64_or_x86_64(architecture: str, valid: bool) -> None:
+    expected = () if valid else (invalid("architecture", architecture, "arm64 or x86_64"),)
+    assert problems_of(lambda: dev(architecture=architecture)) == expected
+
+
+@pytest.mark.parametrize(("runtime", "valid"), [("python3.12", True), ("python3.13", True), ("python3.11", False)])
+def test_rule_python_runtime_is_3_12_or_3_13(runtime: str, valid: bool) -> None:
+    expected = () if valid else (invalid("python_runtime", runtime, "python3.12 or python3.13"),)
+    assert problems_of(lambda: dev(python_runtime=runtime)) == expected
+
+
+@pytest.mark.parametrize(("level", "valid"), [("DEBUG", True), ("ERROR", True), ("TRACE", False), ("info", False)])
+def test_rule_log_level_is_a_logging_level(level: str, valid: bool) -> None:
+    expected = () if valid else (invalid("log_level", level, "DEBUG, INFO, WARNING or ERROR"),)
+    assert problems_of(lambda: dev(log_level=level)) == expected
+
+
+@pytest.mark.parametrize(("days", "valid"), [(1, True), (3653, True), (0, False), (2, False), (3654, False)])
+def test_rule_log_retention_is_a_cloudwatch_value(days: int, valid: bool) -> None:
+    allowed = ("one of CloudWatch's values (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, "
+               "1827, 2192, 2557, 2922, 3288, 3653)")
+    expected = () if valid else (invalid("log_retention_days", days, allowed),)
+    assert problems_of(lambda: dev(log_retention_days=days)) == expected
+
+
+def test_rule_dlq_keeps_messages_longer_than_its_queue() -> None:
+    assert problems_of(lambda: dev(queue_retention_s=3600, dlq_retention_s=3601)) == ()
+    assert problems_of(lambda: dev(queue_retention_s=3600, dlq_retention_s=3600)) == (invalid(
+        "dlq_retention_s", 3600,
+        "> queue_retention_s (3600), or a redriven message expires in the DLQ before anyone sees it"),)
+
+
+def test_rule_functions_are_exactly_the_stages() -> None:
+    functions = dict(load_environment("dev", ACCOUNT).functions)
+    del functions["enricher"]
+    assert problems_of(lambda: dev(functions=functions)) == (
+        invalid("functions", ["processor", "validator"], "exactly the stages validator, enricher, processor"),)
+
+
+def test_rule_each_function_is_filed_under_its_own_stage() -> None:
+    functions = {**load_environment("dev", ACCOUNT).functions, "processor": fn(name="enricher")}
+    assert problems_of(lambda: dev(functions=functions)) == (
+        invalid("functions.processor.name", "enricher", "processor"),)
+
+
+def test_rule_visibility_timeout_fits_sqs_limit_with_the_largest_valid_function() -> None:
+    # 6 x 900 s + 300 s = 5700 s: the function ranges keep it under SQS's 43200 s, so this rule cannot fail
+    # on settings that passed FunctionSettings' own rules (kept as a guard should those ranges grow).
+    largest = fn(timeout_s=900, batching_window_s=300)
+    functions = {**load_environment("dev", ACCOUNT).functions, "processor": largest}
+    assert largest.visibility_timeout_s == 5700
+    assert problems_of(lambda: dev(functions=functions)) == ()
+
+
+def test_rule_emulator_has_no_provisioned_concurrency() -> None:
+    functions = {**load_environment("local", {}).functions,
+                 "enricher": FunctionSettings(name="enricher", provisioned_concurrency=1)}
+    assert problems_of(lambda: local(functions=functions)) == (invalid(
+        "functions.enricher.provisioned_concurrency", 1, "0 on the emulator, which does not implement it"),)
+
+
+def test_rule_emulator_table_is_on_demand() -> None:
+    table = TableSettings(billing_mode=BillingMode.PROVISIONED, deletion_protection=False)
+    assert problems_of(lambda: local(table=table)) == (invalid(
+        "table.billing_mode", "PROVISIONED", "PAY_PER_REQUEST on the emulator (no autoscaling there)"),)
+
+
+def test_rule_emulator_has_no_powertools_layer() -> None:
+    layer = PowertoolsLayerSettings()
+    assert problems_of(lambda: local(powertools_layer=layer)) == (invalid(
+        "powertools_layer", layer, "None on the emulator, which rejects layers it does not hold"),)
+
+
+def test_rule_emulator_keeps_state_on_local_disk() -> None:
+    assert problems_of(lambda: local(backend=BackendSettings())) == (
+        invalid("backend.kind", "s3", "'local' on the emulator"),)
+
+
+def test_emulator_rules_apply_only_on_the_emulator() -> None:
+    assert problems_of(lambda: dev(powertools_layer=PowertoolsLayerSettings(), backend=BackendSettings())) == ()
+
+
+def test_rule_preview_suffix_is_not_an_environment_name() -> None:
+    allowed = "a name other than local, dev, staging, prod, which are environments already"
+    assert problems_of(lambda: preview_environment("staging", ACCOUNT)) == (
+        invalid("ENVIRONMENT_SUFFIX", "staging", allowed),)
+
+
+def test_rule_tap_stacks_names_environments_or_preview() -> None:
+    assert problems_of(lambda: selected_environments({"TAP_STACKS": " dev , ,local", **ACCOUNT})) == ()
+    assert problems_of(lambda: selected_environments({"TAP_STACKS": "dev,qa", **ACCOUNT})) == (
+        invalid("TAP_STACKS", "qa", "a comma list of local, dev, staging, prod or preview"),)
+
+
+def test_rule_preview_needs_a_suffix() -> None:
+    assert [s.suffix for s in selected_environments({"TAP_STACKS": "preview", "ENVIRONMENT_SUFFIX": "pr1",
+                                                     **ACCOUNT})] == ["pr1"]
+    assert problems_of(lambda: selected_environments({"TAP_STACKS": "preview", **ACCOUNT})) == (
+        invalid("ENVIRONMENT_SUFFIX", "", "a non-empty suffix, since TAP_STACKS names 'preview'"),)
+
+
+# ------------------------------------------------------------------------------------------------ registry
+RANGE_TEST = test_range_rule_accepts_both_ends_and_rejects_one_step_outside
+# Every _require / _require_range call of modules/settings.py, named "<function>: <setting as written>" (with
+# "#2" for the second call naming the same setting in one function), and the test that covers it.
+TESTED_RULES = {
+    "FunctionSettings._validate: f'{prefix}.name'": test_rule_function_name_is_a_stage,
+    "FunctionSettings._validate: f'{prefix}.memory_mb'": RANGE_TEST,
+    "FunctionSettings._validate: f'{prefix}.timeout_s'": RANGE_TEST,
+    "FunctionSettings._validate: f'{prefix}.batch_size'": RANGE_TEST,
+    "FunctionSettings._validate: f'{prefix}.batching_window_s'":
+        test_range_rule_accepts_both_ends_and_rejects_one_step_outside,
+    "FunctionSettings._validate: f'{prefix}.batch_size' #2": test_rule_batch_size_up_to_10_needs_no_batching_window,
+    "FunctionSettings._validate: f'{prefix}.max_concurrency'":
+        test_range_rule_accepts_both_ends_and_rejects_one_step_outside,
+    "FunctionSettings._validate: f'{prefix}.max_receive_count'":
+        test_range_rule_accepts_both_ends_and_rejects_one_step_outside,
+    "FunctionSettings._validate: f'{prefix}.reserved_concurrency'":
+        test_rule_reserved_concurrency_at_least_max_concurrency,
+    "FunctionSettings._validate: f'{prefix}.provisioned_concurrency'": test_rule_provisioned_concurrency_not_negative,
+    "FunctionSettings._validate: f'{prefix}.provisioned_concurrency' #2":
+        test_rule_provisioned_concurrency_at_most_reserved,
+    "AutoscalingSettings.validate: f'{prefix}.min_capacity'": test_rule_autoscaling_minimum_at_least_1,
+    "AutoscalingSettings.validate: f'{prefix}.min_capacity' #2": test_rule_autoscaling_minimum_at_most_maximum,
+    "AutoscalingSettings.validate: f'{prefix}.target_utilization'":
+        test_range_rule_accepts_both_ends_and_rejects_one_step_outside,
+    "TableSettings._validate: 'table.billing_mode'": test_rule_billing_mode_is_known_and_becomes_the_enum,
+    "MonitoringSettings._validate: 'monitoring.alarm_email'": test_rule_alarm_email_is_an_address,
+    "MonitoringSettings._validate: 'monitoring.oldest_message_age_threshold_s'":
+        test_range_rule_accepts_both_ends_and_rejects_one_step_outside,
+    "MonitoringSettings._validate: 'monitoring.alarm_period_s'": test_rule_alarm_period_is_10_30_or_a_multiple_of_60,
+    "MonitoringSettings._validate: 'monitoring.duration_alarm_fraction'":
+        test_range_rule_accepts_both_ends_and_rejects_one_step_outside,
+    "BackendSettings._validate: 'backend.kind'": test_rule_backend_kind_is_s3_or_local,
+    "BackendSettings._validate: 'backend.bucket'": test_rule_backend_bucket_is_an_s3_bucket_name,
+    "BackendSettings._validate: 'backend.lock_table'": test_rule_backend_lock_table_is_a_dynamodb_table_name,
+    "BackendSettings._validate: 'backend.region'": test_rule_backend_region_is_an_aws_region,
+    "EnvironmentSettings._validate: 'environment'": test_rule_environment_name_is_known,
+    "EnvironmentSettings._validate: 'ENVIRONMENT_SUFFIX'": test_rule_suffix_is_a_resource_name_part,
+    "EnvironmentSettings._validate: 'region'": test_rule_region_is_an_aws_region,
+    "EnvironmentSettings._validate: 'account_id'":
+        test_settings.test_an_s3_backed_environment_without_an_account_id_stops_with_the_variable_to_set,
+    "EnvironmentSettings._validate: 'log_retention_days'": test_rule_log_retention_is_a_cloudwatch_value,
+    "EnvironmentSettings._validate: 'architecture'": test_rule_architecture_is_arm64_or_x86_64,
+    "EnvironmentSettings._validate: 'python_runtime'": test_rule_python_runtime_is_3_12_or_3_13,
+    "EnvironmentSettings._validate: 'log_level'": test_rule_log_level_is_a_logging_level,
+    "EnvironmentSettings._validate: 'queue_retention_s'": RANGE_TEST,
+    "EnvironmentSettings._validate: 'dlq_retention_s'": RANGE_TEST,
+    "EnvironmentSettings._validate: 'dlq_retention_s' #2": test_rule_dlq_keeps_messages_longer_than_its_queue,
+    "EnvironmentSettings._validate: f'tags.{tag}'": test_settings.test_empty_required_tag_is_rejected,
+    "EnvironmentSettings._validate: 'functions'": test_rule_functions_are_exactly_the_stages,
+    "EnvironmentSettings._validate: f'functions.{stage}.name'": test_rule_each_function_is_filed_under_its_own_stage,
+    "EnvironmentSettings._validate: f'functions.{stage}.timeout_s'":
+        test_rule_visibility_timeout_fits_sqs_limit_with_the_largest_valid_function,
+    "EnvironmentSettings._validate: f'functions.{stage}.provisioned_concurrency'":
+        test_rule_emulator_has_no_provisioned_concurrency,
+    "EnvironmentSettings._validate: 'table.billing_mode'": test_rule_emulator_table_is_on_demand,
+    "EnvironmentSettings._validate: 'powertools_layer'": test_rule_emulator_has_no_powertools_layer,
+    "EnvironmentSettings._validate: 'backend.kind'": test_rule_emulator_keeps_state_on_local_disk,
+    "preview_environment: 'ENVIRONMENT_SUFFIX'": test_rule_preview_suffix_is_not_an_environment_name,
+    "selected_environments: 'TAP_STACKS'": test_rule_tap_stacks_names_environments_or_preview,
+    "selected_environments: 'ENVIRONMENT_SUFFIX'": test_rule_preview_needs_a_suffix,
+}
+
+
+def rules_in_source() -> list[str]:
+    """Every validation call of modules/settings.py as "<function>: <setting as written>[ #n]"."""
+    tree = ast.parse(inspect.getsource(settings_module))
+    found: list[str] = []
+
+    def visit(node: ast.AST, scope: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef | ast.FunctionDef):
+                visit(child, f"{scope}.{child.name}" if scope else child.name)
+                continue
+            if isinstance(child, ast.Call) and isinstance(child.func, ast.Name) and child.func.id in (
+                    "_require", "_require_range") and scope.rsplit(".", 1)[-1] not in ("_require_range",):
+                setting = child.args[1] if child.func.id == "_require" else child.args[0]
+                name = f"{scope}: {ast.unparse(setting)}"
+                count = sum(1 for f in found if f == name or f.startswith(f"{name} #"))
+                found.append(name if count == 0 else f"{name} #{count + 1}")
+            visit(child, scope)
+
+    visit(tree, "")
+    return found
+
+
+def test_every_validation_rule_has_its_own_test() -> None:
+    rules = rules_in_source()
+    assert len(rules) == len(set(rules))
+    untested = sorted(set(rules) - set(TESTED_RULES))
+    stale = sorted(set(TESTED_RULES) - set(rules))
+    assert not untested, f"rules without a test (add one and list it in TESTED_RULES): {untested}"
+    assert not stale, f"TESTED_RULES lists rules modules/settings.py no longer has: {stale}"
+
+
+def test_the_rule_registry_sees_every_call() -> None:
+    # The AST walk must find as many calls as a plain text search, so a rule cannot hide from it.
+    source = inspect.getsource(settings_module)
+    calls = len(re.findall(r"\b_require(?:_range)?\(", source)) - 2  # less the two definitions
+    calls -= source.count("_require(low <= value <= high")  # _require_range's own call
+    assert len(rules_in_source()) == calls
+
+
+# ------------------------------------------------------------------------------------------------ documented values
+@pytest.mark.parametrize("name", documented.ENVIRONMENTS)
+def test_shipped_environment_has_the_documented_values(name: str) -> None:
+    env = load_environment(name, ACCOUNT)
+    assert env.log_retention_days == documented.LOG_RETENTION_DAYS[name]
+    assert {s: (f.reserved_concurrency, f.max_concurrency) for s, f in env.functions.items()} == {
+        s: documented.CONCURRENCY[name] for s in documented.STAGES}
+    assert {s: f.provisioned_concurrency for s, f in env.functions.items() if f.provisioned_concurrency} == (
+        documented.PROVISIONED[name])
+    assert {s: f.memory_mb for s, f in env.functions.items()} == documented.MEMORY_MB
+    assert {f.max_receive_count for f in env.functions.values()} == {documented.MAX_RECEIVE_COUNT}
+    assert env.dlq_retention_s == documented.DLQ_RETENTION_S
+    assert env.table.deletion_protection is documented.DELETION_PROTECTION[name]
+    assert env.backend.kind == documented.STATE_BACKEND[name]
+    assert env.emulator is (name == "local")
+    if name in documented.PROVISIONED_TABLE:
+        assert env.table.billing_mode is BillingMode.PROVISIONED
+        scaling = {"read": env.table.read_autoscaling, "write": env.table.write_autoscaling}
+        assert {k: (a.min_capacity, a.max_capacity, a.target_utilization) for k, a in scaling.items()} == (
+            documented.PROVISIONED_TABLE[name])
+    else:
+        assert env.table.billing_mode is BillingMode.PAY_PER_REQUEST
+
+
+def test_readme_environments_table_says_what_the_tests_pin() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    rows = dict(re.findall(r"^\| ([a-z /()]+?) \| (.+) \|$", readme, flags=re.MULTILINE))
+    cells = {row: [c.strip() for c in rows[row].split("|")] for row in
+             ("log retention", "reserved / max concurrency", "provisioned concurrency", "deletion protection")}
+    order = ("local", "dev", "staging", "prod")  # the table's columns; dev's column covers previews
+    assert cells["log retention"] == [
+        f"{documented.LOG_RETENTION_DAYS[e]} day{'s' if documented.LOG_RETENTION_DAYS[e] > 1 else ''}" for e in order]
+    assert cells["reserved / max concurrency"] == ["{} / {}".format(*documented.CONCURRENCY[e]) for e in order]
+    assert cells["provisioned concurrency"] == ["–", "–", "–", "processor: 2"]
+    memory = "{validator} / {enricher} / {processor} MB".format(**documented.MEMORY_MB)
+    assert rows["memory (validator / enricher / processor)"] == " | ".join([memory] * 4)
+    assert cells["deletion protection"] == ["on" if documented.DELETION_PROTECTION[e] else "off" for e in order]
+    assert "provisioned, autoscaling 5–200 reads, 10–500 writes, 70 %" in readme
+    assert "redrive after 5 receives, DLQ keeps 14 days" in readme
+
+
+# ------------------------------------------------------------------------------------------------ the rest
+def test_a_synth_only_read_gets_the_example_account_unless_one_is_named() -> None:
+    assert settings_module.with_account_for_reading({"X": "1"}) == {"TAP_AWS_ACCOUNT_ID": "111122223333", "X": "1"}
+    assert settings_module.with_account_for_reading({"TAP_AWS_ACCOUNT_ID": "000011112222"}) == {
+        "TAP_AWS_ACCOUNT_ID": "000011112222"}
+
+
+def test_powertools_layer_arn_names_region_runtime_architecture_and_version() -> None:
+    assert PowertoolsLayerSettings().arn("eu-west-1", "python3.12", "x86_64") == (
+        "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:27")
+
+
+def test_stack_and_resource_names_carry_the_suffix() -> None:
+    preview = preview_environment("pr7", ACCOUNT)
+    assert (preview.stack_name, preview.resource_name("ingest")) == ("tap-pipeline-pr7", "ingest-pr7")
+
+
+def test_state_backend_is_prods_with_shared_tags() -> None:
+    backend, tags = settings_module.state_backend_settings({"TAP_STATE_LOCK_TABLE": "locks", **ACCOUNT})
+    assert backend == BackendSettings(lock_table="locks")
+    assert tags == {"Project": "tap-pipeline", "Environment": "shared", "CostCenter": "data-platform",
+                    "Owner": "platform-team", "ManagedBy": "cdktf"}
+
+
+def test_state_backend_defaults_and_every_variable() -> None:
+    assert load_environment("prod", ACCOUNT).backend == BackendSettings(
+        "s3", "tap-pipeline-terraform-state", "tap-pipeline-terraform-locks", "us-east-1")
+    env = {"TAP_STATE_BUCKET": "b-1", "TAP_STATE_LOCK_TABLE": "t_1", "TAP_STATE_REGION": "eu-north-1", **ACCOUNT}
+    assert load_environment("dev", env).backend == BackendSettings("s3", "b-1", "t_1", "eu-north-1")
+    assert load_environment("local", env).backend == BackendSettings(kind="local"), "local disk ignores them"
+
+
+def test_shipped_environments_carry_their_names_tags_and_region() -> None:
+    for name in documented.ENVIRONMENTS:
+        env = load_environment(name, ACCOUNT)
+        assert (env.name, env.suffix, env.region) == (name, name, "us-east-1")
+        assert dict(env.tags) == {"Project": "tap-pipeline", "Environment": name, "CostCenter": "data-platform",
+                                  "Owner": "platform-team", "ManagedBy": "cdktf"}
+        assert (env.powertools_layer is None) is (name == "local")
+        assert env.log_level == ("WARNING" if name == "local" else "INFO")
+        assert {s: f.timeout_s for s, f in env.functions.items()} == {"validator": 30, "enricher": 30,
+                                                                      "processor": 60}
+
+
+def test_environment_variable_defaults_to_the_process_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TAP_AWS_ACCOUNT_ID", "000011112222")
+    monkeypatch.setenv("TAP_STACKS", "staging")
+    monkeypatch.delenv("ENVIRONMENT_SUFFIX", raising=False)
+    assert load_environment("dev").account_id == "000011112222"
+    assert [s.suffix for s in selected_environments()] == ["staging"]
+
+
+def test_every_problem_is_listed_once_in_order() -> None:
+    error = SettingsError("b", "a", "b")
+    assert (error.problems, str(error)) == (("b", "a"), "b\na")
+
+
+def test_without_tap_stacks_every_environment_is_selected_and_the_preview_reads_the_same_variables() -> None:
+    env = {"TAP_AWS_ACCOUNT_ID": "000011112222", "TAP_STATE_BUCKET": "other-state"}
+    assert [s.suffix for s in selected_environments(env)] == ["local", "dev", "staging", "prod"]
+    *_, preview = selected_environments({**env, "ENVIRONMENT_SUFFIX": " pr9 "})
+    assert (preview.suffix, preview.account_id, preview.backend.bucket) == ("pr9", "000011112222", "other-state")
+    direct = preview_environment("pr9", env)
+    assert (direct.account_id, direct.backend.bucket) == ("000011112222", "other-state")
+
+
+@pytest.mark.parametrize(("tags", "value"), [({"Owner": " "}, " "), ({}, "")])
+def test_rule_each_cost_tag_is_set_and_not_blank(tags: dict[str, str], value: str) -> None:
+    shipped = {k: v for k, v in load_environment("dev", ACCOUNT).tags.items() if k != "Owner"}
+    assert problems_of(lambda: dev(tags={**shipped, **tags})) == (invalid("tags.Owner", value, "a non-empty string"),)
+
+
+def test_a_rule_checked_outside_a_validation_block_raises_at_once() -> None:
+    with pytest.raises(SettingsError) as error:
+        settings_module._require(False, "x", 1, "2..3")
+    assert error.value.problems == ("x=1 is invalid: allowed 2..3",)
+    settings_module._require(True, "x", 1, "2..3")  # a condition that holds adds nothing, raises nothing
