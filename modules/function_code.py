@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,18 +51,19 @@ def build_archive(stage: str, *, handlers_dir: Path = HANDLERS_DIR, build_dir: P
     """Zip one stage's code (and the shared package) deterministically."""
     build_dir.mkdir(parents=True, exist_ok=True)
     target = build_dir / f"{stage}.zip"
-    tmp = target.with_suffix(".zip.tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         for path in _archive_members(stage, handlers_dir):
             info = zipfile.ZipInfo(path.relative_to(handlers_dir.parent).as_posix(), date_time=_FIXED_DATE)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, path.read_bytes())
-    data = tmp.read_bytes()
-    # Rewrite only on change, so the file's mtime (and any watcher) sees no edit either.
+    data = buffer.getvalue()
+    # Rewrite only on change, so the file's mtime (and any watcher) sees no edit either; through a temporary
+    # file of this process's own, since several synths (tests, cdktf) may build the same archive at once.
     if not target.exists() or target.read_bytes() != data:
-        tmp.replace(target)
-    else:
-        tmp.unlink()
+        with tempfile.NamedTemporaryFile(dir=build_dir, prefix=f".{stage}.", suffix=".zip", delete=False) as tmp:
+            tmp.write(data)
+        Path(tmp.name).replace(target)
     digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
     return FunctionArchive(path=target, sha256_base64=digest, handler=f"handlers.{stage}.app.handler")

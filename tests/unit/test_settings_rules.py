@@ -23,7 +23,6 @@ from modules.settings import (
     EnvironmentSettings,
     FunctionSettings,
     MonitoringSettings,
-    PowertoolsLayerSettings,
     SettingsError,
     TableSettings,
     load_environment,
@@ -31,10 +30,10 @@ from modules.settings import (
     selected_environments,
 )
 from tests.support import documented
-from tests.unit import test_settings
+from tests.unit import test_naming, test_settings, test_state_backend
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-ACCOUNT = {"TAP_AWS_ACCOUNT_ID": "111122223333"}
+ACCOUNT = {"TAP_AWS_ACCOUNT_ID": "111122223333", "TAP_ALARM_EMAIL": "oncall@example.com"}
 
 
 def fn(**overrides: object) -> FunctionSettings:
@@ -47,6 +46,13 @@ def dev(**changes: object) -> EnvironmentSettings:
 
 def local(**changes: object) -> EnvironmentSettings:
     return replace(load_environment("local", {}), **changes)
+
+
+def s3(**fields: object) -> BackendSettings:
+    """A valid S3 backend but for ``fields``: the rules below check one field at a time."""
+    values = {"kind": "s3", "bucket": "tap-pipeline-tfstate-111122223333-us-east-1", "account_id": "111122223333",
+              **fields}
+    return BackendSettings(**values)  # type: ignore[arg-type]
 
 
 def problems_of(build: Callable[[], object]) -> tuple[str, ...]:
@@ -157,7 +163,7 @@ def test_rule_billing_mode_is_known_and_becomes_the_enum() -> None:
 def test_rule_alarm_email_is_an_address() -> None:
     assert problems_of(lambda: MonitoringSettings(alarm_email="ops@example.com")) == ()
     assert problems_of(lambda: MonitoringSettings(alarm_email="ops.example.com")) == (
-        invalid("monitoring.alarm_email", "ops.example.com", "an e-mail address"),)
+        invalid("monitoring.alarm_email", "ops.example.com", "an e-mail address such as oncall@example.com"),)
 
 
 @pytest.mark.parametrize(("period", "valid"), [(10, True), (30, True), (60, True), (120, True), (0, False),
@@ -178,7 +184,7 @@ def test_rule_backend_kind_is_s3_or_local() -> None:
 def test_rule_backend_bucket_is_an_s3_bucket_name(bucket: str, valid: bool) -> None:
     expected = () if valid else (
         invalid("backend.bucket", bucket, "an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)"),)
-    assert problems_of(lambda: BackendSettings(bucket=bucket)) == expected
+    assert problems_of(lambda: s3(bucket=bucket)) == expected
 
 
 @pytest.mark.parametrize(("table", "valid"), [("abc", True), ("A_b.c-" + "x" * 249, True), ("ab", False),
@@ -186,14 +192,14 @@ def test_rule_backend_bucket_is_an_s3_bucket_name(bucket: str, valid: bool) -> N
 def test_rule_backend_lock_table_is_a_dynamodb_table_name(table: str, valid: bool) -> None:
     expected = () if valid else (
         invalid("backend.lock_table", table, "a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)"),)
-    assert problems_of(lambda: BackendSettings(lock_table=table)) == expected
+    assert problems_of(lambda: s3(lock_table=table)) == expected
 
 
 @pytest.mark.parametrize(("region", "valid"), [("eu-west-1", True), ("us-gov-west-1", True), ("moon", False),
                                                ("us-east", False), ("US-EAST-1", False)])
 def test_rule_backend_region_is_an_aws_region(region: str, valid: bool) -> None:
     expected = () if valid else (invalid("backend.region", region, "an AWS region such as us-east-1"),)
-    assert problems_of(lambda: BackendSettings(region=region)) == expected
+    assert problems_of(lambda: s3(region=region)) == expected
 
 
 # ------------------------------------------------------------------------------------------------ environment
@@ -284,18 +290,17 @@ def test_rule_emulator_table_is_on_demand() -> None:
 
 
 def test_rule_emulator_has_no_powertools_layer() -> None:
-    layer = PowertoolsLayerSettings()
-    assert problems_of(lambda: local(powertools_layer=layer)) == (invalid(
-        "powertools_layer", layer, "None on the emulator, which rejects layers it does not hold"),)
+    assert problems_of(lambda: local(powertools_layer=True)) == (invalid(
+        "powertools_layer", True, "False on the emulator, which rejects layers it does not hold"),)
 
 
 def test_rule_emulator_keeps_state_on_local_disk() -> None:
-    assert problems_of(lambda: local(backend=BackendSettings())) == (
+    assert problems_of(lambda: local(backend=s3())) == (
         invalid("backend.kind", "s3", "'local' on the emulator"),)
 
 
 def test_emulator_rules_apply_only_on_the_emulator() -> None:
-    assert problems_of(lambda: dev(powertools_layer=PowertoolsLayerSettings(), backend=BackendSettings())) == ()
+    assert problems_of(lambda: dev(powertools_layer=True, backend=dev().backend)) == ()
 
 
 def test_rule_preview_suffix_is_not_an_environment_name() -> None:
@@ -315,6 +320,26 @@ def test_rule_preview_needs_a_suffix() -> None:
                                                      **ACCOUNT})] == ["pr1"]
     assert problems_of(lambda: selected_environments({"TAP_STACKS": "preview", **ACCOUNT})) == (
         invalid("ENVIRONMENT_SUFFIX", "", "a non-empty suffix, since TAP_STACKS names 'preview'"),)
+
+
+def test_rule_alarm_https_endpoint_is_an_https_url() -> None:
+    allowed = "an https:// URL (SNS delivers alarms to HTTPS endpoints only over TLS here)"
+    assert problems_of(lambda: MonitoringSettings(alarm_https_endpoint="https://hooks.example.com/x")) == ()
+    assert problems_of(lambda: MonitoringSettings(alarm_https_endpoint="http://hooks.example.com/x")) == (
+        invalid("monitoring.alarm_https_endpoint", "http://hooks.example.com/x", allowed),)
+
+
+def test_rule_state_key_alias_is_an_alias_name_without_its_prefix() -> None:
+    good = s3(kms_key_alias="tap-pipeline-tfstate")
+    assert good.kms_key_alias == "tap-pipeline-tfstate"
+    assert problems_of(lambda: s3(kms_key_alias="alias:tap state")) == (
+        invalid("backend.kms_key_alias", "alias:tap state", "a KMS alias name without the alias/ prefix"),)
+
+
+def test_rule_bootstrap_needs_the_account_that_holds_the_state() -> None:
+    assert problems_of(lambda: settings_module.state_backend_settings({})) == (invalid(
+        "account_id", "", "the 12-digit id of the AWS account that holds the state: set TAP_AWS_ACCOUNT_ID"),)
+    assert problems_of(lambda: settings_module.state_backend_settings(ACCOUNT)) == ()
 
 
 # ------------------------------------------------------------------------------------------------ registry
@@ -375,6 +400,19 @@ TESTED_RULES = {
     "EnvironmentSettings._validate: 'table.billing_mode'": test_rule_emulator_table_is_on_demand,
     "EnvironmentSettings._validate: 'powertools_layer'": test_rule_emulator_has_no_powertools_layer,
     "EnvironmentSettings._validate: 'backend.kind'": test_rule_emulator_keeps_state_on_local_disk,
+    "MonitoringSettings._validate: 'monitoring.alarm_https_endpoint'": test_rule_alarm_https_endpoint_is_an_https_url,
+    "BackendSettings._validate: 'backend.kms_key_alias'": test_rule_state_key_alias_is_an_alias_name_without_its_prefix,
+    "EnvironmentSettings._validate: PROJECT_VARIABLE":
+        test_naming.test_a_project_prefix_that_cannot_start_every_name_is_rejected,
+    "EnvironmentSettings._validate: 'kms_deletion_window_days'":
+        test_settings.test_kms_deletion_window_outside_7_to_30_days_is_rejected,
+    "EnvironmentSettings._validate: 'monitoring.alarm_email'":
+        test_settings.test_staging_and_prod_without_an_alarm_subscriber_stop_naming_the_environment_and_the_variables,
+    "preview_environment: 'ENVIRONMENT_SUFFIX' #2":
+        test_naming.test_a_preview_suffix_that_names_another_environments_resource_is_rejected,
+    "StateBootstrapSettings.__post_init__: BOOTSTRAP_STATE_VARIABLE":
+        test_state_backend.test_an_unknown_bootstrap_state_is_rejected_naming_both_choices,
+    "state_backend_settings: 'account_id'": test_rule_bootstrap_needs_the_account_that_holds_the_state,
     "preview_environment: 'ENVIRONMENT_SUFFIX'": test_rule_preview_suffix_is_not_an_environment_name,
     "selected_environments: 'TAP_STACKS'": test_rule_tap_stacks_names_environments_or_preview,
     "selected_environments: 'ENVIRONMENT_SUFFIX'": test_rule_preview_needs_a_suffix,
@@ -463,33 +501,31 @@ def test_readme_environments_table_says_what_the_tests_pin() -> None:
 
 # ------------------------------------------------------------------------------------------------ the rest
 def test_a_synth_only_read_gets_the_example_account_unless_one_is_named() -> None:
-    assert settings_module.with_account_for_reading({"X": "1"}) == {"TAP_AWS_ACCOUNT_ID": "111122223333", "X": "1"}
+    assert settings_module.with_account_for_reading({"X": "1"}) == {
+        "TAP_AWS_ACCOUNT_ID": "111122223333", "TAP_ALARM_EMAIL": "alarms@example.com", "X": "1"}
     assert settings_module.with_account_for_reading({"TAP_AWS_ACCOUNT_ID": "000011112222"}) == {
-        "TAP_AWS_ACCOUNT_ID": "000011112222"}
-
-
-def test_powertools_layer_arn_names_region_runtime_architecture_and_version() -> None:
-    assert PowertoolsLayerSettings().arn("eu-west-1", "python3.12", "x86_64") == (
-        "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:27")
+        "TAP_AWS_ACCOUNT_ID": "000011112222", "TAP_ALARM_EMAIL": "alarms@example.com"}
+    assert settings_module.with_account_for_reading({"TAP_ALARM_HTTPS_ENDPOINT": "https://h.example.com"}) == {
+        "TAP_AWS_ACCOUNT_ID": "111122223333", "TAP_ALARM_HTTPS_ENDPOINT": "https://h.example.com"}
 
 
 def test_stack_and_resource_names_carry_the_suffix() -> None:
     preview = preview_environment("pr7", ACCOUNT)
-    assert (preview.stack_name, preview.resource_name("ingest")) == ("tap-pipeline-pr7", "ingest-pr7")
+    assert (preview.stack_name, preview.resource_name("ingest")) == ("tap-pipeline-pr7", "tap-ingest-pr7")
 
 
-def test_state_backend_is_prods_with_shared_tags() -> None:
-    backend, tags = settings_module.state_backend_settings({"TAP_STATE_LOCK_TABLE": "locks", **ACCOUNT})
-    assert backend == BackendSettings(lock_table="locks")
-    assert tags == {"Project": "tap-pipeline", "Environment": "shared", "CostCenter": "data-platform",
-                    "Owner": "platform-team", "ManagedBy": "cdktf"}
+def test_state_backend_is_the_shared_one_with_shared_tags() -> None:
+    state = settings_module.state_backend_settings({"TAP_STATE_LOCK_TABLE": "locks", **ACCOUNT})
+    assert state.backend == s3(lock_table="locks", kms_key_alias="tap-pipeline-tfstate")
+    assert state.tags == {"Project": "tap-pipeline", "Environment": "shared", "CostCenter": "data-platform",
+                          "Owner": "platform-team", "ManagedBy": "cdktf"}
 
 
 def test_state_backend_defaults_and_every_variable() -> None:
-    assert load_environment("prod", ACCOUNT).backend == BackendSettings(
-        "s3", "tap-pipeline-terraform-state", "tap-pipeline-terraform-locks", "us-east-1")
+    assert load_environment("prod", ACCOUNT).backend == s3(
+        bucket="tap-pipeline-tfstate-111122223333-us-east-1", lock_table="tap-pipeline-terraform-locks")
     env = {"TAP_STATE_BUCKET": "b-1", "TAP_STATE_LOCK_TABLE": "t_1", "TAP_STATE_REGION": "eu-north-1", **ACCOUNT}
-    assert load_environment("dev", env).backend == BackendSettings("s3", "b-1", "t_1", "eu-north-1")
+    assert load_environment("dev", env).backend == s3(bucket="b-1", lock_table="t_1", region="eu-north-1")
     assert load_environment("local", env).backend == BackendSettings(kind="local"), "local disk ignores them"
 
 
@@ -499,7 +535,7 @@ def test_shipped_environments_carry_their_names_tags_and_region() -> None:
         assert (env.name, env.suffix, env.region) == (name, name, "us-east-1")
         assert dict(env.tags) == {"Project": "tap-pipeline", "Environment": name, "CostCenter": "data-platform",
                                   "Owner": "platform-team", "ManagedBy": "cdktf"}
-        assert (env.powertools_layer is None) is (name == "local")
+        assert env.powertools_layer is (name != "local")
         assert env.log_level == ("WARNING" if name == "local" else "INFO")
         assert {s: f.timeout_s for s, f in env.functions.items()} == {"validator": 30, "enricher": 30,
                                                                       "processor": 60}
@@ -519,7 +555,7 @@ def test_every_problem_is_listed_once_in_order() -> None:
 
 
 def test_without_tap_stacks_every_environment_is_selected_and_the_preview_reads_the_same_variables() -> None:
-    env = {"TAP_AWS_ACCOUNT_ID": "000011112222", "TAP_STATE_BUCKET": "other-state"}
+    env = {"TAP_AWS_ACCOUNT_ID": "000011112222", "TAP_STATE_BUCKET": "other-state", "TAP_ALARM_EMAIL": "o@example.com"}
     assert [s.suffix for s in selected_environments(env)] == ["local", "dev", "staging", "prod"]
     *_, preview = selected_environments({**env, "ENVIRONMENT_SUFFIX": " pr9 "})
     assert (preview.suffix, preview.account_id, preview.backend.bucket) == ("pr9", "000011112222", "other-state")
