@@ -182,3 +182,32 @@ def test_too_many_values_says_how_to_send_larger_payloads() -> None:
         "data holds more than 10000 values (numbers, strings, booleans, nulls at any depth); store larger "
         "payloads in S3 and send a pointer",
     )
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"a\ud800": 1}, "the key at data[0] (2 characters) contains an unpaired surrogate"),
+        ({"a": [1, "\ud800x"]}, "the string at data[0][1] (2 characters) contains an unpaired surrogate"),
+    ],
+)
+def test_an_unpaired_surrogate_is_refused_by_what_and_where_it_is(data: dict[str, Any], message: str) -> None:
+    assert refusal(lambda: contract.check_data(data)) == (Reason.INVALID_UNICODE, message)
+
+
+def test_a_number_dynamodb_cannot_keep_is_refused_by_its_path() -> None:
+    assert refusal(lambda: contract.check_data({"a": 1, "b": Decimal("1" * 39)})) == (
+        Reason.UNSUPPORTED_NUMBER, "data[1] has 39 significant digits; DynamoDB keeps 38"
+    )
+
+
+def test_a_key_of_exactly_65535_bytes_is_accepted() -> None:
+    assert contract.check_data({"k" * 65_535: None}) == 3 + 1 + 65_535 + 1
+
+
+def test_the_stored_item_size_counts_names_and_values() -> None:
+    enriched = contract.EnrichedRecord(contract.Record("r", 1, {}), "t", "v", "e", 2)
+    # id 2+1, timestamp 9+2, data 4+3, enriched_at 11+1, pipeline_version 16+1, environment 11+1,
+    # data_size_bytes 15+2.
+    assert contract.item_size(enriched) == 79
+    assert contract.item_size(enriched, 100) == 79 - 3 + 100, "a given data estimate replaces data's"
