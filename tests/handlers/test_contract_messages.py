@@ -211,3 +211,28 @@ def test_the_stored_item_size_counts_names_and_values() -> None:
     # data_size_bytes 15+2.
     assert contract.item_size(enriched) == 79
     assert contract.item_size(enriched, 100) == 79 - 3 + 100, "a given data estimate replaces data's"
+
+
+def deep_lists(chains: int, pad: int) -> dict[str, Any]:
+    """``{"a": [chain, ..., "x" * pad]}``, each chain 29 nested lists: 2 JSON bytes but 4 estimated bytes
+    a level, so the item estimate outgrows the record's size."""
+    chain: Any = []
+    for _ in range(28):
+        chain = [chain]
+    return {"a": [chain] * chains + ["x" * pad]}
+
+
+@pytest.mark.parametrize(("pad", "estimate"), [(421, 400_000), (422, 400_001)])
+def test_a_record_whose_stored_item_would_be_over_400000_bytes_is_refused(pad: int, estimate: int) -> None:
+    # id 2+1, timestamp 9+2, data 4 + (3 + 1 + 1) + (3 + 3441 elements + 3440 x (4 x 28 + 3) + pad),
+    # plus the 512 bytes kept for the enricher's fields.
+    assert 2 + 1 + 9 + 2 + 4 + 5 + 3 + 3441 + 3440 * 115 + pad + 512 == estimate
+    body = json.dumps({"id": "r", "timestamp": 1, "data": deep_lists(3440, pad)}, separators=(",", ":"))
+    assert len(body) < contract.MAX_RECORD_BYTES
+
+    if estimate <= 400_000:
+        assert contract.parse_record(body).id == "r"
+    else:
+        assert refusal(lambda: contract.parse_record(body)) == (
+            Reason.TOO_LARGE, "stored item would be about 400001 bytes; DynamoDB allows 400000"
+        )
