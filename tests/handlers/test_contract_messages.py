@@ -236,3 +236,14 @@ def test_a_record_whose_stored_item_would_be_over_400000_bytes_is_refused(pad: i
         assert refusal(lambda: contract.parse_record(body)) == (
             Reason.TOO_LARGE, "stored item would be about 400001 bytes; DynamoDB allows 400000"
         )
+
+
+def test_an_enriched_item_of_exactly_400000_bytes_is_accepted() -> None:
+    # id 2+1, timestamp 9+8 (13 digits), data 4 + (3 + 1 + 3 + pad), enriched_at 11+24,
+    # pipeline_version 16+5, environment 11+4, data_size_bytes 15+2: 119 + pad.
+    at_limit = enriched_body(data={"pad": "x" * (400_000 - 119)})
+
+    assert contract.parse_enriched(at_limit).record.id == "r"
+    assert refusal(lambda: contract.parse_enriched(enriched_body(data={"pad": "x" * (400_001 - 119)}))) == (
+        Reason.TOO_LARGE, "item would exceed DynamoDB's 400000 bytes"
+    )
