@@ -36,6 +36,7 @@ def test_clients_use_standard_retries_and_explicit_timeouts() -> None:
 
     assert config.retries == {"mode": "standard", "total_max_attempts": 3}, "standard retry mode, 3 attempts"
     assert (config.connect_timeout, config.read_timeout) == (2, 5), "explicit connect and read timeouts"
+    assert config.tcp_keepalive is True, "TCP keep-alive on (botocore leaves it off unless asked)"
 
 
 def test_region_comes_from_aws_region(monkeypatch: pytest.MonkeyPatch) -> None:
