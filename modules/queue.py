@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
+from cdktf_cdktf_provider_aws.sqs_queue_redrive_policy import SqsQueueRedrivePolicy
 from constructs import Construct
 
 from modules.monitoring import AlarmProps, AlarmSpec, metric_alarm
@@ -83,7 +85,6 @@ def _tls_only_policy(scope: Construct, queue_name: str, account_id: str) -> str:
 _RETIRED_TERMINAL = {"tls-only-policy": "aws_sqs_queue_policy"}
 _RETIRED_SOURCE = {
     "tls-only-policy": "aws_sqs_queue_policy",
-    "redrive": "aws_sqs_queue_redrive_policy",
     "dlq-redrive-allow": "aws_sqs_queue_redrive_allow_policy",
 }
 
@@ -154,9 +155,9 @@ class QueueWithDeadLetter(Construct):
     """A queue feeding one consumer, with a dead-letter queue named ``<name>-dlq``.
 
     After ``max_receive_count`` receives a message moves to the DLQ, which only
-    this queue may redrive into.  Every policy is an argument of its queue: the DLQ
-    names this queue's ARN built from its name, so the only reference between the two
-    queues is this queue's redrive policy naming the DLQ (no dependency cycle).
+    this queue may redrive into.  The TLS-only and redrive-allow policies are arguments of
+    their queue, naming queue ARNs built from names; the redrive policy is its own resource
+    naming the DLQ.  Both queues come first, the redrive second: two waves, no cycle.
     """
 
     def __init__(self, scope: Construct, id_: str, *, props: QueueProps, alarms: AlarmProps) -> None:
@@ -180,12 +181,20 @@ class QueueWithDeadLetter(Construct):
             receive_wait_time_seconds=RECEIVE_WAIT_TIME_S,
             **_encryption(props.kms_key_arn),
             policy=_tls_only_policy(self, props.name, props.account_id),
-            # SQS checks at CreateQueue that the dead-letter queue exists: this reference makes it come first.
+            # The redrive resource below owns this attribute.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["redrive_policy"]),
+            tags=component_tags(props.component),
+        )
+        # The redrive policy is its own resource so that this queue is created together with its DLQ:
+        # SQS checks that the target exists, and the functions, which only need the queues, then need not
+        # wait for a second round of the provider's attribute settling (about 25 s) before they start.
+        self.redrive = SqsQueueRedrivePolicy(
+            self, "redrive",
+            queue_url=self.queue.url,
             redrive_policy=_compact_json({
                 "deadLetterTargetArn": self.dlq.arn,
                 "maxReceiveCount": props.max_receive_count,
             }),
-            tags=component_tags(props.component),
         )
         for construct_id, resource_type in _RETIRED_SOURCE.items():
             retire(self, construct_id, resource_type)

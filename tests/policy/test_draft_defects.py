@@ -84,13 +84,12 @@ def test_defect_4_missing_dead_letter_queues_are_gone(pipeline_stacks: dict[str,
     assert policy_checks.check_queues_redrive(stack) == []
     # The DLQ sits on each function's source queue: an SQS event source invokes synchronously, so a
     # function-level dead_letter_config would never be used (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html).
-    redriving = [q for q in stack.resources("aws_sqs_queue") if "redrive_policy" in q.body]
-    redriven = {q.address for q in redriving}
+    redriven = {stack.referenced(r.body["queue_url"]).address for r in stack.resources("aws_sqs_queue_redrive_policy")}
     mappings = stack.resources("aws_lambda_event_source_mapping")
     assert len(mappings) == 3
     for mapping in mappings:
         assert stack.referenced(mapping.body["event_source_arn"]).address in redriven, mapping.address
-    redrives = [json.loads(q.body["redrive_policy"]) for q in redriving]
+    redrives = [json.loads(r.body["redrive_policy"]) for r in stack.resources("aws_sqs_queue_redrive_policy")]
     assert [r["maxReceiveCount"] for r in redrives] == [documented.MAX_RECEIVE_COUNT] * 3, "one per stage queue"
     dlqs = [q.body for q in stack.resources("aws_sqs_queue") if q.body["name"].endswith("-dlq")]
     assert [q["message_retention_seconds"] for q in dlqs] == [documented.DLQ_RETENTION_S] * 3

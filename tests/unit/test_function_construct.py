@@ -127,8 +127,8 @@ def test_queue_fed_function_has_no_function_level_dead_letter_target(stack: Stac
     # dead_letter_config applies to asynchronous invocations only; an SQS event source invokes
     # synchronously, and the source queue's redrive policy moves failures to its DLQ.
     assert "dead_letter_config" not in function_of(stack).body
-    [redriven] = [q.body["name"] for q in stack.resources("aws_sqs_queue") if "redrive_policy" in q.body]
-    assert redriven == "process-dev"
+    [redrive] = stack.resources("aws_sqs_queue_redrive_policy")
+    assert stack.referenced(redrive.body["queue_url"]).body["name"] == "process-dev"
 
 
 def test_alias_ignores_the_routing_weights_aws_sets_during_a_version_shift(stack: StackJson) -> None:

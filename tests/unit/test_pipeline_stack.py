@@ -134,7 +134,7 @@ def test_deployed_functions_use_the_powertools_layer_for_their_runtime(pipeline_
         assert parameter.body["name"].startswith("/aws/service/powertools/python/arm64/python3.13/")
 
 
-# The separate queue policy resources the `local` stack had before they became arguments of the queues
+# The separate policy resources stacks had before the policies became arguments of the queues
 # (addresses from that release's synthesized stacks: the same in every environment).
 SEPARATE_POLICY_ADDRESSES = {
     "aws_sqs_queue_policy.enrich-queue_dlq_tls-only-policy_E43751C7",
@@ -144,9 +144,6 @@ SEPARATE_POLICY_ADDRESSES = {
     "aws_sqs_queue_policy.process-queue_dlq_tls-only-policy_DE9294D5",
     "aws_sqs_queue_policy.process-queue_tls-only-policy_60B60A22",
     "aws_sqs_queue_policy.rejects-queue_tls-only-policy_CD266544",
-    "aws_sqs_queue_redrive_policy.enrich-queue_redrive_01293718",
-    "aws_sqs_queue_redrive_policy.ingest-queue_redrive_44C99D1D",
-    "aws_sqs_queue_redrive_policy.process-queue_redrive_331E43F5",
     "aws_sqs_queue_redrive_allow_policy.enrich-queue_dlq-redrive-allow_CEF27856",
     "aws_sqs_queue_redrive_allow_policy.ingest-queue_dlq-redrive-allow_49E675A3",
     "aws_sqs_queue_redrive_allow_policy.process-queue_dlq-redrive-allow_2217A6DE",
@@ -163,7 +160,7 @@ def test_existing_deployments_forget_the_separate_queue_policies_without_destroy
 
 
 @pytest.mark.parametrize("env", PIPELINE_ENVIRONMENTS)
-def test_every_queue_carries_its_tls_only_policy_and_each_source_queue_its_redrive(
+def test_every_queue_carries_its_tls_only_policy_and_each_source_queue_has_its_redrive(
         pipeline_stacks: dict[str, StackJson], env: str) -> None:
     stack = pipeline_stacks[env]
     names = sorted(q.body["name"] for q in stack.resources("aws_sqs_queue"))
@@ -172,8 +169,14 @@ def test_every_queue_carries_its_tls_only_policy_and_each_source_queue_its_redri
         [statement] = stack.referenced(queue.body["policy"]).body["statement"]
         assert statement["resources"][0].endswith(":" + queue.body["name"])
         assert statement["effect"] == "Deny"
-    redriven = sorted(q.body["name"] for q in stack.resources("aws_sqs_queue") if "redrive_policy" in q.body)
+    redriven = sorted(stack.referenced(r.body["queue_url"]).body["name"]
+                      for r in stack.resources("aws_sqs_queue_redrive_policy"))
     assert redriven == [f"tap-{stage}-{env}" for stage in ("enrich", "ingest", "process")]
+    # The redrive resource keeps its address of earlier releases: it is neither removed nor recreated.
+    assert sorted(r.address for r in stack.resources("aws_sqs_queue_redrive_policy")) == [
+        "aws_sqs_queue_redrive_policy.enrich-queue_redrive_01293718",
+        "aws_sqs_queue_redrive_policy.ingest-queue_redrive_44C99D1D",
+        "aws_sqs_queue_redrive_policy.process-queue_redrive_331E43F5"]
 
 
 @pytest.mark.parametrize("env", PIPELINE_ENVIRONMENTS)

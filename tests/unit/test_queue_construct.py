@@ -47,11 +47,14 @@ def test_dead_letter_queue_keeps_messages_14_days_longer_than_source(stack: Stac
 
 
 def test_redrive_moves_messages_after_max_receive_count(stack: StackJson) -> None:
-    policy = json.loads(queue(stack, "work-dev")["redrive_policy"])
+    [redrive] = stack.resources("aws_sqs_queue_redrive_policy")
+    assert stack.referenced(redrive.body["queue_url"]).body["name"] == "work-dev"
+    policy = json.loads(redrive.body["redrive_policy"])
     assert policy["maxReceiveCount"] == 3
     dlq_type, dlq_name, attribute = reference(policy["deadLetterTargetArn"])
     assert attribute == "arn"
     assert stack.resource(f"{dlq_type}.{dlq_name}").body["name"] == "work-dev-dlq"
+    assert queue(stack, "work-dev")["lifecycle"] == {"ignore_changes": ["redrive_policy"]}, "the resource owns it"
 
 
 def test_dead_letter_queue_allows_redrive_only_from_its_source(stack: StackJson) -> None:
@@ -59,19 +62,17 @@ def test_dead_letter_queue_allows_redrive_only_from_its_source(stack: StackJson)
     assert policy == {"redrivePermission": "byQueue", "sourceQueueArns": [ARN_PREFIX + "work-dev"]}
 
 
-def test_policies_are_arguments_of_their_queue_not_resources_of_their_own(stack: StackJson) -> None:
-    for separate in ("aws_sqs_queue_policy", "aws_sqs_queue_redrive_policy", "aws_sqs_queue_redrive_allow_policy"):
-        assert not stack.resources(separate), separate
-    assert "redrive_policy" not in queue(stack, "work-dev-dlq")
+def test_queue_policies_are_arguments_of_their_queue_not_resources_of_their_own(stack: StackJson) -> None:
+    assert not stack.resources("aws_sqs_queue_policy")
+    assert not stack.resources("aws_sqs_queue_redrive_allow_policy")
     assert "redrive_allow_policy" not in queue(stack, "work-dev")
-    assert all("lifecycle" not in q.body for q in stack.resources("aws_sqs_queue")), "nothing left to ignore"
+    assert "lifecycle" not in queue(stack, "work-dev-dlq"), "nothing on the DLQ is owned elsewhere"
 
 
-def test_only_the_source_queue_references_another_queue(stack: StackJson) -> None:
-    """Two waves: the DLQ references no queue, so it comes first; the source queue then names it."""
-    text = {name: json.dumps(queue(stack, name)) for name in ("work-dev", "work-dev-dlq")}
-    assert "${aws_sqs_queue." not in text["work-dev-dlq"]
-    assert text["work-dev"].count("${aws_sqs_queue.") == 1
+def test_neither_queue_references_the_other(stack: StackJson) -> None:
+    """Two waves: both queues first (no reference between them), then the redrive that names both."""
+    for name in ("work-dev", "work-dev-dlq"):
+        assert "${aws_sqs_queue." not in json.dumps(queue(stack, name)), name
 
 
 def test_every_queue_is_encrypted_with_sqs_managed_keys(stack: StackJson) -> None:
@@ -94,8 +95,7 @@ def test_the_separate_policy_resources_of_earlier_releases_are_forgotten_not_des
     removed = stack.document["removed"]
     assert all(block["lifecycle"] == {"destroy": False} for block in removed)
     assert sorted(block["from"].split(".")[0] for block in removed) == [
-        "aws_sqs_queue_policy", "aws_sqs_queue_policy", "aws_sqs_queue_redrive_allow_policy",
-        "aws_sqs_queue_redrive_policy"]
+        "aws_sqs_queue_policy", "aws_sqs_queue_policy", "aws_sqs_queue_redrive_allow_policy"]
 
 
 def test_alarms_on_dead_letter_depth_and_oldest_message_age(stack: StackJson) -> None:

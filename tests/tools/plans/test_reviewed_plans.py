@@ -23,8 +23,8 @@ VALIDATOR_FUNCTION = "aws_lambda_function.validator_function_0B08975D"
 VALIDATOR_POLICY = "aws_iam_role_policy.validator_role-policy_12E78E74"
 PROCESSOR_FUNCTION = "aws_lambda_function.processor_function_D7E0E582"
 PROCESSOR_ALIAS = "aws_lambda_alias.processor_alias_D40D2F24"
-# prod's resources: 67 until the queue policies became arguments of the queues (13 fewer resources).
-PROD_RESOURCES = 54
+# prod's resources: 67 until the queue and redrive-allow policies became arguments of the queues (10 fewer).
+PROD_RESOURCES = 57
 
 
 def resource(document: dict, address: str) -> dict:
@@ -230,15 +230,16 @@ def test_routing_weights_aws_leaves_on_the_alias_do_not_show_as_drift(plan_varia
 
 # Resources of the release before the queue policies became arguments of the queues.
 SEPARATE_REJECTS_POLICY = "aws_sqs_queue_policy.rejects-queue_tls-only-policy_CD266544"
-SEPARATE_INGEST_REDRIVE = "aws_sqs_queue_redrive_policy.ingest-queue_redrive_44C99D1D"
-INGEST_QUEUE = "aws_sqs_queue.ingest-queue_CE7EB37C"
+SEPARATE_INGEST_REDRIVE_ALLOW = "aws_sqs_queue_redrive_allow_policy.ingest-queue_dlq-redrive-allow_49E675A3"
+INGEST_DLQ = "aws_sqs_queue.ingest-queue_dlq_queue_C168B8B3"
 
 
 def add_separate_queue_policies(schemas: dict):
     """A state from that release: the two queues' policies also held by resources of their own."""
     def edit(state: dict) -> None:
         for separate, queue_address, attribute in ((SEPARATE_REJECTS_POLICY, REJECTS_QUEUE, "policy"),
-                                                   (SEPARATE_INGEST_REDRIVE, INGEST_QUEUE, "redrive_policy")):
+                                                   (SEPARATE_INGEST_REDRIVE_ALLOW, INGEST_DLQ,
+                                                    "redrive_allow_policy")):
             queue = next(r for r in state["resources"] if f"{r['type']}.{r['name']}" == queue_address)
             values = queue["instances"][0]["attributes"]
             type_, name = separate.split(".")
@@ -260,10 +261,11 @@ def test_separate_queue_policies_of_earlier_releases_are_forgotten_not_destroyed
         plan_variant: PlanMaker, schemas: dict) -> None:
     # Destroying one runs SetQueueAttributes with an empty policy, while the queue, whose state already
     # holds the same policy, has no change to set it again: the queue would lose its TLS-only policy
-    # (or its redrive) until the next apply. A `removed` block with destroy = false only forgets it.
+    # (or the DLQ its redrive-allow policy) until the next apply. A `removed` block with
+    # destroy = false only forgets it.
     folder, plan = plan_variant(edit_state=add_separate_queue_policies(schemas))
-    assert actions(plan, SEPARATE_REJECTS_POLICY, SEPARATE_INGEST_REDRIVE) == [["forget"], ["forget"]]
-    assert actions(plan, REJECTS_QUEUE, INGEST_QUEUE) == [["no-op"], ["no-op"]]
+    assert actions(plan, SEPARATE_REJECTS_POLICY, SEPARATE_INGEST_REDRIVE_ALLOW) == [["forget"], ["forget"]]
+    assert actions(plan, REJECTS_QUEUE, INGEST_DLQ) == [["no-op"], ["no-op"]]
     assert reviewed(folder, run_checkov=False).passed
 
 
@@ -271,5 +273,5 @@ def test_without_the_removed_blocks_the_separate_policies_would_be_destroyed(
         plan_variant: PlanMaker, schemas: dict) -> None:
     _, plan = plan_variant(edit_stack=lambda document: document.pop("removed"),
                            edit_state=add_separate_queue_policies(schemas))
-    assert actions(plan, SEPARATE_REJECTS_POLICY, SEPARATE_INGEST_REDRIVE) == [["delete"], ["delete"]]
-    assert actions(plan, REJECTS_QUEUE, INGEST_QUEUE) == [["no-op"], ["no-op"]], "nothing would set them again"
+    assert actions(plan, SEPARATE_REJECTS_POLICY, SEPARATE_INGEST_REDRIVE_ALLOW) == [["delete"], ["delete"]]
+    assert actions(plan, REJECTS_QUEUE, INGEST_DLQ) == [["no-op"], ["no-op"]], "nothing would set them again"
