@@ -9,6 +9,7 @@ from cdktf import Testing as CdktfTesting
 
 from modules.monitoring import AlarmProps
 from modules.queue import QueueProps, QueueWithDeadLetter, TerminalQueue, TerminalQueueProps
+from modules.retired import retired_addresses
 from tests.support.synth import synth_scope
 from tools.policy.stack_json import StackJson, reference
 
@@ -91,11 +92,15 @@ def test_every_queue_has_its_own_policy_denying_non_tls_access(stack: StackJson)
         }], name
 
 
-def test_the_separate_policy_resources_of_earlier_releases_are_forgotten_not_destroyed(stack: StackJson) -> None:
-    removed = stack.document["removed"]
-    assert all(block["lifecycle"] == {"destroy": False} for block in removed)
-    assert sorted(block["from"].split(".")[0] for block in removed) == [
-        "aws_sqs_queue_policy", "aws_sqs_queue_policy", "aws_sqs_queue_redrive_allow_policy"]
+def test_the_separate_policy_resources_of_earlier_releases_are_retired_at_their_old_paths() -> None:
+    built: list[QueueWithDeadLetter] = []
+    stack = synth_scope(lambda scope: built.append(QueueWithDeadLetter(scope, "work", props=PROPS, alarms=ALARMS)))
+    assert "removed" not in stack.document and not stack.resources("aws_sqs_queue_policy")
+    assert retired_addresses(built[0]) == [
+        "aws_sqs_queue_policy.work_dlq_tls-only-policy_CAB7E5DB",
+        "aws_sqs_queue_policy.work_tls-only-policy_389E90CE",
+        "aws_sqs_queue_redrive_allow_policy.work_dlq-redrive-allow_E5DE2C67",
+    ]
 
 
 def test_alarms_on_dead_letter_depth_and_oldest_message_age(stack: StackJson) -> None:

@@ -271,7 +271,6 @@ def test_separate_queue_policies_of_earlier_releases_are_forgotten_not_destroyed
 
 def test_without_the_removed_blocks_the_separate_policies_would_be_destroyed(
         plan_variant: PlanMaker, schemas: dict) -> None:
-    _, plan = plan_variant(edit_stack=lambda document: document.pop("removed"),
-                           edit_state=add_separate_queue_policies(schemas))
+    _, plan = plan_variant(edit_state=add_separate_queue_policies(schemas), without=("removed.tf",))
     assert actions(plan, SEPARATE_REJECTS_POLICY, SEPARATE_INGEST_REDRIVE_ALLOW) == [["delete"], ["delete"]]
     assert actions(plan, REJECTS_QUEUE, INGEST_DLQ) == [["no-op"], ["no-op"]], "nothing would set them again"
