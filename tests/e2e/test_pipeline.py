@@ -57,6 +57,19 @@ def test_apply_is_idempotent(pipeline: DeployedPipeline) -> None:
     assert code == 0, f"a plan right after apply wants changes:\n{plan}"
 
 
+def test_every_queue_keeps_a_tls_only_policy_naming_its_own_arn(pipeline: DeployedPipeline) -> None:
+    """The ARN each policy builds from the queue's name is the queue's, and the redrive left it in place."""
+    sqs = pipeline.client("sqs")
+    assert len(pipeline.topology.queues) == 7
+    for queue in pipeline.topology.queues:
+        attributes = sqs.get_queue_attributes(QueueUrl=queue.url, AttributeNames=["All"])["Attributes"]
+        [statement] = json.loads(attributes["Policy"])["Statement"]
+        assert (statement["Effect"], statement["Action"], statement["Resource"]) == (
+            "Deny", "sqs:*", attributes["QueueArn"]), queue.name
+        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, queue.name
+        assert ("RedrivePolicy" in attributes) == (queue.dead_letter_arn is not None), queue.name
+
+
 def test_ten_thousand_events_end_to_end(
     pipeline: DeployedPipeline, tmp_path: Path, record_property: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
