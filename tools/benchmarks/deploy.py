@@ -147,6 +147,7 @@ def synth_local(outdir: Path) -> tuple[Path, float]:
     """Synthesize only the `local` stack into ``outdir`` (state kept under it); its folder and the seconds."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_") and k != "ENVIRONMENT_SUFFIX"}
     env.update(TAP_STACKS="local", TAP_LOCAL_STATE_DIR=str(outdir / "state"))
+    outdir.mkdir(parents=True, exist_ok=True)  # cdktf creates only the last folder of its outdir
     started = time.monotonic()
     completed = subprocess.run(
         [sys.executable, "-c", SYNTH_CHILD, str(outdir / "cdktf.out")],
