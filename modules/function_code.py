@@ -52,7 +52,8 @@ def build_archive(stage: str, *, handlers_dir: Path = HANDLERS_DIR, build_dir: P
     build_dir.mkdir(parents=True, exist_ok=True)
     target = build_dir / f"{stage}.zip"
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+    # No archive-wide compression: each ZipInfo below sets its own, and writestr reads only the entry's.
+    with zipfile.ZipFile(buffer, "w") as archive:
         for path in _archive_members(stage, handlers_dir):
             info = zipfile.ZipInfo(path.relative_to(handlers_dir.parent).as_posix(), date_time=_FIXED_DATE)
             info.external_attr = 0o644 << 16

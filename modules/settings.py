@@ -471,7 +471,7 @@ def _build(name: str, env: Mapping[str, str]) -> EnvironmentSettings:
             **_base("local", env),
             functions=_functions(),
             table=TableSettings(deletion_protection=False),
-            backend=BackendSettings(kind="local"),
+            # No backend: BackendSettings' default is local disk, the only one the emulator accepts.
             log_retention_days=1,
             powertools_layer=False,
             emulator=True,
@@ -529,9 +529,9 @@ def preview_environment(suffix: str, env: Mapping[str, str] | None = None) -> En
                  f"a name other than {', '.join(ENVIRONMENT_NAMES)}, which are environments already")
         if suffix not in ENVIRONMENT_NAMES and SUFFIX_PATTERN.match(suffix):
             for other, shared in naming.clashes(dev.project, suffix, ENVIRONMENT_NAMES).items():
-                shown = ", ".join(shared[:3]) + (f" and {len(shared) - 3} more" if len(shared) > 3 else "")
+                # Every shared name is listed: at most three, one per stage or per queue of the same kind.
                 _require(False, "ENVIRONMENT_SUFFIX", suffix,
-                         f"a suffix whose resource names no environment uses, but it would name {shown}, "
+                         f"a suffix whose resource names no environment uses, but it would name {', '.join(shared)}, "
                          f"which the {other} environment uses already; pick a suffix without '{other}' "
                          "as one of its hyphen-separated words")
         preview = replace(dev, suffix=suffix, tags={**dev.tags, "Environment": suffix})

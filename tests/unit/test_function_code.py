@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -152,3 +153,29 @@ def test_a_stage_without_handler_names_the_file_it_looked_for(tmp_path: Path) ->
     with pytest.raises(FileNotFoundError) as error:
         build_archive("nope", build_dir=tmp_path)
     assert str(error.value) == f"no handler for stage 'nope': expected {HANDLERS_DIR / 'nope' / 'app.py'}"
+
+
+def test_archive_is_written_beside_its_target_not_in_the_system_temp_dir(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Path.replace is atomic only within one filesystem, and TMPDIR may be another one (or gone).
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-temp-dir"))
+    archive = build_archive("enricher", build_dir=tmp_path / "out")
+    assert zipfile.ZipFile(archive.path).testzip() is None
+
+
+def test_archive_being_written_is_a_hidden_file_named_after_its_stage(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # What a concurrent build or a file watcher sees in the build folder before the rename.
+    seen: list[Path] = []
+    real = tempfile.NamedTemporaryFile
+
+    def spy(*args: object, **kwargs: object) -> object:
+        handle = real(*args, **kwargs)  # type: ignore[call-overload]
+        seen.append(Path(handle.name))
+        return handle
+
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", spy)
+    build_archive("validator", build_dir=tmp_path)
+    [partial] = seen
+    assert partial.parent == tmp_path and re.fullmatch(r"\.validator\.[a-z0-9_]{8}\.zip", partial.name), partial
+    assert not partial.exists(), "renamed to validator.zip"

@@ -30,7 +30,7 @@ from modules.settings import (
     selected_environments,
 )
 from tests.support import documented
-from tests.unit import test_naming, test_settings, test_state_backend
+from tests.unit import test_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = {"TAP_AWS_ACCOUNT_ID": "111122223333", "TAP_ALARM_EMAIL": "oncall@example.com"}
@@ -332,6 +332,7 @@ def test_rule_alarm_https_endpoint_is_an_https_url() -> None:
 def test_rule_state_key_alias_is_an_alias_name_without_its_prefix() -> None:
     good = s3(kms_key_alias="tap-pipeline-tfstate")
     assert good.kms_key_alias == "tap-pipeline-tfstate"
+    assert problems_of(lambda: s3(kms_key_alias="Tap/State_2")) == (), "KMS alias names may hold capitals"
     assert problems_of(lambda: s3(kms_key_alias="alias:tap state")) == (
         invalid("backend.kms_key_alias", "alias:tap state", "a KMS alias name without the alias/ prefix"),)
 
@@ -340,6 +341,61 @@ def test_rule_bootstrap_needs_the_account_that_holds_the_state() -> None:
     assert problems_of(lambda: settings_module.state_backend_settings({})) == (invalid(
         "account_id", "", "the 12-digit id of the AWS account that holds the state: set TAP_AWS_ACCOUNT_ID"),)
     assert problems_of(lambda: settings_module.state_backend_settings(ACCOUNT)) == ()
+
+
+PROJECT_ALLOWED = "2-10 lowercase letters or digits, starting with a letter (it prefixes every resource name)"
+
+
+@pytest.mark.parametrize(("project", "valid"), [("ab", True), ("abcdefghij", True), ("t", False),
+                                                ("abcdefghijk", False), ("Tap", False), ("1tap", False)])
+def test_rule_project_prefix_is_2_to_10_lowercase_letters_or_digits(project: str, valid: bool) -> None:
+    expected = () if valid else (invalid("TAP_PROJECT", project, PROJECT_ALLOWED),)
+    assert problems_of(lambda: dev(project=project)) == expected
+
+
+def clash(suffix: str, names: str, other: str) -> str:
+    return invalid("ENVIRONMENT_SUFFIX", suffix,
+                   f"a suffix whose resource names no environment uses, but it would name {names}, which the "
+                   f"{other} environment uses already; pick a suffix without '{other}' as one of its "
+                   "hyphen-separated words")
+
+
+@pytest.mark.parametrize(("suffix", "names", "other"), [
+    # The preview's three queues would be prod's three DLQs: every shared name is shown.
+    ("prod-dlq", "tap-enrich-prod-dlq, tap-ingest-prod-dlq, tap-process-prod-dlq", "prod"),
+    ("alarms-dev", "tap-pipeline-alarms-dev", "dev"),  # the preview's dashboard = dev's alarm topic
+])
+def test_rule_preview_suffix_names_no_other_environments_resource(suffix: str, names: str, other: str) -> None:
+    assert problems_of(lambda: preview_environment(suffix, ACCOUNT)) == (clash(suffix, names, other),)
+
+
+def test_preview_clash_names_carry_the_project_prefix() -> None:
+    assert problems_of(lambda: preview_environment("alarms-prod", {**ACCOUNT, "TAP_PROJECT": "acme"})) == (
+        clash("alarms-prod", "acme-pipeline-alarms-prod", "prod"),)
+
+
+def test_a_preview_suffix_that_is_no_resource_name_part_gets_that_problem_only() -> None:
+    # 21 characters: one too many, though its names would also be staging's DLQ alarms.
+    suffix = "staging-dlq-not-empty"
+    allowed = "1-20 of lowercase letters, digits and hyphens, starting with a letter or digit"
+    assert problems_of(lambda: preview_environment(suffix, ACCOUNT)) == (
+        invalid("ENVIRONMENT_SUFFIX", suffix, allowed),)
+
+
+BOOTSTRAP_ALLOWED = ("'s3' (the default: the bootstrap stack's state is in its bucket) or 'local' (only for the "
+                     "first `make bootstrap`, before the bucket exists)")
+
+
+@pytest.mark.parametrize(("value", "own_state"), [(None, "s3"), ("s3", "s3"), (" local ", "local")])
+def test_rule_bootstrap_state_is_s3_by_default_or_local(value: str | None, own_state: str) -> None:
+    env = ACCOUNT if value is None else {**ACCOUNT, "TAP_BOOTSTRAP_STATE": value}
+    assert settings_module.state_backend_settings(env).own_state == own_state
+
+
+def test_rule_bootstrap_state_rejects_any_other_value() -> None:
+    env = {**ACCOUNT, "TAP_BOOTSTRAP_STATE": "bucket"}
+    assert problems_of(lambda: settings_module.state_backend_settings(env)) == (
+        invalid("TAP_BOOTSTRAP_STATE", "bucket", BOOTSTRAP_ALLOWED),)
 
 
 # ------------------------------------------------------------------------------------------------ registry
@@ -402,16 +458,13 @@ TESTED_RULES = {
     "EnvironmentSettings._validate: 'backend.kind'": test_rule_emulator_keeps_state_on_local_disk,
     "MonitoringSettings._validate: 'monitoring.alarm_https_endpoint'": test_rule_alarm_https_endpoint_is_an_https_url,
     "BackendSettings._validate: 'backend.kms_key_alias'": test_rule_state_key_alias_is_an_alias_name_without_its_prefix,
-    "EnvironmentSettings._validate: PROJECT_VARIABLE":
-        test_naming.test_a_project_prefix_that_cannot_start_every_name_is_rejected,
+    "EnvironmentSettings._validate: PROJECT_VARIABLE": test_rule_project_prefix_is_2_to_10_lowercase_letters_or_digits,
     "EnvironmentSettings._validate: 'kms_deletion_window_days'":
         test_settings.test_kms_deletion_window_outside_7_to_30_days_is_rejected,
     "EnvironmentSettings._validate: 'monitoring.alarm_email'":
         test_settings.test_staging_and_prod_without_an_alarm_subscriber_stop_naming_the_environment_and_the_variables,
-    "preview_environment: 'ENVIRONMENT_SUFFIX' #2":
-        test_naming.test_a_preview_suffix_that_names_another_environments_resource_is_rejected,
-    "StateBootstrapSettings.__post_init__: BOOTSTRAP_STATE_VARIABLE":
-        test_state_backend.test_an_unknown_bootstrap_state_is_rejected_naming_both_choices,
+    "preview_environment: 'ENVIRONMENT_SUFFIX' #2": test_rule_preview_suffix_names_no_other_environments_resource,
+    "StateBootstrapSettings.__post_init__: BOOTSTRAP_STATE_VARIABLE": test_rule_bootstrap_state_rejects_any_other_value,
     "state_backend_settings: 'account_id'": test_rule_bootstrap_needs_the_account_that_holds_the_state,
     "preview_environment: 'ENVIRONMENT_SUFFIX'": test_rule_preview_suffix_is_not_an_environment_name,
     "selected_environments: 'TAP_STACKS'": test_rule_tap_stacks_names_environments_or_preview,
@@ -574,3 +627,42 @@ def test_a_rule_checked_outside_a_validation_block_raises_at_once() -> None:
         settings_module._require(False, "x", 1, "2..3")
     assert error.value.problems == ("x=1 is invalid: allowed 2..3",)
     settings_module._require(True, "x", 1, "2..3")  # a condition that holds adds nothing, raises nothing
+
+
+@pytest.mark.parametrize("name", documented.ENVIRONMENTS)
+def test_staging_and_prod_prevent_destroying_their_data(name: str) -> None:
+    # README, "Staging and prod put lifecycle.prevent_destroy on the table, the rejects queue and every DLQ".
+    assert load_environment(name, ACCOUNT).prevent_destroy is (name in ("staging", "prod"))
+
+
+@pytest.mark.parametrize("name", documented.ENVIRONMENTS)
+def test_prod_batches_every_stage_for_10_s_and_the_others_do_not_wait(name: str) -> None:
+    # README, "Cost": "prod (a 10 s batching window on every stage)".
+    windows = {s: f.batching_window_s for s, f in load_environment(name, ACCOUNT).functions.items()}
+    assert windows == dict.fromkeys(documented.STAGES, 10 if name == "prod" else 0)
+
+
+def test_state_names_follow_the_project_prefix() -> None:
+    assert load_environment("dev", {**ACCOUNT, "TAP_PROJECT": "acme"}).backend == s3(
+        bucket="acme-pipeline-tfstate-111122223333-us-east-1", lock_table="acme-pipeline-terraform-locks",
+        kms_key_alias="acme-pipeline-tfstate")
+
+
+def test_an_empty_alarm_address_is_reported_as_given_by_both_rules() -> None:
+    def build() -> None:
+        with settings_module.collected_problems():  # as load_environment does: every problem at once
+            replace(load_environment("staging", ACCOUNT), monitoring=MonitoringSettings(alarm_email=""))
+
+    assert problems_of(build) == (
+        invalid("monitoring.alarm_email", "", "an e-mail address such as oncall@example.com"),
+        invalid("monitoring.alarm_email", "", "an alarm subscriber for staging, whose alarms must reach someone: "
+                "set TAP_ALARM_EMAIL (an e-mail address) or TAP_ALARM_HTTPS_ENDPOINT (an HTTPS endpoint, e.g. "
+                "AWS Chatbot's)"),
+    )
+
+
+def test_state_backend_settings_default_to_the_process_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TAP_AWS_ACCOUNT_ID", "000011112222")
+    monkeypatch.setenv("TAP_BOOTSTRAP_STATE", "local")
+    state = settings_module.state_backend_settings()
+    assert (state.backend.account_id, state.own_state) == ("000011112222", "local")
