@@ -12,11 +12,11 @@ from __future__ import annotations
 import keyword
 
 import jsii
-from cdktf import IAspect, TerraformResource, TerraformResourceLifecycle, TerraformStack, TerraformVariable
+from cdktf import IAspect, TerraformResourceLifecycle, TerraformStack, TerraformVariable
 from cdktf_cdktf_provider_aws.lambda_event_source_mapping import LambdaEventSourceMapping
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderEndpoints
-from cdktf_cdktf_provider_aws.sqs_queue_redrive_allow_policy import SqsQueueRedriveAllowPolicy
+from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import IConstruct
 
 # Every service the pipeline stacks touch; the emulator must answer for each.
@@ -37,8 +37,8 @@ DIFFERENCES = {
                                                "Docker; the local runner (tools/local) delivers the batches",
     "aws_lambda_event_source_mapping.lifecycle": "ignore_changes on function_name: the emulator reports the "
                                                  "version ARN behind the alias instead of the alias ARN",
-    "aws_sqs_queue_redrive_allow_policy": "left out: the emulator never returns RedriveAllowPolicy, so the "
-                                          "provider would wait for it forever",
+    "aws_sqs_queue.redrive_allow_policy": "left out: the emulator stores RedriveAllowPolicy but never returns "
+                                          "it, so the provider would wait for it to read back until it gives up",
 }
 
 
@@ -47,24 +47,17 @@ def _python_name(service: str) -> str:
     return f"{service}_" if keyword.iskeyword(service) else service
 
 
-def _address(resource: TerraformResource) -> str:
-    return f"{resource.terraform_resource_type}.{resource.friendly_unique_id}"
-
-
 @jsii.implements(IAspect)
 class EmulatorCompatibility:
     """Adapts a pipeline stack to the emulator: see ``DIFFERENCES`` for what changes and why.
 
-    Acts once, on the stack node itself, so that removals and the dependencies
-    on what was removed are handled together.
+    Acts once, on the stack node itself, on every construct of the stack.
     """
 
     def visit(self, node: IConstruct) -> None:
         if not isinstance(node, TerraformStack):
             return
-        constructs = node.node.find_all()
-        self._drop_redrive_allow_policies(constructs)
-        for construct in constructs:
+        for construct in node.node.find_all():
             if isinstance(construct, AwsProvider):
                 self._point_at_emulator(node, construct)
             elif isinstance(construct, LambdaFunction):
@@ -74,23 +67,8 @@ class EmulatorCompatibility:
             elif isinstance(construct, LambdaEventSourceMapping):
                 construct.enabled = False
                 construct.lifecycle = TerraformResourceLifecycle(ignore_changes=["function_name"])
-
-    @staticmethod
-    def _drop_redrive_allow_policies(constructs: list[IConstruct]) -> None:
-        dropped = [c for c in constructs if isinstance(c, SqsQueueRedriveAllowPolicy)]
-        addresses = {_address(policy) for policy in dropped}
-        for policy in dropped:
-            if policy.node.scope is not None:
-                policy.node.scope.node.try_remove_child(policy.node.id)
-        # Dependencies may be set as overrides, which only the rendered resource shows.
-        for construct in constructs:
-            if not isinstance(construct, TerraformResource) or isinstance(construct, SqsQueueRedriveAllowPolicy):
-                continue
-            [body] = construct.to_terraform()["resource"][construct.terraform_resource_type].values()
-            depends_on = body.get("depends_on") or []
-            kept = [d for d in depends_on if d not in addresses]
-            if len(kept) != len(depends_on):
-                construct.add_override("depends_on", kept or None)
+            elif isinstance(construct, SqsQueue):
+                construct.reset_redrive_allow_policy()
 
     @staticmethod
     def _point_at_emulator(stack: TerraformStack, provider: AwsProvider) -> None:

@@ -86,6 +86,7 @@ class PipelineStack(TerraformStack):
             component="validator",
             retention_s=settings.dlq_retention_s,
             purpose="records that failed validation, each with its reason in message attributes",
+            account_id=settings.account_id,
             kms_key_arn=self.data_key_arn,
         ), alarms=alarms)
         table = settings.table
@@ -114,6 +115,7 @@ class PipelineStack(TerraformStack):
                 archive=build_archive(wiring.stage),
                 outbound=outbound,
                 alarms=alarms,
+                account_id=settings.account_id,
                 kms_key_arn=self.data_key_arn,
             )
             self.queues[wiring.source_queue] = pattern.queue

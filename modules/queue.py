@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from cdktf import TerraformResource, TerraformResourceLifecycle
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
-from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
-from cdktf_cdktf_provider_aws.sqs_queue_redrive_allow_policy import SqsQueueRedriveAllowPolicy
 from cdktf_cdktf_provider_aws.sqs_queue_redrive_policy import SqsQueueRedrivePolicy
 from constructs import Construct
 
 from modules.monitoring import AlarmProps, AlarmSpec, metric_alarm
 from modules.permissions import deny_insecure_transport
+from modules.queue_arn import queue_arn
+from modules.retired import retire
 from modules.tagging import component_tags
 
 # SQS long polling: the longest wait a receive may ask for, which keeps empty receives (and their cost) down.
@@ -30,7 +30,12 @@ class TerminalQueueProps:
     component: str
     retention_s: int
     purpose: str
+    #: The environment's account: the queue's ARN in its own policy is built from it and the name.
+    account_id: str
     kms_key_arn: str | None = None
+    #: Names of the only queues allowed to use this one as their dead-letter queue (empty: no redrive-allow
+    #: policy, so SQS's default applies).
+    redrive_sources: tuple[str, ...] = ()
 
 
 def _encryption(kms_key_arn: str | None) -> dict[str, object]:
@@ -56,20 +61,32 @@ class QueueProps:
     dlq_retention_s: int
     max_receive_count: int
     oldest_message_age_threshold_s: int
+    #: The environment's account: the queues' ARNs in their own policies are built from it and the names.
+    account_id: str
     kms_key_arn: str | None = None
 
 
-def _tls_only_policy(scope: Construct, queue: SqsQueue) -> SqsQueuePolicy:
+def _tls_only_policy(scope: Construct, queue_name: str, account_id: str) -> str:
+    """The TLS-only policy document of the queue named ``queue_name``, for its own ``policy`` argument.
+
+    The Resource is the queue's ARN built from its name, so that the queue does not reference itself.
+    """
     document = DataAwsIamPolicyDocument(
         scope, "tls-only-document",
-        statement=[deny_insecure_transport("DenyInsecureTransport", ["sqs:*"], [queue.arn])],
+        statement=[deny_insecure_transport("DenyInsecureTransport", ["sqs:*"],
+                                           [queue_arn(scope, queue_name, account_id)])],
     )
-    return SqsQueuePolicy(scope, "tls-only-policy", queue_url=queue.url, policy=document.json)
+    return document.json
 
 
-def _after(resource: TerraformResource, *dependencies: TerraformResource) -> None:
-    """Make ``resource`` depend on resources created after it in the construct tree."""
-    resource.add_override("depends_on", [f"{d.terraform_resource_type}.{d.friendly_unique_id}" for d in dependencies])
+# The separate policy resources of earlier releases, by construct id: set inline on the queue now. Their
+# removal must not run SetQueueAttributes with an empty value, which could land after the queue's own
+# update and clear what it set (Terraform orders neither before the other), so they are only forgotten.
+_RETIRED_TERMINAL = {"tls-only-policy": "aws_sqs_queue_policy"}
+_RETIRED_SOURCE = {
+    "tls-only-policy": "aws_sqs_queue_policy",
+    "dlq-redrive-allow": "aws_sqs_queue_redrive_allow_policy",
+}
 
 
 def _compact_json(value: object) -> str:
@@ -95,22 +112,30 @@ class TerminalQueue(Construct):
 
     Keeps messages for ``props.retention_s`` (14 days, SQS's longest, in every
     environment), encrypts them with ``props.kms_key_arn`` or else SQS-managed keys, refuses non-TLS access,
-    and alarms as soon as it holds anything, because every message here needs a person.
+    and alarms as soon as it holds anything, because every message here needs a person. With
+    ``props.redrive_sources`` only those queues may use it as their dead-letter queue.
     """
 
     def __init__(self, scope: Construct, id_: str, *, props: TerminalQueueProps, alarms: AlarmProps) -> None:
         super().__init__(scope, id_)
         self.name = props.name
+        redrive_allow = _compact_json({
+            "redrivePermission": "byQueue",
+            "sourceQueueArns": [queue_arn(self, source, props.account_id) for source in props.redrive_sources],
+        }) if props.redrive_sources else None
         self.queue = SqsQueue(
             self, "queue",
             name=props.name,
             message_retention_seconds=props.retention_s,
             **_encryption(props.kms_key_arn),
-            # The source queue's redrive-allow resource owns this attribute.
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["redrive_allow_policy"]),
+            # Every attribute in the one CreateQueue call: SQS applies them together, and the provider then
+            # waits for them to settle once per queue rather than once per policy resource.
+            policy=_tls_only_policy(self, props.name, props.account_id),
+            redrive_allow_policy=redrive_allow,
             tags=component_tags(props.component),
         )
-        self.policy = _tls_only_policy(self, self.queue)
+        for construct_id, resource_type in _RETIRED_TERMINAL.items():
+            retire(self, construct_id, resource_type)
         self.depth_alarm = _queue_alarm(
             self, "depth-alarm", alarms=alarms, queue_name=props.name, component=props.component,
             alarm_name=f"{props.name}-not-empty", metric="ApproximateNumberOfMessagesVisible", threshold=0,
@@ -130,8 +155,9 @@ class QueueWithDeadLetter(Construct):
     """A queue feeding one consumer, with a dead-letter queue named ``<name>-dlq``.
 
     After ``max_receive_count`` receives a message moves to the DLQ, which only
-    this queue may redrive into.  The redrive policy is its own resource, which
-    keeps the two queues free of dependency cycles (as terraform-aws-modules/sqs does).
+    this queue may redrive into.  The TLS-only and redrive-allow policies are arguments of
+    their queue, naming queue ARNs built from names; the redrive policy is its own resource
+    naming the DLQ.  Both queues come first, the redrive second: two waves, no cycle.
     """
 
     def __init__(self, scope: Construct, id_: str, *, props: QueueProps, alarms: AlarmProps) -> None:
@@ -142,7 +168,8 @@ class QueueWithDeadLetter(Construct):
             props=TerminalQueueProps(
                 name=f"{props.name}-dlq", component=props.component, retention_s=props.dlq_retention_s,
                 purpose=f"records that failed {props.max_receive_count} times in {props.consumer}",
-                kms_key_arn=props.kms_key_arn,
+                account_id=props.account_id, kms_key_arn=props.kms_key_arn,
+                redrive_sources=(props.name,),
             ),
             alarms=alarms,
         )
@@ -153,11 +180,15 @@ class QueueWithDeadLetter(Construct):
             message_retention_seconds=props.retention_s,
             receive_wait_time_seconds=RECEIVE_WAIT_TIME_S,
             **_encryption(props.kms_key_arn),
-            # The redrive policy is its own resource (no dependency cycle between the two queues).
+            policy=_tls_only_policy(self, props.name, props.account_id),
+            # The redrive resource below owns this attribute.
             lifecycle=TerraformResourceLifecycle(ignore_changes=["redrive_policy"]),
             tags=component_tags(props.component),
         )
-        redrive = SqsQueueRedrivePolicy(
+        # The redrive policy is its own resource so that this queue is created together with its DLQ:
+        # SQS checks that the target exists, and the functions, which only need the queues, then need not
+        # wait for a second round of the provider's attribute settling (about 25 s) before they start.
+        self.redrive = SqsQueueRedrivePolicy(
             self, "redrive",
             queue_url=self.queue.url,
             redrive_policy=_compact_json({
@@ -165,20 +196,8 @@ class QueueWithDeadLetter(Construct):
                 "maxReceiveCount": props.max_receive_count,
             }),
         )
-        # Each queue's policy is set after its other attributes: the emulator (moto) clears a queue's
-        # Policy on any SetQueueAttributes call that does not name it. On AWS the order costs nothing,
-        # so it is kept in every stack rather than made an emulator difference.
-        self.policy = _tls_only_policy(self, self.queue)
-        _after(self.policy, redrive)
-        self.redrive_allow = SqsQueueRedriveAllowPolicy(
-            self, "dlq-redrive-allow",
-            queue_url=self.dlq.url,
-            redrive_allow_policy=_compact_json({
-                "redrivePermission": "byQueue",
-                "sourceQueueArns": [self.queue.arn],
-            }),
-        )
-        _after(self.dlq.policy, self.redrive_allow)
+        for construct_id, resource_type in _RETIRED_SOURCE.items():
+            retire(self, construct_id, resource_type)
         threshold = props.oldest_message_age_threshold_s
         self.age_alarm = _queue_alarm(
             self, "age-alarm", alarms=alarms, queue_name=props.name, component=props.component,

@@ -58,6 +58,7 @@ class QueueToFunction:
         archive: FunctionArchive,
         outbound: Sequence[permissions.Statement],
         alarms: AlarmProps,
+        account_id: str,
         kms_key_arn: str | None = None,
     ) -> None:
         self.queue = QueueWithDeadLetter(
@@ -71,6 +72,7 @@ class QueueToFunction:
                 dlq_retention_s=event_source.dlq_retention_s,
                 max_receive_count=event_source.max_receive_count,
                 oldest_message_age_threshold_s=event_source.oldest_message_age_threshold_s,
+                account_id=account_id,
                 kms_key_arn=kms_key_arn,
             ),
             alarms=alarms,

@@ -9,6 +9,7 @@ policy_attributes := {
 	"aws_iam_role_policy": "policy",
 	"aws_iam_policy": "policy",
 	"aws_iam_role": "assume_role_policy",
+	"aws_sqs_queue": "policy",
 	"aws_sqs_queue_policy": "policy",
 	"aws_s3_bucket_policy": "policy",
 	"aws_kms_key": "policy",

@@ -92,7 +92,7 @@ def key_of(item: dict[str, Any]) -> Key:
 def is_retryable(exc: Exception) -> bool:
     """Throttling, server errors and network failures are worth retrying; anything else is not."""
     if isinstance(exc, ClientError):
-        code = exc.response.get("Error", {}).get("Code", "")
+        code = exc.response.get("Error", {}).get("Code")
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
         return code in RETRYABLE_ERROR_CODES or status >= 500
     return isinstance(exc, BotoConnectionError | HTTPClientError)
@@ -101,7 +101,7 @@ def is_retryable(exc: Exception) -> bool:
 def blames_an_item(exc: Exception) -> bool:
     """Errors caused by some item's content, as opposed to the table, permissions or the service."""
     if isinstance(exc, ClientError):
-        return exc.response.get("Error", {}).get("Code", "") in ITEM_ERROR_CODES
+        return exc.response.get("Error", {}).get("Code") in ITEM_ERROR_CODES
     return isinstance(exc, ParamValidationError)
 
 
@@ -165,7 +165,7 @@ class TableWriter:
                 )
             else:
                 unprocessed = response.get("UnprocessedItems", {}).get(self.table_name, [])
-                still = self._still_pending(pending, unprocessed) if unprocessed else {}
+                still = self._still_pending(pending, unprocessed)
                 self.written += len(pending) - len(still)
                 if not still:
                     return set()

@@ -117,7 +117,8 @@ def get(service: str) -> Any:
     """The cached client for ``service`` ("sqs", "dynamodb"), created on first use."""
     client = _clients.get(service)
     if client is None:
-        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        # None lets botocore fall back to AWS_DEFAULT_REGION (and the config file) itself.
+        region = os.environ.get("AWS_REGION")
         client = session().create_client(service, region_name=region, config=limits().config())
         _clients[service] = client
     return client

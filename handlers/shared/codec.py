@@ -88,11 +88,9 @@ def _encode(value: Any, out: Any) -> None:
         out(str(value))
     elif isinstance(value, dict):
         out("{")
-        first = True
-        for key, item in value.items():
-            if not first:
+        for index, (key, item) in enumerate(value.items()):
+            if index:
                 out(",")
-            first = False
             out(_string(key))
             out(":")
             _encode(item, out)

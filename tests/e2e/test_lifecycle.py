@@ -1,8 +1,8 @@
 """End to end on the emulator, lifecycle: what a platform engineer does to a deployment, on one of its own.
 
-The tests run in file order on a deployment made by ``demo --keep``: an idempotent apply, the unreviewed
-``cdktf diff``, a reviewed plan applied byte for byte, then ``terraform destroy`` leaving nothing; the
-fixture ends with ``down``.
+The tests run in file order on a deployment made by ``demo --keep``: an idempotent apply, the queue policies
+as deployed, the unreviewed ``cdktf diff``, a reviewed plan applied byte for byte, then ``terraform destroy``
+leaving nothing; the fixture ends with ``down``.
 """
 
 from __future__ import annotations
@@ -38,6 +38,19 @@ def _stack_on_the_deployed_state(pipeline: DeployedPipeline, target: Path) -> Pa
 def test_apply_is_idempotent(pipeline: DeployedPipeline) -> None:
     code, plan = pipeline.deployment.plan_exit_code()
     assert code == 0, f"a plan right after apply wants changes:\n{plan}"
+
+
+def test_every_queue_keeps_a_tls_only_policy_naming_its_own_arn(pipeline: DeployedPipeline) -> None:
+    """The ARN each policy builds from the queue's name is the queue's, and the redrive left it in place."""
+    sqs = pipeline.client("sqs")
+    assert len(pipeline.topology.queues) == 7
+    for queue in pipeline.topology.queues:
+        attributes = sqs.get_queue_attributes(QueueUrl=queue.url, AttributeNames=["All"])["Attributes"]
+        [statement] = json.loads(attributes["Policy"])["Statement"]
+        assert (statement["Effect"], statement["Action"], statement["Resource"]) == (
+            "Deny", "sqs:*", attributes["QueueArn"]), queue.name
+        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, queue.name
+        assert ("RedrivePolicy" in attributes) == (queue.dead_letter_arn is not None), queue.name
 
 
 def test_cdktf_diff_of_local_runs_through_the_pinned_cli(pipeline: DeployedPipeline, tmp_path: Path) -> None:

@@ -92,3 +92,20 @@ def test_wait_gives_up_after_max_attempts_even_with_time_left() -> None:
     assert [backoff.wait(attempt, context) for attempt in range(5)] == [True, True, True, False, False], (
         "max_attempts bounds retries when the context never runs out of time"
     )
+
+
+def test_the_ceiling_stops_doubling_at_two_to_the_62_so_huge_attempts_do_not_overflow() -> None:
+    # Without the cap on the exponent, 2.0 ** 1024 overflows a float: an unbounded max_delay shows the cap.
+    backoff = Backoff(base_delay=1.0, max_delay=float("inf"), rng=lambda: 1.0)
+
+    assert [backoff.delay(attempt) for attempt in (61, 62, 63, 10_000)] == [2.0**61, 2.0**62, 2.0**62, 2.0**62]
+
+
+def test_wait_still_retries_with_one_millisecond_above_margin_and_reserve() -> None:
+    context = FakeContext(remaining_ms=1_401)
+    sleep = TimedSleep(context)
+    backoff = Backoff(base_delay=1.0, max_delay=1.0, safety_margin_ms=1_000, sleep=sleep, rng=lambda: 0.5)
+
+    assert backoff.wait(0, context, reserve_ms=400) is True, "1 ms left above margin and reserve is time left"
+    assert sleep.pauses == [0.001], "the 500 ms draw is clamped to that 1 ms"
+    assert backoff.wait(0, context, reserve_ms=400) is False, "0 ms left above margin and reserve is none"

@@ -36,6 +36,7 @@ def test_clients_use_standard_retries_and_explicit_timeouts() -> None:
 
     assert config.retries == {"mode": "standard", "total_max_attempts": 3}, "standard retry mode, 3 attempts"
     assert (config.connect_timeout, config.read_timeout) == (2, 5), "explicit connect and read timeouts"
+    assert config.tcp_keepalive is True, "TCP keep-alive on (botocore leaves it off unless asked)"
 
 
 def test_region_comes_from_aws_region(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -66,3 +67,17 @@ def test_endpoint_set_after_first_use_needs_a_reset(monkeypatch: pytest.MonkeyPa
     assert clients.sqs().meta.endpoint_url == before, "a cached client keeps its endpoint"
     clients.reset()
     assert clients.sqs().meta.endpoint_url == "http://127.0.0.1:5999", "after reset the new endpoint is used"
+
+
+def test_without_aws_region_the_region_comes_from_aws_default_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_REGION")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "sa-east-1")
+
+    assert clients.sqs().meta.region_name == "sa-east-1", "botocore's own fallback when AWS_REGION is unset"
+
+
+def test_aws_region_wins_over_aws_default_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_REGION", "ap-southeast-2")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "sa-east-1")
+
+    assert clients.sqs().meta.region_name == "ap-southeast-2"

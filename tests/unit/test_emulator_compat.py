@@ -54,9 +54,7 @@ def test_the_aspect_adds_only_the_emulator_endpoints_to_the_provider(
 def test_every_other_difference_is_one_the_aspect_lists(
         pipeline_stacks: dict[str, StackJson], without_aspect: StackJson) -> None:
     local, plain = resource_bodies(pipeline_stacks["local"]), resource_bodies(without_aspect)
-    removed = sorted(set(plain) - set(local))
-    assert not set(local) - set(plain), "the aspect adds no resources"
-    assert [a.split(".")[0] for a in removed] == ["aws_sqs_queue_redrive_allow_policy"] * 3
+    assert set(local) == set(plain), "the aspect adds and removes no resources"
     changed: dict[str, set[str]] = {}
     for address in sorted(set(local) & set(plain)):
         ours, theirs = local[address], plain[address]
@@ -66,25 +64,23 @@ def test_every_other_difference_is_one_the_aspect_lists(
     assert changed == {
         "aws_lambda_function": {"lifecycle"},
         "aws_lambda_event_source_mapping": {"enabled", "lifecycle"},
-        "aws_sqs_queue_policy": {"depends_on"},
+        "aws_sqs_queue": {"redrive_allow_policy"},
     }
     assert set(DIFFERENCES) == {
         "provider", "aws_lambda_function.lifecycle", "aws_lambda_event_source_mapping.enabled",
-        "aws_lambda_event_source_mapping.lifecycle", "aws_sqs_queue_redrive_allow_policy",
+        "aws_lambda_event_source_mapping.lifecycle", "aws_sqs_queue.redrive_allow_policy",
     }, "each difference is listed with its reason"
 
 
-def test_the_dead_letter_queue_policies_lose_only_their_dependency_on_what_was_removed(
+def test_only_the_dead_letter_queues_lose_their_redrive_allow_policy(
         pipeline_stacks: dict[str, StackJson], without_aspect: StackJson) -> None:
     local = pipeline_stacks["local"]
-    for policy in local.resources("aws_sqs_queue_policy"):
-        queue = local.referenced(policy.body["queue_url"]).body["name"]
-        if queue.endswith("-dlq"):
-            assert "depends_on" not in policy.body, queue
-            [dependency] = without_aspect.resource(policy.address).body["depends_on"]
-            assert dependency.startswith("aws_sqs_queue_redrive_allow_policy."), queue
-        elif queue != "tap-rejects-local":
-            assert policy.body["depends_on"] == without_aspect.resource(policy.address).body["depends_on"], queue
+    allowing = sorted(q.body["name"] for q in without_aspect.resources("aws_sqs_queue")
+                      if "redrive_allow_policy" in q.body)
+    assert allowing == ["tap-enrich-local-dlq", "tap-ingest-local-dlq", "tap-process-local-dlq"]
+    assert not [q.address for q in local.resources("aws_sqs_queue") if "redrive_allow_policy" in q.body]
+    for queue in local.resources("aws_sqs_queue"):
+        assert queue.body["policy"] == without_aspect.resource(queue.address).body["policy"], "TLS-only kept"
 
 
 def test_mappings_are_disabled_and_ignore_the_reported_function_name(pipeline_stacks: dict[str, StackJson]) -> None:
@@ -98,7 +94,7 @@ def test_no_other_environment_gets_an_emulator_difference(pipeline_stacks: dict[
     stack = pipeline_stacks[env]
     assert "variable" not in stack.document
     assert all("endpoints" not in p for p in stack.document["provider"]["aws"])
-    assert len(stack.resources("aws_sqs_queue_redrive_allow_policy")) == 3
+    assert len([q for q in stack.resources("aws_sqs_queue") if "redrive_allow_policy" in q.body]) == 3
     assert all(m.body["enabled"] is True and "lifecycle" not in m.body
                for m in stack.resources("aws_lambda_event_source_mapping"))
 

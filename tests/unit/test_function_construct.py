@@ -56,7 +56,8 @@ def synth_function(tmp: Path, function: FunctionProps, kms_key_arn: str | None =
             scope, queue_id="process-queue", queue_name="process-dev", function_id="processor",
             function=function, event_source=EVENT_SOURCE, archive=archive,
             outbound=[permissions.write_table("WriteRecordsTable", TABLE_ARN)],
-            alarms=AlarmProps(topic_arn=TOPIC, period_s=60), kms_key_arn=kms_key_arn,
+            alarms=AlarmProps(topic_arn=TOPIC, period_s=60), account_id="123456789012",
+            kms_key_arn=kms_key_arn,
         )
 
     return synth_scope(build)

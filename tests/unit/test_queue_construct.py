@@ -9,6 +9,7 @@ from cdktf import Testing as CdktfTesting
 
 from modules.monitoring import AlarmProps
 from modules.queue import QueueProps, QueueWithDeadLetter, TerminalQueue, TerminalQueueProps
+from modules.retired import retired_addresses
 from tests.support.synth import synth_scope
 from tools.policy.stack_json import StackJson, reference
 
@@ -16,7 +17,9 @@ TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms"
 ALARMS = AlarmProps(topic_arn=TOPIC, period_s=60)
 PROPS = QueueProps(name="work-dev", component="enricher", consumer="enricher", visibility_timeout_s=247,
                    retention_s=4 * 24 * 3600, dlq_retention_s=14 * 24 * 3600, max_receive_count=3,
-                   oldest_message_age_threshold_s=900)
+                   oldest_message_age_threshold_s=900, account_id="123456789012")
+# A queue's ARN as the constructs must build it from its name (partition and region from the provider).
+ARN_PREFIX = "arn:${data.aws_partition.aws-partition.partition}:sqs:${data.aws_region.aws-region.name}:123456789012:"
 
 
 @pytest.fixture(scope="module")
@@ -46,33 +49,58 @@ def test_dead_letter_queue_keeps_messages_14_days_longer_than_source(stack: Stac
 
 def test_redrive_moves_messages_after_max_receive_count(stack: StackJson) -> None:
     [redrive] = stack.resources("aws_sqs_queue_redrive_policy")
+    assert stack.referenced(redrive.body["queue_url"]).body["name"] == "work-dev"
     policy = json.loads(redrive.body["redrive_policy"])
     assert policy["maxReceiveCount"] == 3
-    dlq_type, dlq_name, _ = reference(policy["deadLetterTargetArn"])
+    dlq_type, dlq_name, attribute = reference(policy["deadLetterTargetArn"])
+    assert attribute == "arn"
     assert stack.resource(f"{dlq_type}.{dlq_name}").body["name"] == "work-dev-dlq"
+    assert queue(stack, "work-dev")["lifecycle"] == {"ignore_changes": ["redrive_policy"]}, "the resource owns it"
 
 
 def test_dead_letter_queue_allows_redrive_only_from_its_source(stack: StackJson) -> None:
-    [allow] = stack.resources("aws_sqs_queue_redrive_allow_policy")
-    policy = json.loads(allow.body["redrive_allow_policy"])
-    assert policy["redrivePermission"] == "byQueue"
-    [source_arn] = policy["sourceQueueArns"]
-    type_, name, _ = reference(source_arn)
-    assert stack.resource(f"{type_}.{name}").body["name"] == "work-dev"
+    policy = json.loads(queue(stack, "work-dev-dlq")["redrive_allow_policy"])
+    assert policy == {"redrivePermission": "byQueue", "sourceQueueArns": [ARN_PREFIX + "work-dev"]}
+
+
+def test_queue_policies_are_arguments_of_their_queue_not_resources_of_their_own(stack: StackJson) -> None:
+    assert not stack.resources("aws_sqs_queue_policy")
+    assert not stack.resources("aws_sqs_queue_redrive_allow_policy")
+    assert "redrive_allow_policy" not in queue(stack, "work-dev")
+    assert "lifecycle" not in queue(stack, "work-dev-dlq"), "nothing on the DLQ is owned elsewhere"
+
+
+def test_neither_queue_references_the_other(stack: StackJson) -> None:
+    """Two waves: both queues first (no reference between them), then the redrive that names both."""
+    for name in ("work-dev", "work-dev-dlq"):
+        assert "${aws_sqs_queue." not in json.dumps(queue(stack, name)), name
 
 
 def test_every_queue_is_encrypted_with_sqs_managed_keys(stack: StackJson) -> None:
     assert all(r.body["sqs_managed_sse_enabled"] is True for r in stack.resources("aws_sqs_queue"))
 
 
-def test_every_queue_has_a_policy_denying_non_tls_access(stack: StackJson) -> None:
-    policies = stack.resources("aws_sqs_queue_policy")
-    assert len(policies) == 2, "one TLS-only policy per queue"
-    for policy in policies:
-        document = stack.referenced(policy.body["policy"])
-        [statement] = document.body["statement"]
-        assert statement["effect"] == "Deny"
-        assert statement["condition"] == [{"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}]
+def test_every_queue_has_its_own_policy_denying_non_tls_access(stack: StackJson) -> None:
+    for name in ("work-dev", "work-dev-dlq"):
+        document = stack.referenced(queue(stack, name)["policy"])
+        assert document.type == "aws_iam_policy_document"
+        assert document.body["statement"] == [{
+            "sid": "DenyInsecureTransport", "effect": "Deny", "actions": ["sqs:*"],
+            "principals": [{"type": "*", "identifiers": ["*"]}],
+            "resources": [ARN_PREFIX + name],
+            "condition": [{"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}],
+        }], name
+
+
+def test_the_separate_policy_resources_of_earlier_releases_are_retired_at_their_old_paths() -> None:
+    built: list[QueueWithDeadLetter] = []
+    stack = synth_scope(lambda scope: built.append(QueueWithDeadLetter(scope, "work", props=PROPS, alarms=ALARMS)))
+    assert "removed" not in stack.document and not stack.resources("aws_sqs_queue_policy")
+    assert retired_addresses(built[0]) == [
+        "aws_sqs_queue_policy.work_dlq_tls-only-policy_CAB7E5DB",
+        "aws_sqs_queue_policy.work_tls-only-policy_389E90CE",
+        "aws_sqs_queue_redrive_allow_policy.work_dlq-redrive-allow_E5DE2C67",
+    ]
 
 
 def test_alarms_on_dead_letter_depth_and_oldest_message_age(stack: StackJson) -> None:
@@ -91,10 +119,13 @@ def test_every_alarm_notifies_the_topic_on_alarm_and_ok(stack: StackJson) -> Non
 
 def test_terminal_queue_has_no_redrive_and_alarms_when_not_empty() -> None:
     props = TerminalQueueProps(name="rejects-dev", component="validator", retention_s=14 * 24 * 3600,
-                               purpose="rejected records")
+                               purpose="rejected records", account_id="123456789012")
     stack = synth_scope(lambda scope: TerminalQueue(scope, "rejects", props=props, alarms=ALARMS))
     [queue_resource] = stack.resources("aws_sqs_queue")
     assert queue_resource.body["message_retention_seconds"] == 14 * 24 * 3600
-    assert not stack.resources("aws_sqs_queue_redrive_policy")
+    assert "redrive_policy" not in queue_resource.body
+    assert "redrive_allow_policy" not in queue_resource.body, "no sources named: SQS's default applies"
+    assert stack.referenced(queue_resource.body["policy"]).body["statement"][0]["resources"] == [
+        ARN_PREFIX + "rejects-dev"]
     assert CdktfTesting.to_have_resource_with_properties(
         json.dumps(stack.document), "aws_cloudwatch_metric_alarm", {"alarm_name": "rejects-dev-not-empty"})

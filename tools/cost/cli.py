@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from modules.settings import with_account_for_reading
+from tools.cost.compare import compare
 from tools.cost.config import PipelineConfig, load_stacks
-from tools.cost.draft import draft_config
+from tools.cost.draft import DRAFT_NAME, draft_config
 from tools.cost.errors import CostInputError
 from tools.cost.model import estimate
 from tools.cost.prices import DEFAULT_PRICES, load_prices
-from tools.cost.render import render
+from tools.cost.render import render, render_comparison
 from tools.cost.usage import DEFAULT_USAGE, load_usage
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +36,9 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--usage", type=Path, default=DEFAULT_USAGE, help="usage file (default: %(default)s)")
     parser.add_argument("--prices", type=Path, default=DEFAULT_PRICES, help="price table (default: %(default)s)")
     parser.add_argument("--no-draft", action="store_true", help="leave out the draft's column")
+    parser.add_argument("--versus-draft", metavar="ENV", default="prod",
+                        help="break this environment's bill and the draft's down by what they pay for, side by "
+                             "side (default: prod; 'none' to leave it out)")
     parser.add_argument("--format", choices=("text", "markdown"), default="text")
     parser.set_defaults(handler=run)
     return parser
@@ -68,9 +72,14 @@ def run(args: argparse.Namespace) -> int:
         configs.append(draft_config())
     scales = args.events or list(usage.events_per_month)
     report = {c.name: [estimate(c, usage, prices, n) for n in scales] for c in configs}
+    markdown = args.format == "markdown"
     print(f"Prices: {prices.region}, checked {prices.checked}; month {usage.months_in_operation:g} of operation; "
           f"{usage.average_record_bytes:g}-byte records, {usage.malformed_share:.0%} malformed.\n")
-    print(render(report, markdown=args.format == "markdown"), end="")
+    print(render(report, markdown=markdown), end="")
+    draft = report.get(DRAFT_NAME)
+    if draft is not None and args.versus_draft in report and args.versus_draft != DRAFT_NAME:
+        for ours, theirs in zip(report[args.versus_draft], draft, strict=True):
+            print("\n" + render_comparison(compare(ours, theirs), markdown=markdown), end="")
     return 0
 
 

@@ -7,6 +7,7 @@ from tools.cost.usage import STAGES
 
 DRAFT_MEMORY_MB = 3008
 DRAFT_TABLE_CAPACITY = 5
+DRAFT_NAME = "draft"
 
 
 def draft_config() -> PipelineConfig:
@@ -14,7 +15,7 @@ def draft_config() -> PipelineConfig:
     5/5 table without autoscaling or point-in-time recovery, log groups Lambda creates itself (never
     expiring), no alarms, no dashboard, no KMS key; its handlers log nothing of their own."""
     return PipelineConfig(
-        name="draft",
+        name=DRAFT_NAME,
         functions={
             stage: FunctionConfig(stage=stage, memory_mb=DRAFT_MEMORY_MB, architecture="x86_64", batch_size=1,
                                   queue_fed=False, log_retention_days=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tools.cost.compare import Comparison
 from tools.cost.model import Estimate
 from tools.cost.usage import STAGES
 
@@ -10,8 +11,17 @@ def _usd(estimate: Estimate, service: str, item: str) -> float:
     return sum(x.usd for x in estimate.lines if (x.service, x.item.split(":")[0]) == (service, item))
 
 
-def _format(row: list[str], widths: list[int]) -> str:
-    return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+def table(header: list[str], rows: list[list[str]], markdown: bool) -> list[str]:
+    """Lines of a table whose first column is a label and the others figures (right-aligned)."""
+    if markdown:
+        return ["| " + " | ".join(header) + " |", "| --- |" + " ---: |" * (len(header) - 1),
+                *("| " + " | ".join(row) + " |" for row in rows)]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def aligned(row: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+
+    return [aligned(header), "  ".join("-" * w for w in widths), *map(aligned, rows)]
 
 
 def _rows(estimates: list[Estimate]) -> list[list[str]]:
@@ -35,17 +45,29 @@ def render(estimates_by_config: dict[str, list[Estimate]], markdown: bool) -> st
     out: list[str] = []
     for name, estimates in estimates_by_config.items():
         header = [f"{name} (USD/month)"] + [f"{e.events / 1e6:g} M events" for e in estimates]
-        rows = _rows(estimates)
-        if markdown:
-            out.append("| " + " | ".join(header) + " |")
-            out.append("| --- |" + " ---: |" * len(estimates))
-            out += ["| " + " | ".join(row) + " |" for row in rows]
-        else:
-            widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-            out += [_format(header, widths), "  ".join("-" * w for w in widths)] + [_format(r, widths) for r in rows]
+        out += table(header, _rows(estimates), markdown)
         out.append("")
         for estimate in estimates:
             out += [f"{'- ' if markdown else '! '}{flag}" for flag in estimate.flags]
         if any(e.flags for e in estimates):
             out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+def _ratio(ours: float, draft: float) -> str:
+    """How many times the draft's cost is ``ours`` ('0.6x': the draft is the cheaper)."""
+    return "-" if ours == 0 else f"{draft / ours:.1f}x"
+
+
+def render_comparison(comparison: Comparison, markdown: bool) -> str:
+    """Each purpose both bills pay for with both costs and the ratio, their subtotal, then what one side only buys."""
+    name = comparison.config
+    header = [f"{name} vs draft, {comparison.events / 1e6:g} M events (USD/month)", name, "draft", f"draft / {name}"]
+    rows = [[p, f"{o:,.2f}", f"{d:,.2f}", _ratio(o, d)] for p, (o, d) in comparison.shared.items()]
+    rows.append(["what both pay for", f"{comparison.shared_ours:,.2f}", f"{comparison.shared_draft:,.2f}",
+                 _ratio(comparison.shared_ours, comparison.shared_draft)])
+    rows += [[f"only {name}: {p}", f"{usd:,.2f}", "-", ""] for p, usd in comparison.only_ours.items()]
+    rows += [[f"only the draft: {p}", "-", f"{usd:,.2f}", ""] for p, usd in comparison.only_draft.items()]
+    rows.append(["total", f"{comparison.total_ours:,.2f}", f"{comparison.total_draft:,.2f}",
+                 _ratio(comparison.total_ours, comparison.total_draft)])
+    return "\n".join(table(header, rows, markdown)) + "\n"

@@ -1,13 +1,14 @@
 """The demo: the pipeline end to end on a local AWS emulator, with no AWS account (``make demo``).
 
-    python -m tools local demo [--events N] [--malformed-rate R] [--keep] [--stack-dir DIR]
+    python -m tools local demo [--events N] [--malformed-rate R] [--keep | --destroy] [--stack-dir DIR]
         [--retry-visibility S|queue] [--write-faults R] [--always-fail ID] [--timeout S]
 
 Starts moto's server on 127.0.0.1 at a free port, synthesizes the `local` stack, runs ``terraform init``
 and ``terraform apply`` on it, sends sample events (valid and malformed) to the ingest queue while the
 local runner delivers them through validator, enricher and processor, waits until every queue is
-drained, prints a summary, and tears everything down (``terraform destroy``, then the emulator stops),
-also after an error or Ctrl-C.  ``--keep`` leaves the environment running for the other
+drained, prints a summary, and tears everything down, also after an error or Ctrl-C: the emulator stops
+and the state is forgotten, since what was deployed lived only in the emulator's memory (``--destroy``
+runs ``terraform destroy`` first, as ``down`` does).  ``--keep`` leaves the environment running for the other
 ``python -m tools local`` commands and records it in ``.local/session.json`` (or the file
 TAP_LOCAL_SESSION names); function logs and the emulator's log go beside that file.
 
@@ -50,6 +51,8 @@ class Summary:
     seconds: float
     delivery_seconds: float
     injected_write_faults: int = 0
+    #: What happens to the environment after the summary (see :func:`teardown_text`).
+    teardown: str = ""
 
     @property
     def rejected(self) -> int:
@@ -144,6 +147,8 @@ def print_summary(summary: Summary, out: TextIO = sys.stdout) -> None:
         f"{summary.sent} = {summary.items} + {summary.rejected} + "
         f"{summary.dead_lettered}  -> {verdict}"
     )
+    if summary.teardown:
+        line(f"  then                 {summary.teardown}")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -155,10 +160,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0.05,
         help="share of malformed events, of several kinds (default 0.05)",
     )
-    parser.add_argument(
+    # argparse refuses both at once ("argument --destroy: not allowed with argument --keep").
+    ending = parser.add_mutually_exclusive_group()
+    ending.add_argument(
         "--keep",
         action="store_true",
         help="leave the environment running; `python -m tools local down` ends it",
+    )
+    ending.add_argument(
+        "--destroy",
+        action="store_true",
+        help="run `terraform destroy` before stopping the emulator (about a minute), instead of only stopping "
+        "it and forgetting the state",
     )
     parser.add_argument(
         "--stack-dir",
@@ -176,14 +189,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def teardown_text(*, keep: bool, destroy: bool) -> str:
+    """The summary's last line: what the demo does with the environment once it has printed it."""
+    if keep:
+        return "the environment keeps running: end it with `python -m tools local down`"
+    if destroy:
+        return "terraform destroy, then the emulator stops and its state is forgotten"
+    return "the emulator stops and its state is forgotten (no terraform destroy: --destroy runs it)"
+
+
 def run(args: argparse.Namespace) -> int:
     """Deploy, send sample events, deliver them, print the summary; tear down unless --keep."""
     if refuse_if_running():
         return 2
     progress = Progress()
     events = sample_events(args.events, malformed_rate=args.malformed_rate)
-    with deployed(progress, keep=args.keep, stack_dir=args.stack_dir) as env:
+    with deployed(progress, keep=args.keep, stack_dir=args.stack_dir, destroy=args.destroy) as env:
         summary = deliver(args, events, env.topology, env.emulator, env.log_dir, progress)
+        summary.teardown = teardown_text(keep=args.keep, destroy=args.destroy)
         print_summary(summary)
         progress.step(f"function logs in {env.log_dir}")
     return 0 if summary.accounted else 1

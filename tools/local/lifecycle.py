@@ -7,6 +7,7 @@ built on another.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -54,11 +55,14 @@ def refuse_if_running() -> bool:
 
 
 @contextmanager
-def deployed(progress: Progress, *, keep: bool, stack_dir: Path | None = None) -> Iterator[Running]:
+def deployed(
+    progress: Progress, *, keep: bool, stack_dir: Path | None = None, destroy: bool = False
+) -> Iterator[Running]:
     """Start the emulator and apply the `local` stack (or the one already synthesized in ``stack_dir``).
 
     When the block ends normally and ``keep`` is set, the environment stays up, recorded in the session
-    file; otherwise (and always after an error or Ctrl-C) it is destroyed and the emulator stopped.
+    file; otherwise (and always after an error or Ctrl-C) the emulator is stopped and the state forgotten,
+    after a ``terraform destroy`` when ``destroy`` is set.
     """
     log_dir = local_dir() / "logs"
     progress.step("starting the AWS emulator (moto server) ...")
@@ -93,7 +97,26 @@ def deployed(progress: Progress, *, keep: bool, stack_dir: Path | None = None) -
             progress.step(f"environment kept running ({session_file()}); end it with `python -m tools local down`")
     finally:
         if not kept:
-            teardown(deployment if applied else None, emulator, progress)
+            if destroy:
+                teardown(deployment if applied else None, emulator, progress)
+            else:
+                discard(deployment, emulator, progress)
+
+
+def discard(deployment: Deployment | None, emulator: Emulator, progress: Progress) -> None:
+    """Stop the emulator and forget the state: what was deployed lived only in the emulator's memory.
+
+    ``terraform destroy`` would spend about a minute deleting, one API call and provider wait at a time,
+    what stopping the emulator drops at once (``make down`` and the end-to-end tests still destroy).
+    """
+    started = time.monotonic()
+    try:
+        emulator.stop()
+    finally:
+        if deployment is not None:
+            deployment.forget_state()
+    progress.step(f"emulator stopped (pid {emulator.pid}) and its state forgotten, no terraform destroy, "
+                  f"in {time.monotonic() - started:.1f} s; done")
 
 
 def teardown(deployment: Deployment | None, emulator: Emulator, progress: Progress) -> None:

@@ -64,11 +64,14 @@ PlanMaker = Callable[..., tuple[PlanFolder, dict]]
 
 @pytest.fixture
 def plan_variant(prod_stack_dir: Path, deployed_state: Path, tmp_path: Path) -> PlanMaker:
-    """Plan `prod` against the deployed state after ``edit_stack`` changed its JSON / ``edit_state`` its state."""
+    """Plan `prod` against the deployed state after ``edit_stack`` changed its JSON / ``edit_state`` its state
+    (``without`` names files of the stack folder to leave out)."""
     def make(edit_stack: Callable[[dict], None] | None = None,
-             edit_state: Callable[[dict], None] | None = None) -> tuple[PlanFolder, dict]:
+             edit_state: Callable[[dict], None] | None = None,
+             without: tuple[str, ...] = ()) -> tuple[PlanFolder, dict]:
         stack_dir = tmp_path / "stack"
-        shutil.copytree(prod_stack_dir, stack_dir, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
+        shutil.copytree(prod_stack_dir, stack_dir,
+                        ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", *without))
         document = json.loads((stack_dir / "cdk.tf.json").read_text())
         if edit_stack:
             edit_stack(document)

@@ -51,7 +51,8 @@ def policy_update(type_: str, before: str, after: str, attribute: str = "policy"
 
 
 @pytest.mark.parametrize(("type_", "attribute"), [
-    ("aws_iam_role_policy", "policy"), ("aws_sqs_queue_policy", "policy"), ("aws_s3_bucket_policy", "policy"),
+    ("aws_iam_role_policy", "policy"), ("aws_sqs_queue", "policy"), ("aws_sqs_queue_policy", "policy"),
+    ("aws_s3_bucket_policy", "policy"),
     ("aws_kms_key", "policy"), ("aws_iam_role", "assume_role_policy")])
 def test_new_action_is_denied_in_every_policy_kind(type_: str, attribute: str) -> None:
     wider = {**READ, "Action": ["sqs:ReceiveMessage", "sqs:PurgeQueue"]}
@@ -86,6 +87,17 @@ def test_removed_condition_is_denied() -> None:
 def test_removed_deny_statement_is_denied() -> None:
     result = evaluate(policy_update("aws_sqs_queue_policy", policy(READ, TLS), policy(READ)))
     assert result.deny == ("aws_sqs_queue_policy.p: IAM widening: Deny statement Tls removed or changed",)
+
+
+def test_removed_deny_statement_of_a_queue_is_denied() -> None:
+    # A queue's policy is an argument of the queue itself: losing its TLS-only statement is a widening.
+    result = evaluate(policy_update("aws_sqs_queue", policy(READ, TLS), policy(READ)))
+    assert result.deny == ("aws_sqs_queue.p: IAM widening: Deny statement Tls removed or changed",)
+
+
+def test_queue_without_a_policy_before_or_after_is_not_a_policy_change() -> None:
+    # The provider reports a queue with no policy as "": nothing to compare, nothing to deny.
+    assert evaluate(policy_update("aws_sqs_queue", "", "")).deny == ()
 
 
 def test_narrowing_or_reordering_a_policy_is_allowed() -> None:

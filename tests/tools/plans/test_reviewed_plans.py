@@ -8,6 +8,7 @@ import json
 import pytest
 
 from tests.tools.plans.conftest import PlanMaker
+from tools.plans import offline
 from tools.plans.apply import ApplyRefused, apply_plan
 from tools.plans.layout import PROJECT_ROOT, PlanFolder
 from tools.plans.plan import PlanError
@@ -22,8 +23,8 @@ VALIDATOR_FUNCTION = "aws_lambda_function.validator_function_0B08975D"
 VALIDATOR_POLICY = "aws_iam_role_policy.validator_role-policy_12E78E74"
 PROCESSOR_FUNCTION = "aws_lambda_function.processor_function_D7E0E582"
 PROCESSOR_ALIAS = "aws_lambda_alias.processor_alias_D40D2F24"
-# prod's resources: 64 before the customer-managed KMS key, its alias and the alarm e-mail subscription.
-PROD_RESOURCES = 67
+# prod's resources: 67 until the queue and redrive-allow policies became arguments of the queues (10 fewer).
+PROD_RESOURCES = 57
 
 
 def resource(document: dict, address: str) -> dict:
@@ -225,3 +226,51 @@ def test_routing_weights_aws_leaves_on_the_alias_do_not_show_as_drift(plan_varia
     folder, _ = plan_variant(edit_state=routing_weights_left_by_aws)
     review = reviewed(folder, run_checkov=False)
     assert review.changes == [] and review.passed
+
+
+# Resources of the release before the queue policies became arguments of the queues.
+SEPARATE_REJECTS_POLICY = "aws_sqs_queue_policy.rejects-queue_tls-only-policy_CD266544"
+SEPARATE_INGEST_REDRIVE_ALLOW = "aws_sqs_queue_redrive_allow_policy.ingest-queue_dlq-redrive-allow_49E675A3"
+INGEST_DLQ = "aws_sqs_queue.ingest-queue_dlq_queue_C168B8B3"
+
+
+def add_separate_queue_policies(schemas: dict):
+    """A state from that release: the two queues' policies also held by resources of their own."""
+    def edit(state: dict) -> None:
+        for separate, queue_address, attribute in ((SEPARATE_REJECTS_POLICY, REJECTS_QUEUE, "policy"),
+                                                   (SEPARATE_INGEST_REDRIVE_ALLOW, INGEST_DLQ,
+                                                    "redrive_allow_policy")):
+            queue = next(r for r in state["resources"] if f"{r['type']}.{r['name']}" == queue_address)
+            values = queue["instances"][0]["attributes"]
+            type_, name = separate.split(".")
+            state["resources"].append({
+                "mode": "managed", "type": type_, "name": name, "provider": offline.PROVIDER,
+                "instances": [{"schema_version": schemas[type_]["version"], "sensitive_attributes": [],
+                               "attributes": {"id": values["url"], "queue_url": values["url"],
+                                              attribute: values[attribute]}}],
+            })
+    return edit
+
+
+def actions(plan: dict, *addresses: str) -> list[list[str]]:
+    by_address = {c["address"]: c["change"]["actions"] for c in plan["resource_changes"]}
+    return [by_address.get(address, ["absent"]) for address in addresses]
+
+
+def test_separate_queue_policies_of_earlier_releases_are_forgotten_not_destroyed(
+        plan_variant: PlanMaker, schemas: dict) -> None:
+    # Destroying one runs SetQueueAttributes with an empty policy, while the queue, whose state already
+    # holds the same policy, has no change to set it again: the queue would lose its TLS-only policy
+    # (or the DLQ its redrive-allow policy) until the next apply. A `removed` block with
+    # destroy = false only forgets it.
+    folder, plan = plan_variant(edit_state=add_separate_queue_policies(schemas))
+    assert actions(plan, SEPARATE_REJECTS_POLICY, SEPARATE_INGEST_REDRIVE_ALLOW) == [["forget"], ["forget"]]
+    assert actions(plan, REJECTS_QUEUE, INGEST_DLQ) == [["no-op"], ["no-op"]]
+    assert reviewed(folder, run_checkov=False).passed
+
+
+def test_without_the_removed_blocks_the_separate_policies_would_be_destroyed(
+        plan_variant: PlanMaker, schemas: dict) -> None:
+    _, plan = plan_variant(edit_state=add_separate_queue_policies(schemas), without=("removed.tf",))
+    assert actions(plan, SEPARATE_REJECTS_POLICY, SEPARATE_INGEST_REDRIVE_ALLOW) == [["delete"], ["delete"]]
+    assert actions(plan, REJECTS_QUEUE, INGEST_DLQ) == [["no-op"], ["no-op"]], "nothing would set them again"
