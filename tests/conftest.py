@@ -55,12 +55,12 @@ def pipeline_stacks(stacks: dict[str, StackJson]) -> dict[str, StackJson]:
 
 # `make test` runs pytest-xdist workers (`-n 4 --dist loadgroup`): each group below goes to one worker, so the
 # fixtures its tests share are built once, and the slow groups run beside each other and beside the rest.
-# Each e2e module deploys its own pipeline on its own emulator; the reviewed-plan tests share a converged
-# offline `prod` state (about 40 s to build); the integration tests share `terraform init` of every stack.
+# Each e2e module deploys its own pipeline on its own emulator; the integration tests share `terraform init`
+# of every stack. The reviewed-plan tests (a third of the suite's CPU) spread over the workers instead,
+# sharing one converged offline `prod` state through tests/support/shared_once.py.
 XDIST_GROUPS = {
     "tests/e2e/test_traffic.py": "e2e-traffic",
     "tests/e2e/test_lifecycle.py": "e2e-lifecycle",
-    "tests/tools/plans/test_reviewed_plans.py": "prod-offline-plans",
     "tests/integration/": "terraform-init",
 }
 
