@@ -73,6 +73,8 @@ def xdist_group_of(relative_path: str) -> str | None:
     return None
 
 
+# tryfirst: xdist's own hook turns the marks into the scopes it schedules by, and must see them.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     root = Path(__file__).resolve().parents[1]
     for item in items:
