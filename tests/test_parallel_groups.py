@@ -92,3 +92,12 @@ def test_a_failed_make_leaves_nothing_and_the_next_caller_makes_it(tmp_path: Pat
         shared_file(FakeTempPathFactory(tmp_path), "state.json", fail)
     assert not (tmp_path / "state.json").exists()
     assert shared_file(FakeTempPathFactory(tmp_path), "state.json", make_slowly).read_text() == "state"
+
+
+def test_groups_are_marked_before_xdist_reads_the_marks() -> None:
+    # xdist's collection hook turns xdist_group marks into "@group" scopes; hook order among plain
+    # hookimpls follows registration, which varied between runs (a 12:54 run deployed each e2e module
+    # up to four times). tryfirst makes the marks be there first, whatever the order.
+    import tests.conftest as root_conftest
+
+    assert root_conftest.pytest_collection_modifyitems.pytest_impl.get("tryfirst") is True
