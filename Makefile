@@ -11,7 +11,7 @@ PY := $(CURDIR)/.venv/bin/python
 CDKTF := $(CURDIR)/node_modules/.bin/cdktf
 ENV ?= dev
 
-.PHONY: help setup demo up down policy-check test e2e lint mutation synth bootstrap migrate-state plan review apply deploy destroy memory cost bench
+.PHONY: help setup demo up down policy-check test e2e lint mutation synth bootstrap migrate-state plan review apply deploy destroy memory cost bench bench-deploy
 
 help:
 	@echo "make demo      deploy the pipeline on a local AWS emulator, push sample events through it, tear down"
@@ -29,6 +29,7 @@ help:
 	@echo "make deploy ENV=... [YES=1]                  plan, review, confirm, apply"
 	@echo "make memory    each handler's peak memory and duration on a typical and the worst-case batches, and the memory each function gets"
 	@echo "make bench     synth speed: fast provider import vs the standard one, 5 runs each (ARGS=--runs N --cdktf-runs M)"
+	@echo "make bench-deploy   terraform apply/destroy of local on the emulator and the demo's times, 3 rounds (ARGS=--runs N)"
 	@echo "make cost      monthly cost per environment and of the draft at 1 M / 10 M / 100 M events (ARGS=--format markdown)"
 
 setup:
@@ -115,3 +116,6 @@ cost: setup
 
 bench: setup
 	$(PY) -m tools bench-synth $(ARGS)
+
+bench-deploy: setup
+	$(PY) -m tools bench-deploy $(ARGS)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from tools import preflight
 from tools.benchmarks import coldstart as bench_coldstart
+from tools.benchmarks import deploy as bench_deploy
 from tools.benchmarks import memory as bench_memory
 from tools.benchmarks import synth as bench_synth
 from tools.benchmarks import throughput as bench_throughput
@@ -34,6 +35,7 @@ COMMANDS = (
     bench_memory,
     bench_coldstart,
     bench_throughput,
+    bench_deploy,
 )
 
 
