@@ -48,12 +48,17 @@ down: setup
 policy-check: setup
 	$(PY) -m tools policy-check cdktf.out/stacks/tap-pipeline-* $(ARGS)
 
+# pytest-xdist workers: the e2e deployments and terraform runs mostly wait, so more workers than the 2 cores
+# pay (README, "Performance"); tests/conftest.py's XDIST_GROUPS keeps tests sharing a costly fixture together.
+TEST_WORKERS ?= 4
+PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadgroup
+
 test: setup
 	$(PY) -m ruff check .
-	$(PY) -m pytest tests $(ARGS)
+	$(PY) -m pytest tests $(PYTEST_PARALLEL) $(ARGS)
 
 e2e: setup
-	$(PY) -m pytest tests/e2e $(ARGS)
+	$(PY) -m pytest tests/e2e $(PYTEST_PARALLEL) $(ARGS)
 
 lint: setup
 	$(PY) -m ruff check .

@@ -51,3 +51,33 @@ def stacks(synth_dir: Path) -> dict[str, StackJson]:
 def pipeline_stacks(stacks: dict[str, StackJson]) -> dict[str, StackJson]:
     """The pipeline stacks, keyed by environment suffix."""
     return {suffix: stacks[f"tap-pipeline-{suffix}"] for suffix in PIPELINE_ENVIRONMENTS}
+
+
+# `make test` runs pytest-xdist workers (`-n 4 --dist loadgroup`): each group below goes to one worker, so the
+# fixtures its tests share are built once, and the slow groups run beside each other and beside the rest.
+# Each e2e module deploys its own pipeline on its own emulator; the integration tests share `terraform init`
+# of every stack. The reviewed-plan tests (a third of the suite's CPU) spread over the workers instead,
+# sharing one converged offline `prod` state through tests/support/shared_once.py.
+XDIST_GROUPS = {
+    "tests/e2e/test_traffic.py": "e2e-traffic",
+    "tests/e2e/test_lifecycle.py": "e2e-lifecycle",
+    "tests/integration/": "terraform-init",
+}
+
+
+def xdist_group_of(relative_path: str) -> str | None:
+    """The xdist group of the test file at ``relative_path`` (from the project root), if it has one."""
+    for prefix, group in XDIST_GROUPS.items():
+        if relative_path == prefix or (prefix.endswith("/") and relative_path.startswith(prefix)):
+            return group
+    return None
+
+
+# tryfirst: xdist's own hook turns the marks into the scopes it schedules by, and must see them.
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(__file__).resolve().parents[1]
+    for item in items:
+        group = xdist_group_of(item.path.resolve().relative_to(root).as_posix())
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))

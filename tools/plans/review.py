@@ -38,12 +38,34 @@ def project_checks(plan: Mapping[str, Any], workdir: Path) -> list[Finding]:
     tags against the provider schema) gate the plan without being written a second time in Rego.  A
     finding's address is what the check names first (a queue, function or resource), for ``--ack``.
     """
-    from tools.policy.checks import run_all, taggable_types_from_schema
+    from tools.policy.checks import run_all
     from tools.policy.stack_json import StackJson
 
-    schema = json.loads(run_terraform(["providers", "schema", "-json"], workdir).stdout)
-    violations = run_all(StackJson.load(workdir), taggable_types_from_schema(schema))
+    violations = run_all(StackJson.load(workdir), taggable_types(workdir))
     return [Finding(v.split(":", 1)[0], f"project check: {v}", "project-checks") for v in violations]
+
+
+_TAGGABLE_BY_LOCK: dict[str, frozenset[str]] = {}
+
+
+def taggable_types(workdir: Path) -> frozenset[str]:
+    """The taggable resource types of the providers ``workdir`` was initialized with.
+
+    ``terraform providers schema -json`` starts the AWS provider (about 2 s of CPU), and its answer depends
+    only on the providers the lock file pins (versions and hashes), so it is asked once per lock file and
+    process: a session that reviews many plans (the tests, a CI job over every stack) pays it once.
+    """
+    from tools.policy.checks import taggable_types_from_schema
+
+    lock = workdir / ".terraform.lock.hcl"
+    key = sha256_of(lock) if lock.is_file() else None
+    if key is not None and key in _TAGGABLE_BY_LOCK:
+        return _TAGGABLE_BY_LOCK[key]
+    schema = json.loads(run_terraform(["providers", "schema", "-json"], workdir).stdout)
+    taggable = frozenset(taggable_types_from_schema(schema))
+    if key is not None:
+        _TAGGABLE_BY_LOCK[key] = taggable
+    return taggable
 
 
 #: Extra blocking checks: each takes the plan JSON and the working folder (its cdk.tf.json) and returns

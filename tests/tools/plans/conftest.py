@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.shared_once import shared_file
 from tools.plans import offline
 from tools.plans.layout import PlanFolder
 from tools.plans.plan import make_plan
@@ -42,21 +43,28 @@ def schemas(fresh_plan: tuple[PlanFolder, dict]) -> dict:
 
 
 @pytest.fixture(scope="session")
-def deployed_state(fresh_plan: tuple[PlanFolder, dict], schemas: dict, prod_stack_dir: Path,
-                   plans_root: Path) -> Path:
-    """The state an apply of `prod` leaves: planned again until Terraform reports no changes."""
-    _, plan = fresh_plan
-    state: dict | None = None
-    path = plans_root / "deployed.tfstate"
-    for round_ in range(4):
-        state = offline.state_from_plan(plan, schemas, state)
-        path.write_text(json.dumps(state))
-        folder = PlanFolder.for_stack(STACK, plans_root / f"converge-{round_}")
-        plan = make_plan(prod_stack_dir, folder, offline_mode=True, state=path)
-        if not any(c["change"]["actions"] not in (["no-op"], ["read"]) for c in plan["resource_changes"]) \
-                and not any(o["actions"] != ["no-op"] for o in plan.get("output_changes", {}).values()):
-            return path
-    raise AssertionError(f"the state did not converge to no changes: {json.dumps(plan['resource_changes'])[:2000]}")
+def deployed_state(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest,
+                   prod_stack_dir: Path, plans_root: Path) -> Path:
+    """The state an apply of `prod` leaves: planned again until Terraform reports no changes.
+
+    Built once per run (about 40 s) and shared by the xdist workers, which synthesize the same bytes.
+    """
+    def converge(path: Path) -> None:
+        _, plan = request.getfixturevalue("fresh_plan")
+        schemas = request.getfixturevalue("schemas")
+        state: dict | None = None
+        for round_ in range(4):
+            state = offline.state_from_plan(plan, schemas, state)
+            path.write_text(json.dumps(state))
+            folder = PlanFolder.for_stack(STACK, plans_root / f"converge-{round_}")
+            plan = make_plan(prod_stack_dir, folder, offline_mode=True, state=path)
+            if not any(c["change"]["actions"] not in (["no-op"], ["read"]) for c in plan["resource_changes"]) \
+                    and not any(o["actions"] != ["no-op"] for o in plan.get("output_changes", {}).values()):
+                return
+        raise AssertionError(
+            f"the state did not converge to no changes: {json.dumps(plan['resource_changes'])[:2000]}")
+
+    return shared_file(tmp_path_factory, "prod-deployed.tfstate", converge)
 
 
 PlanMaker = Callable[..., tuple[PlanFolder, dict]]

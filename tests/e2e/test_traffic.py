@@ -1,16 +1,14 @@
-"""End to end on the emulator: the real stack, the real handlers, the local runner, the CLI a user runs.
+"""End to end on the emulator, traffic: the real stack, the real handlers, the local runner, the CLI a user runs.
 
-The tests run in file order on one deployment, made by ``demo --keep``: the demo's summary, an idempotent
-apply, 10,000 events, a poison record, destroy; the fixture ends with ``down``.
+The tests run in file order on one deployment of their own, made by ``demo --keep``: the demo's summary,
+10,000 events with transient write faults, a poison record, a redriven record. They only add records, so
+the emulator is stopped at the end rather than destroyed (``test_lifecycle.py`` proves destroy).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
 import time
 from collections import Counter
 from decimal import Decimal
@@ -19,25 +17,17 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import DEMO_EVENTS, PROJECT_ROOT, DeployedPipeline
+from tests.e2e.conftest import DEMO_EVENTS, DeployedPipeline, json_lines
 from tools.local import inspect_queues
 from tools.local.events import MALFORMED_KINDS, sample_events
-from tools.plans.apply import apply_plan
-from tools.plans.layout import PlanFolder
-from tools.plans.plan import make_plan
-from tools.plans.review import build_review, write_review
-from tools.terraform_cli import terraform_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 
+DESTROY_AT_END = False
 EVENTS = 10_000
 MALFORMED_RATE = 0.05
 WRITE_FAULT_RATE = 0.02
 ENRICHMENT_FIELDS = {"enriched_at", "pipeline_version", "environment", "data_size_bytes"}
-
-
-def json_lines(text: str) -> list[dict[str, Any]]:
-    return [json.loads(line, parse_float=Decimal) for line in text.splitlines() if line.strip()]
 
 
 def test_demo_deployed_delivered_and_accounted_for_every_event(pipeline: DeployedPipeline) -> None:
@@ -50,24 +40,6 @@ def test_demo_deployed_delivered_and_accounted_for_every_event(pipeline: Deploye
     assert f"items in {pipeline.topology.tables[0]}" in summary
     assert "-> every event accounted for" in summary, summary
     assert "environment kept running" in summary
-
-
-def test_apply_is_idempotent(pipeline: DeployedPipeline) -> None:
-    code, plan = pipeline.deployment.plan_exit_code()
-    assert code == 0, f"a plan right after apply wants changes:\n{plan}"
-
-
-def test_every_queue_keeps_a_tls_only_policy_naming_its_own_arn(pipeline: DeployedPipeline) -> None:
-    """The ARN each policy builds from the queue's name is the queue's, and the redrive left it in place."""
-    sqs = pipeline.client("sqs")
-    assert len(pipeline.topology.queues) == 7
-    for queue in pipeline.topology.queues:
-        attributes = sqs.get_queue_attributes(QueueUrl=queue.url, AttributeNames=["All"])["Attributes"]
-        [statement] = json.loads(attributes["Policy"])["Statement"]
-        assert (statement["Effect"], statement["Action"], statement["Resource"]) == (
-            "Deny", "sqs:*", attributes["QueueArn"]), queue.name
-        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, queue.name
-        assert ("RedrivePolicy" in attributes) == (queue.dead_letter_arn is not None), queue.name
 
 
 def test_ten_thousand_events_end_to_end(
@@ -156,8 +128,7 @@ def test_poison_record_is_dead_lettered_after_max_receives_then_redriven(pipelin
 
     result = json.loads(pipeline.cli("run", "--json"))
     assert result["stages"][-1]["succeeded"] == 1
-    stored = [item for item in json_lines(pipeline.cli("items")) if item["id"] == "poison-1"]
-    assert len(stored) == 1
+    assert len(pipeline.stored("poison-1")) == 1
 
 
 def test_redriven_record_without_timestamp_keeps_its_key(pipeline: DeployedPipeline) -> None:
@@ -165,11 +136,12 @@ def test_redriven_record_without_timestamp_keeps_its_key(pipeline: DeployedPipel
     dead_letter = pipeline.topology.queue(ingest.dead_letter_arn or "")
     pipeline.cli("send", stdin=json.dumps({"id": "redrive-key-1", "data": {"x": 1}}) + "\n")
     sqs = pipeline.client("sqs")
-    # Receive without deleting, as invocations that time out do, until the queue moves it to its DLQ.
+    # Receive without deleting, as invocations that time out do, until the queue moves it to its DLQ. No long
+    # polling: the receive that moves the message returns nothing and would wait the queue's 20 s.
     first_sent = None
     for _ in range(3 * (ingest.max_receive_count or 5)):
         for message in sqs.receive_message(
-            QueueUrl=ingest.url, MaxNumberOfMessages=10, VisibilityTimeout=0,
+            QueueUrl=ingest.url, MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=0,
             MessageSystemAttributeNames=["SentTimestamp"],
         ).get("Messages", []):  # fmt: skip
             if json.loads(message["Body"])["id"] == "redrive-key-1":
@@ -185,82 +157,5 @@ def test_redriven_record_without_timestamp_keeps_its_key(pipeline: DeployedPipel
     assert redriven["MessageAttributes"]["original_sent_timestamp"]["StringValue"] == str(first_sent)
 
     pipeline.cli("run", "--json")
-    stored = [item for item in json_lines(pipeline.cli("items")) if item["id"] == "redrive-key-1"]
+    stored = pipeline.stored("redrive-key-1")
     assert [int(item["timestamp"]) for item in stored] == [first_sent], "keyed by the first SentTimestamp"
-
-
-def _stack_on_the_deployed_state(pipeline: DeployedPipeline, target: Path) -> Path:
-    """A copy of the deployed `local` stack whose local backend is the deployment's own state file."""
-    shutil.copytree(pipeline.deployment.stack_dir, target,
-                    ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*"))
-    document = json.loads((target / "cdk.tf.json").read_text())
-    document["terraform"]["backend"]["local"]["path"] = str(pipeline.deployment.state_file())
-    (target / "cdk.tf.json").write_text(json.dumps(document))
-    return target
-
-
-def test_cdktf_diff_of_local_runs_through_the_pinned_cli(pipeline: DeployedPipeline, tmp_path: Path) -> None:
-    """The unreviewed path (cdktf.json's app through the pinned cdktf CLI) plans against the emulator too.
-
-    Before the reviewed-plan test below, which changes the deployment on purpose.
-    """
-    state_dir = tmp_path / "state"
-    state_dir.mkdir()
-    shutil.copyfile(pipeline.deployment.state_file(), state_dir / "tap-pipeline-local.tfstate")
-    env = terraform_env({
-        **os.environ, **pipeline.deployment.extra_env(),
-        "TAP_STACKS": "local", "TAP_LOCAL_STATE_DIR": str(state_dir), "PIPENV_VENV_IN_PROJECT": "1",
-        "PIPENV_VERBOSITY": "-1",
-    })
-    result = subprocess.run(
-        # --skip-provider-lock: cdktf's extra `providers lock -platform=linux_amd64` ignores the CLI config's
-        # provider mirror and needs the public registry (hashicorp/terraform#35106).
-        [str(PROJECT_ROOT / "node_modules" / ".bin" / "cdktf"), "diff", "tap-pipeline-local", "--skip-provider-lock",
-         "--output", str(tmp_path / "cdktf.out")],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900, check=False,
-    )
-    assert result.returncode == 0, f"cdktf diff failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    assert "No changes" in result.stdout, result.stdout[-3000:]
-
-
-def test_reviewed_plan_of_local_is_applied_byte_for_byte_on_the_emulator(pipeline: DeployedPipeline,
-                                                                         tmp_path: Path) -> None:
-    stack_dir = _stack_on_the_deployed_state(pipeline, tmp_path / "stack")
-    folder = PlanFolder.for_stack("tap-pipeline-local", tmp_path / "plans")
-    make_plan(stack_dir, folder, emulator=pipeline.emulator.endpoint)
-    unchanged = build_review(folder, run_checkov=False)
-    assert unchanged.changes == [] and unchanged.passed, "a real plan against the demo's deployment is empty"
-
-    document = json.loads((stack_dir / "cdk.tf.json").read_text())
-    [validator] = [f for f in document["resource"]["aws_lambda_function"].values()
-                   if f["function_name"].endswith("validator-local")]
-    validator["memory_size"] = 256
-    (stack_dir / "cdk.tf.json").write_text(json.dumps(document))
-    make_plan(stack_dir, folder, emulator=pipeline.emulator.endpoint)
-    review = build_review(folder, run_checkov=False)
-    write_review(folder, review)
-    assert review.passed and any("memory_size" in w.message for w in review.warnings)
-    assert "Apply complete!" in apply_plan(folder)
-
-    make_plan(stack_dir, folder, emulator=pipeline.emulator.endpoint)
-    assert build_review(folder, run_checkov=False).changes == [], "the applied plan left nothing to do"
-    function = pipeline.client("lambda").get_function_configuration(FunctionName=validator["function_name"])
-    assert function["MemorySize"] == 256
-
-
-def test_destroy_leaves_nothing_in_the_emulator(pipeline: DeployedPipeline) -> None:
-    pipeline.deployment.destroy()
-    leftovers = {
-        "queues": pipeline.client("sqs").list_queues().get("QueueUrls", []),
-        "tables": pipeline.client("dynamodb").list_tables()["TableNames"],
-        "functions": [f["FunctionName"] for f in pipeline.client("lambda").list_functions()["Functions"]],
-        "event source mappings": pipeline.client("lambda").list_event_source_mappings()[
-            "EventSourceMappings"
-        ],
-        "roles": [r["RoleName"] for r in pipeline.client("iam").list_roles()["Roles"]],
-        "log groups": [g["logGroupName"] for g in pipeline.client("logs").describe_log_groups()["logGroups"]],
-        "alarms": [a["AlarmName"] for a in pipeline.client("cloudwatch").describe_alarms()["MetricAlarms"]],
-        "dashboards": pipeline.client("cloudwatch").list_dashboards()["DashboardEntries"],
-        "topics": pipeline.client("sns").list_topics()["Topics"],
-    }
-    assert {kind: found for kind, found in leftovers.items() if found} == {}

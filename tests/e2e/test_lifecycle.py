@@ -1,0 +1,120 @@
+"""End to end on the emulator, lifecycle: what a platform engineer does to a deployment, on one of its own.
+
+The tests run in file order on a deployment made by ``demo --keep``: an idempotent apply, the queue policies
+as deployed, the unreviewed ``cdktf diff``, a reviewed plan applied byte for byte, then ``terraform destroy``
+leaving nothing; the fixture ends with ``down``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import PROJECT_ROOT, DeployedPipeline
+from tools.plans.apply import apply_plan
+from tools.plans.layout import PlanFolder
+from tools.plans.plan import make_plan
+from tools.plans.review import build_review, write_review
+from tools.terraform_cli import terraform_env
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
+
+
+def _stack_on_the_deployed_state(pipeline: DeployedPipeline, target: Path) -> Path:
+    """A copy of the deployed `local` stack whose local backend is the deployment's own state file."""
+    shutil.copytree(pipeline.deployment.stack_dir, target,
+                    ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*"))
+    document = json.loads((target / "cdk.tf.json").read_text())
+    document["terraform"]["backend"]["local"]["path"] = str(pipeline.deployment.state_file())
+    (target / "cdk.tf.json").write_text(json.dumps(document))
+    return target
+
+
+def test_apply_is_idempotent(pipeline: DeployedPipeline) -> None:
+    code, plan = pipeline.deployment.plan_exit_code()
+    assert code == 0, f"a plan right after apply wants changes:\n{plan}"
+
+
+def test_every_queue_keeps_a_tls_only_policy_naming_its_own_arn(pipeline: DeployedPipeline) -> None:
+    """The ARN each policy builds from the queue's name is the queue's, and the redrive left it in place."""
+    sqs = pipeline.client("sqs")
+    assert len(pipeline.topology.queues) == 7
+    for queue in pipeline.topology.queues:
+        attributes = sqs.get_queue_attributes(QueueUrl=queue.url, AttributeNames=["All"])["Attributes"]
+        [statement] = json.loads(attributes["Policy"])["Statement"]
+        assert (statement["Effect"], statement["Action"], statement["Resource"]) == (
+            "Deny", "sqs:*", attributes["QueueArn"]), queue.name
+        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, queue.name
+        assert ("RedrivePolicy" in attributes) == (queue.dead_letter_arn is not None), queue.name
+
+
+def test_cdktf_diff_of_local_runs_through_the_pinned_cli(pipeline: DeployedPipeline, tmp_path: Path) -> None:
+    """The unreviewed path (cdktf.json's app through the pinned cdktf CLI) plans against the emulator too.
+
+    Before the reviewed-plan test below, which changes the deployment on purpose.
+    """
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    shutil.copyfile(pipeline.deployment.state_file(), state_dir / "tap-pipeline-local.tfstate")
+    env = terraform_env({
+        **os.environ, **pipeline.deployment.extra_env(),
+        "TAP_STACKS": "local", "TAP_LOCAL_STATE_DIR": str(state_dir), "PIPENV_VENV_IN_PROJECT": "1",
+        "PIPENV_VERBOSITY": "-1",
+    })
+    result = subprocess.run(
+        # --skip-provider-lock: cdktf's extra `providers lock -platform=linux_amd64` ignores the CLI config's
+        # provider mirror and needs the public registry (hashicorp/terraform#35106).
+        [str(PROJECT_ROOT / "node_modules" / ".bin" / "cdktf"), "diff", "tap-pipeline-local", "--skip-provider-lock",
+         "--output", str(tmp_path / "cdktf.out")],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900, check=False,
+    )
+    assert result.returncode == 0, f"cdktf diff failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    assert "No changes" in result.stdout, result.stdout[-3000:]
+
+
+def test_reviewed_plan_of_local_is_applied_byte_for_byte_on_the_emulator(pipeline: DeployedPipeline,
+                                                                         tmp_path: Path) -> None:
+    stack_dir = _stack_on_the_deployed_state(pipeline, tmp_path / "stack")
+    folder = PlanFolder.for_stack("tap-pipeline-local", tmp_path / "plans")
+    make_plan(stack_dir, folder, emulator=pipeline.emulator.endpoint)
+    unchanged = build_review(folder, run_checkov=False)
+    assert unchanged.changes == [] and unchanged.passed, "a real plan against the demo's deployment is empty"
+
+    document = json.loads((stack_dir / "cdk.tf.json").read_text())
+    [validator] = [f for f in document["resource"]["aws_lambda_function"].values()
+                   if f["function_name"].endswith("validator-local")]
+    validator["memory_size"] = 256
+    (stack_dir / "cdk.tf.json").write_text(json.dumps(document))
+    make_plan(stack_dir, folder, emulator=pipeline.emulator.endpoint)
+    review = build_review(folder, run_checkov=False)
+    write_review(folder, review)
+    assert review.passed and any("memory_size" in w.message for w in review.warnings)
+    assert "Apply complete!" in apply_plan(folder)
+
+    make_plan(stack_dir, folder, emulator=pipeline.emulator.endpoint)
+    assert build_review(folder, run_checkov=False).changes == [], "the applied plan left nothing to do"
+    function = pipeline.client("lambda").get_function_configuration(FunctionName=validator["function_name"])
+    assert function["MemorySize"] == 256
+
+
+def test_destroy_leaves_nothing_in_the_emulator(pipeline: DeployedPipeline) -> None:
+    pipeline.deployment.destroy()
+    leftovers = {
+        "queues": pipeline.client("sqs").list_queues().get("QueueUrls", []),
+        "tables": pipeline.client("dynamodb").list_tables()["TableNames"],
+        "functions": [f["FunctionName"] for f in pipeline.client("lambda").list_functions()["Functions"]],
+        "event source mappings": pipeline.client("lambda").list_event_source_mappings()[
+            "EventSourceMappings"
+        ],
+        "roles": [r["RoleName"] for r in pipeline.client("iam").list_roles()["Roles"]],
+        "log groups": [g["logGroupName"] for g in pipeline.client("logs").describe_log_groups()["logGroups"]],
+        "alarms": [a["AlarmName"] for a in pipeline.client("cloudwatch").describe_alarms()["MetricAlarms"]],
+        "dashboards": pipeline.client("cloudwatch").list_dashboards()["DashboardEntries"],
+        "topics": pipeline.client("sns").list_topics()["Topics"],
+    }
+    assert {kind: found for kind, found in leftovers.items() if found} == {}

@@ -1,0 +1,103 @@
+"""How `make test` spreads the suite over pytest-xdist workers: XDIST_GROUPS and shared_once."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import XDIST_GROUPS, xdist_group_of
+from tests.support.shared_once import shared_file
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("path", sorted(XDIST_GROUPS))
+def test_every_group_names_an_existing_test_file_or_folder(path: str) -> None:
+    # A renamed file would silently leave its group and rebuild the shared fixture on every worker.
+    target = PROJECT_ROOT / path
+    assert target.is_dir() if path.endswith("/") else target.is_file(), f"{path} does not exist"
+
+
+def test_each_e2e_module_deploys_on_a_worker_of_its_own() -> None:
+    e2e_modules = sorted(p.relative_to(PROJECT_ROOT).as_posix() for p in (PROJECT_ROOT / "tests/e2e").glob("test_*.py"))
+    groups = [xdist_group_of(module) for module in e2e_modules]
+    assert None not in groups and len(set(groups)) == len(e2e_modules) == 2, dict(zip(e2e_modules, groups, strict=True))
+
+
+@pytest.mark.parametrize(("path", "group"), [
+    ("tests/integration/test_checkov.py", "terraform-init"),
+    ("tests/integration_extra/test_x.py", None),  # a folder prefix matches whole folder names only
+    ("tests/e2e/test_traffic.py", "e2e-traffic"),
+    ("tests/e2e/test_traffic_more.py", None),  # a file entry matches that file only
+    ("tests/unit/test_settings.py", None),
+])
+def test_a_test_file_is_grouped_by_exact_file_or_folder_prefix(path: str, group: str | None) -> None:
+    assert xdist_group_of(path) == group
+
+
+def test_make_test_runs_the_suite_on_xdist_workers_by_group() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
+    result = subprocess.run(["make", "-n", "--no-print-directory", "test"], cwd=PROJECT_ROOT, env=env,
+                            capture_output=True, text=True, check=True)
+    pytest_line = result.stdout.strip().splitlines()[-1]
+    assert "-m pytest tests -n 4 --dist loadgroup" in pytest_line, result.stdout
+
+
+class FakeTempPathFactory:
+    """The one method shared_file uses of pytest's TempPathFactory."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+
+    def getbasetemp(self) -> Path:
+        return self.base
+
+
+def make_slowly(path: Path) -> None:
+    # Appends to a log beside the file, so that the test counts the makers; sleeps so that racers overlap.
+    with (path.parent / "makers.log").open("a") as log:
+        log.write("made\n")
+    time.sleep(0.5)
+    path.write_text("state")
+
+
+def race(base: str) -> str:
+    return shared_file(FakeTempPathFactory(Path(base)), "state.json", make_slowly).read_text()
+
+
+def test_a_shared_file_is_made_once_by_racing_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw0")  # the shared folder is then the base's parent
+    worker_base = tmp_path / "popen-gw0"
+    worker_base.mkdir()
+    with multiprocessing.get_context("fork").Pool(3) as pool:
+        assert pool.map(race, [str(worker_base)] * 3) == ["state"] * 3
+    assert (tmp_path / "makers.log").read_text() == "made\n"
+    assert (tmp_path / "state.json").is_file() and not (worker_base / "state.json").exists()
+
+
+def test_a_failed_make_leaves_nothing_and_the_next_caller_makes_it(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+
+    def fail(path: Path) -> None:
+        path.write_text("half")
+        raise RuntimeError("terraform plan failed")
+
+    with pytest.raises(RuntimeError, match="terraform plan failed"):
+        shared_file(FakeTempPathFactory(tmp_path), "state.json", fail)
+    assert not (tmp_path / "state.json").exists()
+    assert shared_file(FakeTempPathFactory(tmp_path), "state.json", make_slowly).read_text() == "state"
+
+
+def test_groups_are_marked_before_xdist_reads_the_marks() -> None:
+    # xdist's collection hook turns xdist_group marks into "@group" scopes; hook order among plain
+    # hookimpls follows registration, which varied between runs (a 12:54 run deployed each e2e module
+    # up to four times). tryfirst makes the marks be there first, whatever the order.
+    import tests.conftest as root_conftest
+
+    assert root_conftest.pytest_collection_modifyitems.pytest_impl.get("tryfirst") is True

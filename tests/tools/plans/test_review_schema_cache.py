@@ -1,0 +1,62 @@
+"""The review asks Terraform for the provider schema once per provider lock file (tools/plans/review.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tools.plans import review
+
+SCHEMA = {"provider_schemas": {"registry.terraform.io/hashicorp/aws": {"resource_schemas": {
+    "aws_sqs_queue": {"block": {"attributes": {"tags": {}}}},
+    "aws_sqs_queue_policy": {"block": {"attributes": {"policy": {}}}},
+}}}}
+
+
+@pytest.fixture
+def schema_calls(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    calls: list[Path] = []
+
+    def fake_terraform(args: list[str], workdir: Path, **_: object) -> subprocess.CompletedProcess[str]:
+        assert args == ["providers", "schema", "-json"]
+        calls.append(workdir)
+        return subprocess.CompletedProcess(args, 0, stdout=json.dumps(SCHEMA), stderr="")
+
+    monkeypatch.setattr(review, "run_terraform", fake_terraform)
+    monkeypatch.setattr(review, "_TAGGABLE_BY_LOCK", {})
+    return calls
+
+
+def workdir(root: Path, name: str, lock: str | None) -> Path:
+    folder = root / name
+    folder.mkdir()
+    if lock is not None:
+        (folder / ".terraform.lock.hcl").write_text(lock)
+    return folder
+
+
+def test_taggable_types_are_those_with_a_tags_argument(schema_calls: list[Path], tmp_path: Path) -> None:
+    assert review.taggable_types(workdir(tmp_path, "a", 'provider "aws" {}')) == {"aws_sqs_queue"}
+
+
+def test_folders_with_the_same_lock_file_share_one_schema_call(schema_calls: list[Path], tmp_path: Path) -> None:
+    first, second = workdir(tmp_path, "a", 'version = "5.100.0"'), workdir(tmp_path, "b", 'version = "5.100.0"')
+    assert review.taggable_types(first) == review.taggable_types(second)
+    assert schema_calls == [first]
+
+
+def test_another_lock_file_asks_again(schema_calls: list[Path], tmp_path: Path) -> None:
+    first, second = workdir(tmp_path, "a", 'version = "5.100.0"'), workdir(tmp_path, "b", 'version = "5.99.0"')
+    review.taggable_types(first)
+    review.taggable_types(second)
+    assert schema_calls == [first, second]
+
+
+def test_without_a_lock_file_every_review_asks(schema_calls: list[Path], tmp_path: Path) -> None:
+    folder = workdir(tmp_path, "a", None)
+    review.taggable_types(folder)
+    review.taggable_types(folder)
+    assert schema_calls == [folder, folder]
