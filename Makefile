@@ -50,7 +50,7 @@ policy-check: setup
 
 # pytest-xdist workers: the e2e deployments and terraform runs mostly wait, so more workers than the 2 cores
 # pay (README, "Performance"); tests/conftest.py's XDIST_GROUPS keeps tests sharing a costly fixture together.
-TEST_WORKERS ?= 4
+TEST_WORKERS ?= 3
 PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadgroup
 
 test: setup

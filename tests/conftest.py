@@ -53,7 +53,7 @@ def pipeline_stacks(stacks: dict[str, StackJson]) -> dict[str, StackJson]:
     return {suffix: stacks[f"tap-pipeline-{suffix}"] for suffix in PIPELINE_ENVIRONMENTS}
 
 
-# `make test` runs pytest-xdist workers (`-n 4 --dist loadgroup`), and each group goes to one worker, so the
+# `make test` runs pytest-xdist workers (`-n 3 --dist loadgroup`), and each group goes to one worker, so the
 # module- and session-scoped fixtures its tests share are built once. By default a test module is its own
 # group: each e2e module deploys its pipeline on its own emulator, and a module's synth or emulator fixture
 # is not rebuilt on every worker that runs one of its tests. The integration tests form one group (they

@@ -42,11 +42,13 @@ def test_a_module_is_its_own_group_unless_a_folder_groups_it_or_it_spreads(path:
 
 
 def test_make_test_runs_the_suite_on_xdist_workers_by_group() -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
+    # Outside any calling make, and without a TEST_WORKERS override, so that the default is what is printed.
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES", "TEST_WORKERS")}
     result = subprocess.run(["make", "-n", "--no-print-directory", "test"], cwd=PROJECT_ROOT, env=env,
                             capture_output=True, text=True, check=True)
     pytest_line = result.stdout.strip().splitlines()[-1]
-    assert "-m pytest tests -n 4 --dist loadgroup" in pytest_line, result.stdout
+    assert "-m pytest tests -n 3 --dist loadgroup" in pytest_line, result.stdout
 
 
 class FakeTempPathFactory:
