@@ -49,8 +49,8 @@ policy-check: setup
 	$(PY) -m tools policy-check cdktf.out/stacks/tap-pipeline-* $(ARGS)
 
 # pytest-xdist workers: the e2e deployments and terraform runs mostly wait, so more workers than the 2 cores
-# pay (README, "Performance"); tests/conftest.py's XDIST_GROUPS keeps tests sharing a costly fixture together.
-TEST_WORKERS ?= 4
+# pay (README, "Performance"); tests/conftest.py (xdist_group_of) keeps each module's tests on one worker.
+TEST_WORKERS ?= 3
 PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadgroup
 
 test: setup

@@ -53,24 +53,22 @@ def pipeline_stacks(stacks: dict[str, StackJson]) -> dict[str, StackJson]:
     return {suffix: stacks[f"tap-pipeline-{suffix}"] for suffix in PIPELINE_ENVIRONMENTS}
 
 
-# `make test` runs pytest-xdist workers (`-n 4 --dist loadgroup`): each group below goes to one worker, so the
-# fixtures its tests share are built once, and the slow groups run beside each other and beside the rest.
-# Each e2e module deploys its own pipeline on its own emulator; the integration tests share `terraform init`
-# of every stack. The reviewed-plan tests (a third of the suite's CPU) spread over the workers instead,
-# sharing one converged offline `prod` state through tests/support/shared_once.py.
-XDIST_GROUPS = {
-    "tests/e2e/test_traffic.py": "e2e-traffic",
-    "tests/e2e/test_lifecycle.py": "e2e-lifecycle",
-    "tests/integration/": "terraform-init",
-}
+# `make test` runs pytest-xdist workers (`-n 3 --dist loadgroup`), and each group goes to one worker, so the
+# module- and session-scoped fixtures its tests share are built once. By default a test module is its own
+# group: each e2e module deploys its pipeline on its own emulator, and a module's synth or emulator fixture
+# is not rebuilt on every worker that runs one of its tests. The integration tests form one group (they
+# share `terraform init` of every stack). The reviewed-plan tests (a third of the suite's CPU) spread over
+# the workers instead, sharing one converged offline `prod` state through tests/support/shared_once.py.
+XDIST_GROUPS = {"tests/integration/": "terraform-init"}
+SPREAD_OVER_WORKERS = frozenset({"tests/tools/plans/test_reviewed_plans.py"})
 
 
 def xdist_group_of(relative_path: str) -> str | None:
-    """The xdist group of the test file at ``relative_path`` (from the project root), if it has one."""
+    """The xdist group of the test file at ``relative_path`` (from the project root); None: spread its tests."""
     for prefix, group in XDIST_GROUPS.items():
         if relative_path == prefix or (prefix.endswith("/") and relative_path.startswith(prefix)):
             return group
-    return None
+    return None if relative_path in SPREAD_OVER_WORKERS else relative_path
 
 
 # tryfirst: xdist's own hook turns the marks into the scopes it schedules by, and must see them.

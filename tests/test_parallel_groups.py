@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import XDIST_GROUPS, xdist_group_of
+from tests.conftest import SPREAD_OVER_WORKERS, XDIST_GROUPS, xdist_group_of
 from tests.support.shared_once import shared_file
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("path", sorted(XDIST_GROUPS))
-def test_every_group_names_an_existing_test_file_or_folder(path: str) -> None:
-    # A renamed file would silently leave its group and rebuild the shared fixture on every worker.
+@pytest.mark.parametrize("path", sorted({*XDIST_GROUPS, *SPREAD_OVER_WORKERS}))
+def test_every_listed_path_names_an_existing_test_file_or_folder(path: str) -> None:
+    # A renamed file would silently leave its group, or stop spreading over the workers.
     target = PROJECT_ROOT / path
     assert target.is_dir() if path.endswith("/") else target.is_file(), f"{path} does not exist"
 
@@ -31,21 +31,24 @@ def test_each_e2e_module_deploys_on_a_worker_of_its_own() -> None:
 
 @pytest.mark.parametrize(("path", "group"), [
     ("tests/integration/test_checkov.py", "terraform-init"),
-    ("tests/integration_extra/test_x.py", None),  # a folder prefix matches whole folder names only
-    ("tests/e2e/test_traffic.py", "e2e-traffic"),
-    ("tests/e2e/test_traffic_more.py", None),  # a file entry matches that file only
-    ("tests/unit/test_settings.py", None),
+    # a folder prefix matches whole folder names only; anything else is a group of its own module
+    ("tests/integration_extra/test_x.py", "tests/integration_extra/test_x.py"),
+    ("tests/unit/test_settings.py", "tests/unit/test_settings.py"),
+    ("tests/tools/plans/test_reviewed_plans.py", None),
+    ("tests/tools/plans/test_reviewed_plans_more.py", "tests/tools/plans/test_reviewed_plans_more.py"),
 ])
-def test_a_test_file_is_grouped_by_exact_file_or_folder_prefix(path: str, group: str | None) -> None:
+def test_a_module_is_its_own_group_unless_a_folder_groups_it_or_it_spreads(path: str, group: str | None) -> None:
     assert xdist_group_of(path) == group
 
 
 def test_make_test_runs_the_suite_on_xdist_workers_by_group() -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
+    # Outside any calling make, and without a TEST_WORKERS override, so that the default is what is printed.
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES", "TEST_WORKERS")}
     result = subprocess.run(["make", "-n", "--no-print-directory", "test"], cwd=PROJECT_ROOT, env=env,
                             capture_output=True, text=True, check=True)
     pytest_line = result.stdout.strip().splitlines()[-1]
-    assert "-m pytest tests -n 4 --dist loadgroup" in pytest_line, result.stdout
+    assert "-m pytest tests -n 3 --dist loadgroup" in pytest_line, result.stdout
 
 
 class FakeTempPathFactory:

@@ -47,6 +47,7 @@ DEMO_TEARDOWN_GOAL_S = 5.0
 #: The first non-empty line of the demo's summary (``print_summary`` in tools/local/demo.py).
 SUMMARY_HEADING = "Summary"
 #: Past this a demo round hangs: its own delivery timeout is 900 s, an apply takes about a minute.
+DEMO_GRACE_S = 30.0  # after the SIGINT: the demo's teardown stops an emulator, well under this
 DEMO_TIMEOUT_S = 1200.0
 
 #: (key, label, goal in seconds or None): the order of the report.
@@ -118,15 +119,36 @@ def read_timestamped(
     return [(clock() - started, line.rstrip("\n")) for line in process.stdout]
 
 
-def time_demo(command: Sequence[str], env: dict[str, str], timeout: float = DEMO_TIMEOUT_S) -> tuple[float, float]:
-    """Run the demo ``command`` to its exit; (start to summary, summary to exit) in seconds."""
+def _default_sigint() -> None:
+    # A child inherits an ignored SIGINT (background jobs of a non-interactive shell, pytest-xdist workers),
+    # and Python then installs no KeyboardInterrupt handler: the demo could not be told to tear down.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def time_demo(command: Sequence[str], env: dict[str, str], timeout: float = DEMO_TIMEOUT_S,
+              grace: float = DEMO_GRACE_S) -> tuple[float, float]:
+    """Run the demo ``command`` to its exit; (start to summary, summary to exit) in seconds.
+
+    After ``timeout`` seconds it gets SIGINT (the demo tears its environment down on KeyboardInterrupt), and
+    ``grace`` seconds later it is killed.
+    """
     started = time.monotonic()
+    # preexec_fn runs before any thread of this process exists (the watchdog starts after).
     process = subprocess.Popen(
-        list(command), cwd=PROJECT_ROOT, env=env, text=True,
+        list(command), cwd=PROJECT_ROOT, env=env, text=True, preexec_fn=_default_sigint,
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
-    # SIGINT: the demo tears its environment down on KeyboardInterrupt.
-    watchdog = threading.Timer(timeout, process.send_signal, (signal.SIGINT,))
+    timed_out = threading.Event()
+
+    def interrupt() -> None:
+        timed_out.set()
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+    watchdog = threading.Timer(timeout, interrupt)
     watchdog.start()
     try:
         lines = read_timestamped(process, time.monotonic, started)
@@ -137,9 +159,10 @@ def time_demo(command: Sequence[str], env: dict[str, str], timeout: float = DEMO
         if process.poll() is None:
             process.kill()
             process.wait()
-    if code != 0:
+    if code != 0 or timed_out.is_set():
         tail = "\n".join(line for _, line in lines[-40:])
-        raise BenchmarkError(f"{' '.join(command[1:5])} exited {code} after {exit_s:.0f} s:\n{tail}")
+        late = f", interrupted after the {timeout:g} s limit" if timed_out.is_set() else ""
+        raise BenchmarkError(f"{' '.join(command[1:5])} exited {code} after {exit_s:.0f} s{late}:\n{tail}")
     return demo_times(lines, exit_s)
 
 

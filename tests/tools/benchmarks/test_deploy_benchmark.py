@@ -7,7 +7,10 @@ emulator", gives the command and its figures).
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -115,11 +118,31 @@ def test_a_failed_demo_stops_the_benchmark_with_its_output() -> None:
         deploy.time_demo([sys.executable, "-c", script], env={})
 
 
-def test_a_hanging_demo_is_interrupted_after_the_timeout() -> None:
-    script = "import time\ntry:\n    time.sleep(30)\nexcept KeyboardInterrupt:\n    raise SystemExit(130)"
+HANGING = "import time\ntry:\n    time.sleep(30)\nexcept KeyboardInterrupt:\n    raise SystemExit(130)"
 
-    with pytest.raises(BenchmarkError, match="exited 130"):
-        deploy.time_demo([sys.executable, "-c", script], env={}, timeout=0.5)
+
+@pytest.fixture
+def sigint_ignored() -> Iterator[None]:
+    """This process ignores SIGINT, as background jobs of a shell and pytest-xdist workers do."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_a_hanging_demo_is_interrupted_after_the_timeout(sigint_ignored: None) -> None:
+    # The child must get its KeyboardInterrupt although it inherits an ignored SIGINT from here.
+    with pytest.raises(BenchmarkError, match=r"exited 130 after \d+ s, interrupted after the 0.5 s limit"):
+        deploy.time_demo([sys.executable, "-c", HANGING], env={}, timeout=0.5, grace=20)
+
+
+def test_a_demo_deaf_to_sigint_is_killed_after_the_grace_period() -> None:
+    script = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(30)"
+    started = time.monotonic()
+    with pytest.raises(BenchmarkError, match=r"exited -9 after \d+ s, interrupted after the 0.5 s limit"):
+        deploy.time_demo([sys.executable, "-c", script], env={}, timeout=0.5, grace=0.5)
+    assert time.monotonic() - started < 10, "killed soon after the grace period, not after the child's 30 s"
 
 
 def test_bench_deploy_is_registered_with_three_rounds_by_default() -> None:
