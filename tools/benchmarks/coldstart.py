@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from modules.settings import STAGES
+from tools.benchmarks import register, summary
 from tools.benchmarks.memory import sqs_event, stage_bodies
 from tools.benchmarks.pipeline_env import PROJECT_ROOT, RESULT_PREFIX, BenchmarkError, run_child, running_pipeline
 
@@ -76,13 +77,9 @@ print(PREFIX + json.dumps(result), flush=True)
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``bench-coldstart`` on the operator CLI (``python -m tools``)."""
-    parser = subparsers.add_parser(
-        "bench-coldstart", help="each handler's import time and first invocation in a fresh process",
-        description=__doc__.split("\n\n")[0],
-    )
-    configure(parser)
-    parser.set_defaults(handler=lambda args: run(parser, args))
-    return parser
+    return register(subparsers, "bench-coldstart",
+                    "each handler's import time and first invocation in a fresh process",
+                    __doc__, configure, run)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -97,7 +94,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=summary(__doc__))
     configure(parser)
     return run(parser, parser.parse_args(argv))
 

@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from tools.benchmarks import run_alone, summary
 from tools.benchmarks.pipeline_env import BenchmarkError
 from tools.benchmarks.synth import machine, positive_int
 from tools.local.emulator import Emulator
@@ -276,15 +277,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     """Register ``bench-deploy`` on the operator CLI (``python -m tools``)."""
     return configure(subparsers.add_parser(
         "bench-deploy", help="terraform apply/destroy of `local` on the emulator and the demo's times",
-        description=__doc__.split("\n\n")[0],
+        description=summary(__doc__),
     ))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = configure(argparse.ArgumentParser(prog="python -m tools.benchmarks.deploy",
-                                               description=__doc__.split("\n\n")[0]))
-    args = parser.parse_args(argv)
-    return int(args.handler(args))
+    return run_alone(configure, "python -m tools.benchmarks.deploy", __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -54,6 +54,7 @@ if str(ROOT) not in sys.path:  # run as a script in the child process
 
 from handlers.shared.names import DEFAULT_METRICS_NAMESPACE  # noqa: E402
 from modules.settings import STAGES  # noqa: E402
+from tools.benchmarks import register, summary  # noqa: E402
 
 LAMBDA_MIN_MEMORY_MB = 128
 HEADROOM_FACTOR = 1.5
@@ -90,16 +91,14 @@ CHILD_ENV_REMOVED = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_U
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``bench-memory`` on the operator CLI (``python -m tools``)."""
-    parser = subparsers.add_parser("bench-memory", help="the handlers' peak memory and duration per batch",
-                                   description=__doc__.split("\n\n")[0])
-    configure(parser)
-    parser.set_defaults(handler=lambda args: run(parser, args))
-    return parser
+    return register(subparsers, "bench-memory",
+                    "the handlers' peak memory and duration per batch",
+                    __doc__, configure, run)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point (also the child processes' entry)."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=summary(__doc__))
     configure(parser)
     return run(parser, parser.parse_args(argv))
 

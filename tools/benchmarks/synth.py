@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from modules.settings import with_account_for_reading
+from tools.benchmarks import run_alone, summary
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CDKTF = PROJECT_ROOT / "node_modules" / ".bin" / "cdktf"
@@ -232,14 +233,11 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``bench-synth`` on the operator CLI (``python -m tools``)."""
     return configure(subparsers.add_parser("bench-synth", help="synth speed: fast provider import vs standard",
-                                           description=__doc__.split("\n\n")[0]))
+                                           description=summary(__doc__)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = configure(argparse.ArgumentParser(prog="python -m tools.benchmarks.synth",
-                                               description=__doc__.split("\n\n")[0]))
-    args = parser.parse_args(argv)
-    return int(args.handler(args))
+    return run_alone(configure, "python -m tools.benchmarks.synth", __doc__, argv)
 
 
 if __name__ == "__main__":

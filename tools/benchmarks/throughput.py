@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a script in the child process
     sys.path.insert(0, str(ROOT))
 
+from tools.benchmarks import register, summary  # noqa: E402
 from tools.benchmarks.memory import MeasureContext, sqs_event, stage_bodies  # noqa: E402
 from tools.benchmarks.pipeline_env import BenchmarkError, emit, run_child, running_pipeline  # noqa: E402
 
@@ -44,13 +45,9 @@ BATCH_SIZE = 10
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``bench-throughput`` on the operator CLI (``python -m tools``)."""
-    parser = subparsers.add_parser(
-        "bench-throughput", help="processor records/s batched vs PutItem; validator/enricher CPU per record",
-        description=__doc__.split("\n\n")[0],
-    )
-    configure(parser)
-    parser.set_defaults(handler=lambda args: run(parser, args))
-    return parser
+    return register(subparsers, "bench-throughput",
+                    "processor records/s batched vs PutItem; validator/enricher CPU per record",
+                    __doc__, configure, run)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -62,7 +59,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point (also the child process's)."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=summary(__doc__))
     configure(parser)
     return run(parser, parser.parse_args(argv))
 
