@@ -260,6 +260,9 @@ def _described(message: Mapping[str, Any], prepared: dict[str, Any] | str) -> di
         "receive_count": int(system.get("ApproximateReceiveCount", 0)),
         "body_bytes": len(message["Body"].encode("utf-8")),
     }
+    reason = (message.get("MessageAttributes") or {}).get("reason_code")
+    if reason is not None:  # a reject: why the validator refused it
+        described["reason_code"] = reason.get("StringValue")
     if isinstance(prepared, str):
         return {**described, "action": "stay", "why": prepared}
     first = (prepared.get("MessageAttributes") or {}).get(ORIGINAL_SENT_TIMESTAMP)

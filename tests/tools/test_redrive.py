@@ -178,6 +178,18 @@ def test_large_messages_travel_in_batches_sqs_accepts() -> None:
     assert sent == {"0", "1", "2"} and fake.sizes == [200_000 + 23 + 6 + 13] * 3
 
 
+def test_a_dry_run_of_the_rejects_queue_shows_why_each_was_rejected(sqs: Any) -> None:
+    sqs.send_message(QueueUrl=url(sqs, REJECTS), MessageBody='{"id": 1}', MessageAttributes={
+        "reason_code": {"DataType": "String", "StringValue": "invalid_id"}})
+    out = io.StringIO()
+
+    assert redrive_tool.redrive(sqs, DEV, REJECTS, apply=False, limit=None, out=out) == 0
+
+    [listed] = [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
+    assert (listed["reason_code"], listed["action"]) == ("invalid_id", "move")
+    assert "a replay would move them to tap-ingest-dev" in out.getvalue()
+
+
 def test_a_rejects_replay_drops_the_verdict_keeps_the_key_and_leaves_body_parts(sqs: Any) -> None:
     verdict = {"reason_code": "unknown_field", "reason": "field 'x' is not allowed", "source_message_id": "m1"}
     attributes = {name: {"DataType": "String", "StringValue": value} for name, value in verdict.items()}
