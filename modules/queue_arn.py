@@ -12,20 +12,19 @@ from constructs import Construct
 PARTITION_ID, REGION_ID = "aws-partition", "aws-region"
 
 
-def _stack_data(scope: Construct) -> tuple[DataAwsPartition, DataAwsRegion]:
-    """The stack's aws_partition and aws_region data sources, made on first use (neither calls an AWS API)."""
+def _data_source(scope: Construct, id_: str, kind: type[DataAwsPartition] | type[DataAwsRegion]):
+    """The stack's data source ``id_`` of ``kind``, made on first use (neither kind calls an AWS API)."""
     stack = TerraformStack.of(scope)
-    partition = stack.node.try_find_child(PARTITION_ID) or DataAwsPartition(stack, PARTITION_ID)
-    region = stack.node.try_find_child(REGION_ID) or DataAwsRegion(stack, REGION_ID)
-    if not isinstance(partition, DataAwsPartition) or not isinstance(region, DataAwsRegion):
-        raise TypeError(f"the stack's children {PARTITION_ID!r} and {REGION_ID!r} must be the aws_partition and "
-                        "aws_region data sources: rename the constructs that took these ids")
-    return partition, region
+    found = stack.node.try_find_child(id_) or kind(stack, id_)
+    if not isinstance(found, kind):
+        raise TypeError(f"the stack's child {id_!r} must be the {kind.__name__} data source: rename the construct "
+                        "that took this id")
+    return found
 
 
 def partition(scope: Construct) -> str:
     """The partition of the stack's provider (``aws``, ``aws-cn``, ``aws-us-gov``), for ARNs in any service."""
-    return _stack_data(scope)[0].partition
+    return _data_source(scope, PARTITION_ID, DataAwsPartition).partition
 
 
 def queue_arn(scope: Construct, name: str, account_id: str) -> str:
@@ -38,5 +37,5 @@ def queue_arn(scope: Construct, name: str, account_id: str) -> str:
     plans still work); the account is the environment's, which the provider's ``allowed_account_ids``
     enforces on AWS.
     """
-    partition_source, region = _stack_data(scope)
-    return f"arn:{partition_source.partition}:sqs:{region.name}:{account_id}:{name}"
+    region = _data_source(scope, REGION_ID, DataAwsRegion).name
+    return f"arn:{partition(scope)}:sqs:{region}:{account_id}:{name}"
