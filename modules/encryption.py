@@ -11,6 +11,7 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
 from modules import permissions
+from modules.queue_arn import partition
 from modules.tagging import component_tags
 
 # What CloudWatch Logs needs to encrypt and read a log group's data with the key:
@@ -40,11 +41,13 @@ class KeyProps:
     log_group_names: Sequence[str] = ()
 
 
-def key_policy(props: KeyProps) -> dict[str, object]:
+def key_policy(props: KeyProps, partition_name: str) -> dict[str, object]:
     """The key policy: the account administers the key through IAM; AWS services use it as they must.
 
     Written as JSON rather than an IAM policy document: in a key policy ``"Resource": "*"`` means this
     key only (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
+    ``partition_name`` goes into every ARN (the provider's partition in a stack, so that the policy holds
+    in aws-cn and aws-us-gov as the queue policies do).
     """
     account = props.account_id
     statements: list[dict[str, object]] = [
@@ -53,7 +56,7 @@ def key_policy(props: KeyProps) -> dict[str, object]:
             # (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
             "Sid": "AccountAdministersTheKeyThroughIam",
             "Effect": "Allow",
-            "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+            "Principal": {"AWS": f"arn:{partition_name}:iam::{account}:root"},
             "Action": "kms:*",
             "Resource": "*",
         },
@@ -74,7 +77,8 @@ def key_policy(props: KeyProps) -> dict[str, object]:
             "Action": list(LOGS_KEY_ACTIONS),
             "Resource": "*",
             "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": [
-                f"arn:aws:logs:{props.region}:{account}:log-group:{name}" for name in props.log_group_names
+                f"arn:{partition_name}:logs:{props.region}:{account}:log-group:{name}"
+                for name in props.log_group_names
             ]}},
         })
     return {"Version": "2012-10-17", "Statement": statements}
@@ -94,7 +98,7 @@ class PipelineKey(Construct):
             description=f"{props.name}: alarm topic and, where enabled, the pipeline's data at rest",
             enable_key_rotation=True,
             deletion_window_in_days=props.deletion_window_days,
-            policy=json.dumps(key_policy(props), sort_keys=True),
+            policy=json.dumps(key_policy(props, partition(self)), sort_keys=True),
             tags=component_tags("encryption"),
         )
         self.alias = KmsAlias(self, "alias", name=f"alias/{props.name}", target_key_id=self.key.key_id)

@@ -181,18 +181,21 @@ class PipelineFunction(Construct):
             "errors-alarm": AlarmSpec(
                 name=f"{self.function_name}-errors",
                 description=f"{self.function_name} raised errors: whole batches are being retried.",
+                runbook_entry="function-errors",
                 namespace="AWS/Lambda", metric="Errors", dimensions=dimensions, threshold=0,
             ),
             "throttles-alarm": AlarmSpec(
                 name=f"{self.function_name}-throttles",
                 description=f"{self.function_name} was throttled: raise reserved concurrency or lower the "
                             "event source's maximum concurrency.",
+                runbook_entry="function-throttles",
                 namespace="AWS/Lambda", metric="Throttles", dimensions=dimensions, threshold=0,
             ),
             "duration-alarm": AlarmSpec(
                 name=f"{self.function_name}-p99-duration",
                 description=f"{self.function_name} p99 duration is above "
                             f"{props.duration_alarm_fraction:.0%} of its {props.timeout_s} s timeout.",
+                runbook_entry="function-p99-duration",
                 namespace="AWS/Lambda", metric="Duration", dimensions=dimensions,
                 threshold=duration_limit_ms, statistic=None, extended_statistic="p99", evaluation_periods=3,
             ),

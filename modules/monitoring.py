@@ -7,20 +7,31 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
-from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
+    CloudwatchMetricAlarm,
+    CloudwatchMetricAlarmMetricQuery,
+    CloudwatchMetricAlarmMetricQueryMetric,
+)
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
 from modules.tagging import component_tags
 
+#: Where every alarm description sends on-call: the runbook's path in the repository (a URL works too).
+RUNBOOK = "docs/runbook.md"
+#: CloudWatch refuses a longer AlarmDescription:
+#: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
+MAX_DESCRIPTION_CHARS = 1024
+
 
 @dataclass(frozen=True)
 class AlarmProps:
-    """Where every alarm of a construct reports, and over which period it evaluates."""
+    """Where every alarm of a construct reports, over which period it evaluates, and where its runbook is."""
 
     topic_arn: str
     period_s: int
+    runbook: str = RUNBOOK
 
 
 @dataclass(frozen=True)
@@ -62,10 +73,14 @@ class AlarmTopic(Construct):
 
 @dataclass(frozen=True)
 class AlarmSpec:
-    """What to watch; the alarm's actions and naming are added by :func:`metric_alarm`."""
+    """What to watch; the alarm's actions and naming are added by :func:`metric_alarm`.
+
+    ``runbook_entry`` is the anchor of the alarm's entry in the runbook, which the description ends with.
+    """
 
     name: str
     description: str
+    runbook_entry: str
     namespace: str
     metric: str
     dimensions: Mapping[str, str]
@@ -74,6 +89,25 @@ class AlarmSpec:
     extended_statistic: str | None = None
     comparison: str = "GreaterThanThreshold"
     evaluation_periods: int = 1
+
+
+def alarm_description(text: str, runbook_entry: str, alarms: AlarmProps) -> str:
+    """``text`` followed by the link to its runbook entry; ValueError if CloudWatch would refuse its length."""
+    description = f"{text} Runbook: {alarms.runbook}#{runbook_entry}"
+    if len(description) > MAX_DESCRIPTION_CHARS:
+        raise ValueError(f"alarm description of {len(description)} characters is longer than CloudWatch's "
+                         f"{MAX_DESCRIPTION_CHARS}: shorten it (or the runbook URL {alarms.runbook!r}): {description}")
+    return description
+
+
+def _notifying(alarms: AlarmProps, component: str) -> dict[str, object]:
+    """What every alarm shares: both state changes notify the topic, and no data is no alarm."""
+    return {
+        "treat_missing_data": "notBreaching",
+        "alarm_actions": [alarms.topic_arn],
+        "ok_actions": [alarms.topic_arn],
+        "tags": component_tags(component),
+    }
 
 
 def metric_alarm(scope: Construct, id_: str, spec: AlarmSpec, *, alarms: AlarmProps,
@@ -85,7 +119,7 @@ def metric_alarm(scope: Construct, id_: str, spec: AlarmSpec, *, alarms: AlarmPr
     return CloudwatchMetricAlarm(
         scope, id_,
         alarm_name=spec.name,
-        alarm_description=spec.description,
+        alarm_description=alarm_description(spec.description, spec.runbook_entry, alarms),
         namespace=spec.namespace,
         metric_name=spec.metric,
         dimensions=dict(spec.dimensions),
@@ -95,10 +129,67 @@ def metric_alarm(scope: Construct, id_: str, spec: AlarmSpec, *, alarms: AlarmPr
         comparison_operator=spec.comparison,
         evaluation_periods=spec.evaluation_periods,
         period=alarms.period_s,
-        treat_missing_data="notBreaching",
-        alarm_actions=[alarms.topic_arn],
-        ok_actions=[alarms.topic_arn],
-        tags=component_tags(component),
+        **_notifying(alarms, component),
+    )
+
+
+@dataclass(frozen=True)
+class MetricInput:
+    """One metric a math expression reads, by its id in the expression."""
+
+    id: str
+    namespace: str
+    metric: str
+    dimensions: Mapping[str, str]
+    statistic: str = "Maximum"
+
+
+@dataclass(frozen=True)
+class MathAlarmSpec:
+    """An alarm on a metric math ``expression`` over ``inputs``; actions and naming as :class:`AlarmSpec`'s.
+
+    ``datapoints_to_alarm`` of the last ``evaluation_periods`` values must breach.
+    """
+
+    name: str
+    description: str
+    runbook_entry: str
+    expression: str
+    label: str
+    inputs: Sequence[MetricInput]
+    threshold: float
+    comparison: str = "GreaterThanThreshold"
+    evaluation_periods: int = 1
+    datapoints_to_alarm: int = 1
+
+
+def math_alarm(scope: Construct, id_: str, spec: MathAlarmSpec, *, alarms: AlarmProps,
+               component: str) -> CloudwatchMetricAlarm:
+    """A CloudWatch alarm on a metric math expression, notifying the alarm topic like :func:`metric_alarm`."""
+    queries = [
+        CloudwatchMetricAlarmMetricQuery(
+            id=metric.id,
+            metric=CloudwatchMetricAlarmMetricQueryMetric(
+                namespace=metric.namespace, metric_name=metric.metric, dimensions=dict(metric.dimensions),
+                stat=metric.statistic, period=alarms.period_s,
+            ),
+            return_data=False,
+        )
+        for metric in spec.inputs
+    ]
+    queries.append(CloudwatchMetricAlarmMetricQuery(
+        id="alarmed", expression=spec.expression, label=spec.label, return_data=True,
+    ))
+    return CloudwatchMetricAlarm(
+        scope, id_,
+        alarm_name=spec.name,
+        alarm_description=alarm_description(spec.description, spec.runbook_entry, alarms),
+        metric_query=queries,
+        threshold=spec.threshold,
+        comparison_operator=spec.comparison,
+        evaluation_periods=spec.evaluation_periods,
+        datapoints_to_alarm=spec.datapoints_to_alarm,
+        **_notifying(alarms, component),
     )
 
 

@@ -19,6 +19,8 @@ SOURCE_QUEUES = {"validator": "ingest", "enricher": "enrich", "processor": "proc
 DLQ_TAIL = "-dlq"
 
 _FUNCTION_TAILS = ("", "-role", "-least-privilege", "-errors", "-throttles", "-p99-duration")
+# A dead-letter or rejects queue, and its two alarms.
+_TERMINAL_QUEUE_TAILS = ("", "-not-empty", "-arrivals")
 _TABLE_TAILS = ("", "-read-throttles", "-write-throttles", "-read-utilization", "-write-utilization")
 LOG_GROUP_PREFIX = "/aws/lambda/"
 KEY_ALIAS_PREFIX = "alias/"
@@ -34,12 +36,13 @@ def environment_names(project: str, suffix: str) -> frozenset[str]:
     def name(thing: str) -> str:
         return resource_name(project, thing, suffix)
 
-    names = {name(ALARM_TOPIC), name(DASHBOARD), name(REJECTS_QUEUE), f"{name(REJECTS_QUEUE)}-not-empty",
-             f"{KEY_ALIAS_PREFIX}{name(KEY)}"}
+    names = {name(ALARM_TOPIC), name(DASHBOARD), name(REJECTS_QUEUE), f"{KEY_ALIAS_PREFIX}{name(KEY)}"}
+    names.update(f"{name(REJECTS_QUEUE)}{tail}" for tail in _TERMINAL_QUEUE_TAILS)
     names.update(f"{name(TABLE)}{tail}" for tail in _TABLE_TAILS)
     for stage, queue in SOURCE_QUEUES.items():
         dlq = f"{name(queue)}{DLQ_TAIL}"
-        names.update({name(queue), f"{name(queue)}-oldest-message-age", dlq, f"{dlq}-not-empty"})
+        names.update({name(queue), f"{name(queue)}-oldest-message-age"})
+        names.update(f"{dlq}{tail}" for tail in _TERMINAL_QUEUE_TAILS)
         names.update(f"{name(stage)}{tail}" for tail in _FUNCTION_TAILS)
         names.add(f"{LOG_GROUP_PREFIX}{name(stage)}")
     return frozenset(names)

@@ -12,7 +12,7 @@ from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from cdktf_cdktf_provider_aws.sqs_queue_redrive_policy import SqsQueueRedrivePolicy
 from constructs import Construct
 
-from modules.monitoring import AlarmProps, AlarmSpec, metric_alarm
+from modules.monitoring import AlarmProps, AlarmSpec, MathAlarmSpec, MetricInput, math_alarm, metric_alarm
 from modules.permissions import deny_insecure_transport
 from modules.queue_arn import queue_arn
 from modules.retired import retire
@@ -20,6 +20,12 @@ from modules.tagging import component_tags
 
 # SQS long polling: the longest wait a receive may ask for, which keeps empty receives (and their cost) down.
 RECEIVE_WAIT_TIME_S = 20
+# How many alarm periods the arrivals alarm looks back: at least two, so that the newest depth has a
+# predecessor to differ from; the alarm returns to OK this many quiet periods after the last arrival, and the
+# next arrival notifies again.
+ARRIVALS_EVALUATION_PERIODS = 3
+#: The operator command that moves a terminal queue's messages back (tools/redrive.py).
+REDRIVE_COMMAND = "python -m tools redrive --queue"
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,15 @@ class TerminalQueueProps:
     #: Names of the only queues allowed to use this one as their dead-letter queue (empty: no redrive-allow
     #: policy, so SQS's default applies).
     redrive_sources: tuple[str, ...] = ()
+    #: The runbook entries its alarms link to are ``<runbook_entry>-not-empty`` and ``-arrivals``; None: a
+    #: dead-letter queue's when ``redrive_sources`` names its sources, the rejects queue's otherwise.
+    runbook_entry: str | None = None
+
+    @property
+    def runbook_prefix(self) -> str:
+        if self.runbook_entry is not None:
+            return self.runbook_entry
+        return "dead-letter-queue" if self.redrive_sources else "rejects-queue"
 
 
 def _encryption(kms_key_arn: str | None) -> dict[str, object]:
@@ -95,15 +110,41 @@ def _compact_json(value: object) -> str:
 
 
 def _queue_alarm(scope: Construct, id_: str, *, alarms: AlarmProps, queue_name: str, component: str,
-                 alarm_name: str, metric: str, threshold: float, description: str,
+                 alarm_name: str, metric: str, threshold: float, description: str, runbook_entry: str,
                  evaluation_periods: int = 1) -> CloudwatchMetricAlarm:
     """An alarm on one queue's maximum of ``metric`` over the alarm period."""
     return metric_alarm(
         scope, id_,
-        AlarmSpec(name=alarm_name, description=description, namespace="AWS/SQS", metric=metric,
-                  dimensions={"QueueName": queue_name}, statistic="Maximum", threshold=threshold,
+        AlarmSpec(name=alarm_name, description=description, runbook_entry=runbook_entry, namespace="AWS/SQS",
+                  metric=metric, dimensions={"QueueName": queue_name}, statistic="Maximum", threshold=threshold,
                   evaluation_periods=evaluation_periods),
         alarms=alarms, component=component,
+    )
+
+
+def arrivals_alarm_spec(queue_name: str, description: str, runbook_entry: str) -> MathAlarmSpec:
+    """An alarm whenever ``queue_name`` holds more messages than one period before: every new arrival.
+
+    The queue's depth is visible plus in flight, so that peeking at messages (which hides them for a while)
+    is no arrival. Not NumberOfMessagesSent: messages that a redrive policy moves into a dead-letter queue
+    are not counted there ("Available CloudWatch metrics for Amazon SQS",
+    https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html).
+    The in-flight count is only reported while messages are in flight, so its gaps count as zero (FILL).
+    """
+    dimensions = {"QueueName": queue_name}
+    return MathAlarmSpec(
+        name=f"{queue_name}-arrivals",
+        description=description,
+        runbook_entry=runbook_entry,
+        expression="DIFF(visible + FILL(in_flight, 0))",
+        label=f"{queue_name}: messages added since the previous period",
+        inputs=(
+            MetricInput("visible", "AWS/SQS", "ApproximateNumberOfMessagesVisible", dimensions),
+            MetricInput("in_flight", "AWS/SQS", "ApproximateNumberOfMessagesNotVisible", dimensions),
+        ),
+        threshold=0,
+        evaluation_periods=ARRIVALS_EVALUATION_PERIODS,
+        datapoints_to_alarm=1,
     )
 
 
@@ -112,8 +153,9 @@ class TerminalQueue(Construct):
 
     Keeps messages for ``props.retention_s`` (14 days, SQS's longest, in every
     environment), encrypts them with ``props.kms_key_arn`` or else SQS-managed keys, refuses non-TLS access,
-    and alarms as soon as it holds anything, because every message here needs a person. With
-    ``props.redrive_sources`` only those queues may use it as their dead-letter queue.
+    and alarms as soon as it holds anything, because every message here needs a person, and again on every
+    later arrival: the "not empty" alarm stays in ALARM while anything is left, up to the 14 days, and would
+    not speak twice. With ``props.redrive_sources`` only those queues may use it as their dead-letter queue.
     """
 
     def __init__(self, scope: Construct, id_: str, *, props: TerminalQueueProps, alarms: AlarmProps) -> None:
@@ -136,10 +178,23 @@ class TerminalQueue(Construct):
         )
         for construct_id, resource_type in _RETIRED_TERMINAL.items():
             retire(self, construct_id, resource_type)
+        redrive = f"{REDRIVE_COMMAND} {props.name} (a dry run; then add --apply)"
         self.depth_alarm = _queue_alarm(
             self, "depth-alarm", alarms=alarms, queue_name=props.name, component=props.component,
             alarm_name=f"{props.name}-not-empty", metric="ApproximateNumberOfMessagesVisible", threshold=0,
-            description=f"{props.name} holds messages: {props.purpose}. Inspect them, fix the cause, then redrive.",
+            description=f"{props.name} holds messages: {props.purpose}. Inspect them, fix the cause, then "
+                        f"redrive: {redrive}.",
+            runbook_entry=f"{props.runbook_prefix}-not-empty",
+        )
+        self.arrivals_alarm = math_alarm(
+            self, "arrivals-alarm",
+            arrivals_alarm_spec(
+                props.name,
+                f"More messages arrived in {props.name}: {props.purpose}. Inspect them, fix the cause, then "
+                f"redrive: {redrive}.",
+                f"{props.runbook_prefix}-arrivals",
+            ),
+            alarms=alarms, component=props.component,
         )
 
     @property
@@ -205,6 +260,7 @@ class QueueWithDeadLetter(Construct):
             threshold=threshold,
             description=f"{props.name}'s oldest message is older than {threshold} s: {props.consumer} is falling "
                         "behind or failing.",
+            runbook_entry="queue-oldest-message-age",
             evaluation_periods=3,
         )
 

@@ -1,4 +1,5 @@
-"""A queue's ARN built from its name, for policies that must name a queue without referencing it."""
+"""ARNs built from names and the provider's partition and region, for policies that must name a resource
+without referencing it (a queue in its own policy) or that must hold in every partition (key policies)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,21 @@ from constructs import Construct
 PARTITION_ID, REGION_ID = "aws-partition", "aws-region"
 
 
+def _data_source(scope: Construct, id_: str, kind: type[DataAwsPartition] | type[DataAwsRegion]):
+    """The stack's data source ``id_`` of ``kind``, made on first use (neither kind calls an AWS API)."""
+    stack = TerraformStack.of(scope)
+    found = stack.node.try_find_child(id_) or kind(stack, id_)
+    if not isinstance(found, kind):
+        raise TypeError(f"the stack's child {id_!r} must be the {kind.__name__} data source: rename the construct "
+                        "that took this id")
+    return found
+
+
+def partition(scope: Construct) -> str:
+    """The partition of the stack's provider (``aws``, ``aws-cn``, ``aws-us-gov``), for ARNs in any service."""
+    return _data_source(scope, PARTITION_ID, DataAwsPartition).partition
+
+
 def queue_arn(scope: Construct, name: str, account_id: str) -> str:
     """``arn:<partition>:sqs:<region>:<account_id>:<name>`` in the stack of ``scope`` (the SQS ARN format:
     https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html).
@@ -21,10 +37,5 @@ def queue_arn(scope: Construct, name: str, account_id: str) -> str:
     plans still work); the account is the environment's, which the provider's ``allowed_account_ids``
     enforces on AWS.
     """
-    stack = TerraformStack.of(scope)
-    partition = stack.node.try_find_child(PARTITION_ID) or DataAwsPartition(stack, PARTITION_ID)
-    region = stack.node.try_find_child(REGION_ID) or DataAwsRegion(stack, REGION_ID)
-    if not isinstance(partition, DataAwsPartition) or not isinstance(region, DataAwsRegion):
-        raise TypeError(f"the stack's children {PARTITION_ID!r} and {REGION_ID!r} must be the aws_partition and "
-                        "aws_region data sources: rename the constructs that took these ids")
-    return f"arn:{partition.partition}:sqs:{region.name}:{account_id}:{name}"
+    region = _data_source(scope, REGION_ID, DataAwsRegion).name
+    return f"arn:{partition(scope)}:sqs:{region}:{account_id}:{name}"

@@ -39,9 +39,11 @@ class QueueToFunction:
     It owns the wiring, as aws-solutions-constructs' ``SqsToLambda`` does: the
     queue's visibility timeout is computed from the function's timeout and the
     batching window, so it always fits the consumer; the function may consume
-    that queue and send to its DLQ (also its asynchronous dead-letter target);
-    the event source mapping invokes the alias ``live`` with
-    ``ReportBatchItemFailures`` and waits for the role's policy.
+    that queue, nothing more on it; the event source mapping invokes the alias
+    ``live`` with ``ReportBatchItemFailures`` and waits for the role's policy.
+    Failed records reach the DLQ through the queue's redrive policy: an event
+    source mapping invokes synchronously, so a function-level (asynchronous)
+    dead-letter target would never receive anything, and there is none.
 
     A pattern rather than a construct scope: the queue and the function are built
     as siblings under ``scope`` (``<queue_id>/…`` and ``<function_id>/…``), so each

@@ -42,6 +42,7 @@ from constructs import Construct
 
 from modules.permissions import deny_insecure_transport
 from modules.provider import aws_provider
+from modules.queue_arn import partition
 from modules.settings import BackendSettings, EnvironmentSettings, StateBootstrapSettings
 from modules.tagging import component_tags
 
@@ -185,7 +186,7 @@ class StateBootstrapStack(TerraformStack):
             "Statement": [{
                 "Sid": "EnableIamPoliciesOfTheAccount",
                 "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{backend.account_id}:root"},
+                "Principal": {"AWS": f"arn:{partition(self)}:iam::{backend.account_id}:root"},
                 "Action": "kms:*",
                 "Resource": "*",
             }],

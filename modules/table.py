@@ -87,6 +87,7 @@ class DataTable(Construct):
                     name=f"{self.name}-{kind.lower()}-throttles",
                     description=f"{self.name} throttled {kind.lower()} requests: raise capacity or its "
                                 "autoscaling maximum.",
+                    runbook_entry=f"table-{kind.lower()}-throttles",
                     namespace="AWS/DynamoDB",
                     metric=f"{kind}ThrottleEvents",
                     dimensions={"TableName": self.name},

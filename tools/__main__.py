@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from tools import preflight
+from tools import preflight, redrive
 from tools.benchmarks import coldstart as bench_coldstart
 from tools.benchmarks import deploy as bench_deploy
 from tools.benchmarks import memory as bench_memory
@@ -29,6 +29,7 @@ COMMANDS = (
     plans_review,
     plans_apply,
     policy_cli,
+    redrive,
     preflight,
     cost_cli,
     bench_synth,

@@ -10,12 +10,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from handlers.shared import clients
 from handlers.shared.backoff import RemainingTime
-from handlers.shared.contract import MAX_SQS_MESSAGE_BYTES, utf8_size
+from handlers.shared.batches import sqs_batches
+from handlers.shared.contract import utf8_size
 from handlers.shared.deadline import call_fits
 from handlers.shared.observability import logger
-
-#: SendMessageBatch takes at most 10 entries.
-MAX_BATCH_ENTRIES = 10
 
 
 @dataclass(frozen=True)
@@ -56,19 +54,7 @@ def send(queue_url: str, messages: Sequence[Outgoing], context: RemainingTime) -
 
 
 def _chunks(messages: Sequence[Outgoing]) -> Iterator[list[Outgoing]]:
-    # A message over the limit travels alone: the queue may allow more than 256 KiB (SQS goes up to 1 MiB),
-    # and if it does not, SQS refuses that one call and only that record fails.
-    chunk: list[Outgoing] = []
-    chunk_bytes = 0
-    for message in messages:
-        size = message.size()
-        if chunk and (len(chunk) == MAX_BATCH_ENTRIES or chunk_bytes + size > MAX_SQS_MESSAGE_BYTES):
-            yield chunk
-            chunk, chunk_bytes = [], 0
-        chunk.append(message)
-        chunk_bytes += size
-    if chunk:
-        yield chunk
+    return sqs_batches(messages, Outgoing.size)
 
 
 def _entry(index: int, message: Outgoing) -> dict[str, Any]:

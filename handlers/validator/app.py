@@ -1,9 +1,10 @@
 """Validator: checks each record against the contract, forwards it normalized or rejects it with a reason.
 
 Valid records go to OUTPUT_QUEUE_URL as ``{"id","timestamp","data"}``. Invalid ones go to REJECTS_QUEUE_URL
-with their original body and the attributes ``reason_code``, ``reason`` and ``source_message_id`` (a body too
-large to travel with them is split into parts, see ``rejects.py``); once every send succeeded they are
-acknowledged, since retrying them can never succeed.
+with their original body and the attributes ``reason_code``, ``reason``, ``source_message_id`` and, when it is
+known, ``original_sent_timestamp`` (so that a record replayed after a fix keeps its key; a body too large to
+travel with them is split into parts, see ``rejects.py``); once every send succeeded they are acknowledged,
+since retrying them can never succeed.
 
 A record without ``timestamp`` is keyed by the ``SentTimestamp`` of the first message the producer sent: the
 ``original_sent_timestamp`` message attribute when a redrive carried it over, the message's own otherwise.
@@ -22,6 +23,7 @@ from handlers.shared import contract, forwarding
 from handlers.shared.batch import finish_batch, records_of, run_step
 from handlers.shared.config import require_env
 from handlers.shared.errors import ContractViolation, Reason
+from handlers.shared.names import ORIGINAL_SENT_TIMESTAMP
 from handlers.shared.observability import logger, metrics
 from handlers.validator.rejects import reject_messages
 
@@ -31,8 +33,6 @@ if TYPE_CHECKING:
 
 #: Longest ``reason`` attribute sent with a rejected record.
 MAX_REASON_CHARS = 1024
-#: Message attribute holding the first SentTimestamp (ms) of a record that was moved from a DLQ and sent again.
-ORIGINAL_SENT_TIMESTAMP = "original_sent_timestamp"
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,14 @@ def sent_timestamp(record: SQSRecord) -> int | None:
     return None
 
 
+def first_sent_or_none(record: SQSRecord) -> int | None:
+    """:func:`sent_timestamp`, or None where it is unknown or the carried attribute is itself malformed."""
+    try:
+        return sent_timestamp(record)
+    except ContractViolation:
+        return None
+
+
 def classify(record: SQSRecord, now: int) -> str | Rejection:
     """The normalized record's JSON, or the reason it is rejected.
 
@@ -123,6 +131,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
                 "reason": outcome.reason,
                 "source_message_id": record.message_id,
             }
+            first_sent = first_sent_or_none(record)
+            if first_sent is not None:
+                attributes[ORIGINAL_SENT_TIMESTAMP] = str(first_sent)
             rejects.extend(reject_messages(record.message_id, record.body, attributes))
         else:
             forwards.append(forwarding.Outgoing(record.message_id, outcome))

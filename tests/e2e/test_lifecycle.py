@@ -53,6 +53,18 @@ def test_every_queue_keeps_a_tls_only_policy_naming_its_own_arn(pipeline: Deploy
         assert ("RedrivePolicy" in attributes) == (queue.dead_letter_arn is not None), queue.name
 
 
+def test_every_terminal_queue_has_its_arrivals_alarm_on_the_emulator(pipeline: DeployedPipeline) -> None:
+    """The emulator took the metric math alarms (and the idempotent apply above read them back unchanged)."""
+    described = pipeline.client("cloudwatch").describe_alarms(AlarmNamePrefix="tap-")["MetricAlarms"]
+    arrivals = {a["AlarmName"]: a for a in described if a["AlarmName"].endswith("-arrivals")}
+    assert sorted(arrivals) == ["tap-enrich-local-dlq-arrivals", "tap-ingest-local-dlq-arrivals",
+                                "tap-process-local-dlq-arrivals", "tap-rejects-local-arrivals"]
+    for name, alarm in arrivals.items():
+        expressions = [m["Expression"] for m in alarm["Metrics"] if m.get("Expression")]
+        assert expressions == ["DIFF(visible + FILL(in_flight, 0))"], name
+        assert alarm["AlarmActions"] == alarm["OKActions"] and len(alarm["AlarmActions"]) == 1, name
+
+
 def test_cdktf_diff_of_local_runs_through_the_pinned_cli(pipeline: DeployedPipeline, tmp_path: Path) -> None:
     """The unreviewed path (cdktf.json's app through the pinned cdktf CLI) plans against the emulator too.
 

@@ -8,7 +8,10 @@ the emulator is stopped at the end rather than destroyed (``test_lifecycle.py`` 
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 from collections import Counter
 from decimal import Decimal
@@ -17,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import DEMO_EVENTS, DeployedPipeline, json_lines
+from tests.e2e.conftest import DEMO_EVENTS, PROJECT_ROOT, DeployedPipeline, json_lines
 from tools.local import inspect_queues
 from tools.local.events import MALFORMED_KINDS, sample_events
 
@@ -151,7 +154,13 @@ def test_redriven_record_without_timestamp_keeps_its_key(pipeline: DeployedPipel
     assert first_sent is not None and inspect_queues.depth(sqs, dead_letter) == 1
     time.sleep(0.01)  # the redriven message's SentTimestamp must differ from the first
 
-    assert "moved 1 messages" in pipeline.cli("redrive", dead_letter.name)
+    # The operator command for any environment, here the emulator's: a dry run first, then the move.
+    dry_run = redrive(pipeline, "--env", "local", "--queue", "ingest")
+    [listed] = [json.loads(line) for line in dry_run.splitlines() if line.startswith("{")]
+    assert listed["action"] == "move" and listed["original_sent_timestamp"] == first_sent
+    assert "Nothing moved" in dry_run and inspect_queues.depth(sqs, dead_letter) == 1
+    assert "moved 1 messages from tap-ingest-local-dlq to tap-ingest-local" in redrive(
+        pipeline, "--env", "local", "--queue", "ingest", "--apply")
     (redriven,) = inspect_queues.peek(sqs, ingest)
     assert int(redriven["Attributes"]["SentTimestamp"]) > first_sent, "a redrive sends a new message"
     assert redriven["MessageAttributes"]["original_sent_timestamp"]["StringValue"] == str(first_sent)
@@ -159,3 +168,12 @@ def test_redriven_record_without_timestamp_keeps_its_key(pipeline: DeployedPipel
     pipeline.cli("run", "--json")
     stored = pipeline.stored("redrive-key-1")
     assert [int(item["timestamp"]) for item in stored] == [first_sent], "keyed by the first SentTimestamp"
+
+
+def redrive(pipeline: DeployedPipeline, *args: str) -> str:
+    """``python -m tools redrive ARGS`` on the test's emulator, as an operator runs it; its stdout."""
+    result = subprocess.run([sys.executable, "-m", "tools", "redrive", *args], cwd=PROJECT_ROOT,
+                            env={**os.environ, "TAP_LOCAL_SESSION": str(pipeline.session_file)},
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, f"tools redrive {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout

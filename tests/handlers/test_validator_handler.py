@@ -122,6 +122,32 @@ def test_malformed_json_is_rejected_with_its_original_body(aws: Aws, lambda_cont
     assert forwarded(aws) == {}, "a rejected record must not be forwarded"
 
 
+def test_a_reject_carries_the_first_sent_timestamp_for_a_replay_after_a_fix(
+    aws: Aws, lambda_context: FakeContext
+) -> None:
+    """Replayed from the rejects queue (python -m tools redrive), a record without timestamp keeps the key it
+    would have had: the SentTimestamp of the producer's message, not the reject's own."""
+    fresh = sqs_record('{"id": "x"}', message_id="fresh", sent_timestamp=SENT_MS)
+    replayed = sqs_record('{"id": "y"}', message_id="replayed", sent_timestamp=SENT_MS)
+    replayed["messageAttributes"] = {"original_sent_timestamp": {"stringValue": "1700000000000",
+                                                                 "dataType": "Number"}}
+
+    app.handler(sqs_event(fresh, replayed), lambda_context)
+
+    carried = {r["source_message_id"]: r.get("original_sent_timestamp") for r in rejected(aws)}
+    assert carried == {"fresh": str(SENT_MS), "replayed": "1700000000000"}
+
+
+def test_a_reject_whose_carried_timestamp_is_malformed_carries_none(aws: Aws, lambda_context: FakeContext) -> None:
+    record = sqs_record('{"id": "z", "data": {}}', message_id="bad-carry", sent_timestamp=SENT_MS)
+    record["messageAttributes"] = {"original_sent_timestamp": {"stringValue": "soon", "dataType": "String"}}
+
+    app.handler(sqs_event(record), lambda_context)
+
+    (reject,) = rejected(aws)
+    assert reject["reason_code"] == "invalid_timestamp" and "original_sent_timestamp" not in reject
+
+
 def _deep_arrays(levels: int) -> str:
     return '{"id": "deep", "data": {"x": ' + "[" * levels + "]" * levels + "}}"
 

@@ -17,6 +17,8 @@ from tools.policy.stack_json import Resource, StackJson
 ACCOUNT = "111122223333"  # the test session's account (tests/conftest.py), pinned here
 ALARM_EMAIL = "oncall@example.com"
 STAGES = ("validator", "enricher", "processor")
+# Every ARN in a key policy takes the provider's partition, as the queue policies do (aws-cn, aws-us-gov).
+PARTITION = "${data.aws_partition.aws-partition.partition}"
 
 
 def key_of(stack: StackJson) -> Resource:
@@ -52,7 +54,7 @@ def test_every_environment_has_one_rotating_key_with_its_alias(pipeline_stacks: 
 def test_key_policy_lets_the_account_administer_and_cloudwatch_publish_alarms(
         pipeline_stacks: dict[str, StackJson], env: str) -> None:
     found = statements(pipeline_stacks[env])
-    assert found["AccountAdministersTheKeyThroughIam"]["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    assert found["AccountAdministersTheKeyThroughIam"]["Principal"] == {"AWS": f"arn:{PARTITION}:iam::{ACCOUNT}:root"}
     cloudwatch = found["CloudWatchAlarmsPublishToEncryptedTopic"]
     assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert cloudwatch["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
@@ -91,7 +93,7 @@ def test_prod_key_policy_lets_cloudwatch_logs_use_it_for_the_functions_log_group
     assert logs["Action"] == ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*",
                               "kms:Describe*"]
     assert logs["Condition"] == {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": [
-        f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/tap-{stage}-prod" for stage in STAGES]}}
+        f"arn:{PARTITION}:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/tap-{stage}-prod" for stage in STAGES]}}
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -112,3 +114,13 @@ def test_without_customer_managed_encryption_data_stays_on_aws_keys(pipeline_sta
     assert all("kms_key_id" not in g.body for g in stack.resources("aws_cloudwatch_log_group"))
     for stage in STAGES:
         assert "UseDataKey" not in role_statements(stack, stage), stage
+
+
+def test_no_resource_hard_codes_the_aws_partition_in_an_arn(stacks: dict[str, StackJson]) -> None:
+    """Every ARN a resource or data source names takes the provider's partition (aws_partition data source).
+
+    The backend block is left out: Terraform reads it before any data source, so its key ARN is literal.
+    """
+    for name, stack in stacks.items():
+        text = json.dumps([stack.document.get("resource"), stack.document.get("data")])
+        assert "arn:aws:" not in text, f"{name}: {text[max(0, text.find('arn:aws:') - 80):][:200]}"

@@ -217,7 +217,7 @@ def test_log_permission_is_scoped_to_its_own_group_streams(stack: StackJson) -> 
 
 def test_alarms_on_errors_throttles_and_p99_duration_at_80_percent_of_timeout(stack: StackJson) -> None:
     alarms = {r.body["metric_name"]: r.body for r in stack.resources("aws_cloudwatch_metric_alarm")
-              if r.body["namespace"] == "AWS/Lambda"}
+              if r.body.get("namespace") == "AWS/Lambda"}
     assert set(alarms) == {"Errors", "Throttles", "Duration"}
     assert alarms["Duration"]["extended_statistic"] == "p99"
     assert alarms["Duration"]["threshold"] == pytest.approx(0.8 * 60 * 1000)

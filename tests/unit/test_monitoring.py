@@ -7,6 +7,7 @@ import json
 import pytest
 
 from modules.monitoring import (
+    MAX_DESCRIPTION_CHARS,
     AlarmProps,
     AlarmSpec,
     AlarmTopic,
@@ -14,6 +15,7 @@ from modules.monitoring import (
     DashboardProps,
     PipelineDashboard,
     StageView,
+    alarm_description,
     metric_alarm,
 )
 from modules.settings import MonitoringSettings, SettingsError
@@ -74,7 +76,7 @@ def test_good_subscribers_are_accepted() -> None:
 
 
 def test_p99_alarm_uses_an_extended_statistic_and_no_plain_one() -> None:
-    spec = AlarmSpec(name="a", description="d", namespace="AWS/Lambda", metric="Duration",
+    spec = AlarmSpec(name="a", description="d", runbook_entry="e", namespace="AWS/Lambda", metric="Duration",
                      dimensions={"FunctionName": "f"}, threshold=1, statistic=None, extended_statistic="p99")
     alarms = AlarmProps(topic_arn="arn:t", period_s=30)
     stack = synth_scope(lambda scope: metric_alarm(scope, "a", spec, alarms=alarms, component="x"))
@@ -95,3 +97,22 @@ def test_dashboard_has_a_row_per_stage_and_a_row_for_table_and_rejects() -> None
     rows = {w["y"] for w in widgets}
     assert rows == {0, 6, 12, 18}
     assert dashboard.body["dashboard_name"] == "tap-pipeline-dev"
+
+
+def test_an_alarm_description_ends_with_its_runbook_entry() -> None:
+    alarms = AlarmProps(topic_arn="arn:t", period_s=60, runbook="https://example.com/runbook.md")
+    assert alarm_description("It broke.", "it-broke", alarms) == "It broke. Runbook: https://example.com/runbook.md#it-broke"
+
+
+def test_the_default_runbook_is_the_repositorys() -> None:
+    assert AlarmProps(topic_arn="arn:t", period_s=60).runbook == "docs/runbook.md"
+
+
+def test_a_description_cloudwatch_would_refuse_stops_the_synth() -> None:
+    """PutMetricAlarm accepts at most 1024 characters of AlarmDescription: both sides of the bound."""
+    alarms = AlarmProps(topic_arn="arn:t", period_s=60, runbook="r")
+    tail = len(" Runbook: r#e")
+    assert len(alarm_description("x" * (1024 - tail), "e", alarms)) == 1024
+    with pytest.raises(ValueError, match="1025 characters is longer than CloudWatch's 1024"):
+        alarm_description("x" * (1025 - tail), "e", alarms)
+    assert MAX_DESCRIPTION_CHARS == 1024

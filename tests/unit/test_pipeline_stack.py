@@ -63,9 +63,13 @@ def test_rejects_queue_keeps_14_days_and_alarms_when_not_empty(pipeline_stacks: 
     stack = pipeline_stacks["dev"]
     [rejects] = [q for q in stack.resources("aws_sqs_queue") if q.body["name"] == "tap-rejects-dev"]
     assert rejects.body["message_retention_seconds"] == 14 * 24 * 3600
-    alarms = [a.body for a in stack.resources("aws_cloudwatch_metric_alarm")
-              if a.body["dimensions"].get("QueueName") == "tap-rejects-dev"]
-    assert [(a["metric_name"], a["threshold"]) for a in alarms] == [("ApproximateNumberOfMessagesVisible", 0)]
+    alarms = {a.body["alarm_name"]: a.body for a in stack.resources("aws_cloudwatch_metric_alarm")
+              if a.body["alarm_name"].startswith("tap-rejects-dev-")}
+    assert set(alarms) == {"tap-rejects-dev-not-empty", "tap-rejects-dev-arrivals"}
+    not_empty = alarms["tap-rejects-dev-not-empty"]
+    assert (not_empty["metric_name"], not_empty["threshold"]) == ("ApproximateNumberOfMessagesVisible", 0)
+    arrivals = {q["id"]: q for q in alarms["tap-rejects-dev-arrivals"]["metric_query"]}
+    assert {q["metric"]["dimensions"]["QueueName"] for q in arrivals.values() if "metric" in q} == {"tap-rejects-dev"}
 
 
 def test_preview_environment_is_named_with_its_suffix(pipeline_stacks: dict[str, StackJson]) -> None:

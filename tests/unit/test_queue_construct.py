@@ -103,13 +103,55 @@ def test_the_separate_policy_resources_of_earlier_releases_are_retired_at_their_
     ]
 
 
-def test_alarms_on_dead_letter_depth_and_oldest_message_age(stack: StackJson) -> None:
+def test_alarms_on_dead_letter_depth_and_arrivals_and_oldest_message_age(stack: StackJson) -> None:
     alarms = {r.body["alarm_name"]: r.body for r in stack.resources("aws_cloudwatch_metric_alarm")}
-    assert set(alarms) == {"work-dev-dlq-not-empty", "work-dev-oldest-message-age"}
+    assert set(alarms) == {"work-dev-dlq-not-empty", "work-dev-dlq-arrivals", "work-dev-oldest-message-age"}
     depth = alarms["work-dev-dlq-not-empty"]
     assert (depth["metric_name"], depth["threshold"], depth["comparison_operator"]) == (
         "ApproximateNumberOfMessagesVisible", 0, "GreaterThanThreshold")
     assert alarms["work-dev-oldest-message-age"]["metric_name"] == "ApproximateAgeOfOldestMessage"
+
+
+def arrivals(stack: StackJson, name: str = "work-dev-dlq-arrivals") -> dict:
+    [alarm] = [r.body for r in stack.resources("aws_cloudwatch_metric_alarm") if r.body["alarm_name"] == name]
+    return alarm
+
+
+def test_arrivals_alarm_fires_on_any_rise_of_the_dead_letter_queues_depth(stack: StackJson) -> None:
+    """The depth (visible + in flight, so that a peek is no arrival) rose since the period before: a redrive
+    policy's moves are not in NumberOfMessagesSent, and "not empty" stays in ALARM, silent, while anything
+    is left."""
+    alarm = arrivals(stack)
+    queries = {q["id"]: q for q in alarm["metric_query"]}
+    assert queries["alarmed"] == {"id": "alarmed", "expression": "DIFF(visible + FILL(in_flight, 0))",
+                                  "label": "work-dev-dlq: messages added since the previous period",
+                                  "return_data": True}
+    assert queries["visible"]["metric"] == {
+        "namespace": "AWS/SQS", "metric_name": "ApproximateNumberOfMessagesVisible",
+        "dimensions": {"QueueName": "work-dev-dlq"}, "stat": "Maximum", "period": 60}
+    assert queries["in_flight"]["metric"] == {
+        "namespace": "AWS/SQS", "metric_name": "ApproximateNumberOfMessagesNotVisible",
+        "dimensions": {"QueueName": "work-dev-dlq"}, "stat": "Maximum", "period": 60}
+    assert queries["visible"]["return_data"] is False and queries["in_flight"]["return_data"] is False
+    assert (alarm["threshold"], alarm["comparison_operator"]) == (0, "GreaterThanThreshold")
+
+
+def test_arrivals_alarm_looks_back_far_enough_for_a_difference_and_then_rearms(stack: StackJson) -> None:
+    """DIFF needs the period before the newest in the evaluated range; one rising period alarms, and once the
+    three periods are quiet the alarm is OK again, ready to notify the next arrival."""
+    alarm = arrivals(stack)
+    assert (alarm["evaluation_periods"], alarm["datapoints_to_alarm"]) == (3, 1)
+    assert alarm["treat_missing_data"] == "notBreaching"
+    assert not {"metric_name", "namespace", "statistic", "period", "dimensions"} & set(alarm), "all in the queries"
+
+
+def test_terminal_queue_alarms_name_the_redrive_command_and_their_runbook_entries(stack: StackJson) -> None:
+    alarms = {r.body["alarm_name"]: r.body["alarm_description"] for r in stack.resources("aws_cloudwatch_metric_alarm")}
+    command = "python -m tools redrive --queue work-dev-dlq (a dry run; then add --apply)"
+    assert command in alarms["work-dev-dlq-not-empty"] and command in alarms["work-dev-dlq-arrivals"]
+    assert alarms["work-dev-dlq-not-empty"].endswith("Runbook: docs/runbook.md#dead-letter-queue-not-empty")
+    assert alarms["work-dev-dlq-arrivals"].endswith("Runbook: docs/runbook.md#dead-letter-queue-arrivals")
+    assert alarms["work-dev-oldest-message-age"].endswith("Runbook: docs/runbook.md#queue-oldest-message-age")
 
 
 def test_every_alarm_notifies_the_topic_on_alarm_and_ok(stack: StackJson) -> None:
@@ -129,3 +171,8 @@ def test_terminal_queue_has_no_redrive_and_alarms_when_not_empty() -> None:
         ARN_PREFIX + "rejects-dev"]
     assert CdktfTesting.to_have_resource_with_properties(
         json.dumps(stack.document), "aws_cloudwatch_metric_alarm", {"alarm_name": "rejects-dev-not-empty"})
+    described = {r.body["alarm_name"]: r.body["alarm_description"]
+                 for r in stack.resources("aws_cloudwatch_metric_alarm")}
+    assert described["rejects-dev-not-empty"].endswith("#rejects-queue-not-empty")
+    assert described["rejects-dev-arrivals"].endswith("#rejects-queue-arrivals")
+    assert arrivals(stack, "rejects-dev-arrivals")["alarm_actions"] == [TOPIC]

@@ -61,7 +61,9 @@ def test_state_key_rotates_and_lets_the_accounts_iam_policies_decide(bootstrap: 
     key = single(bootstrap, "aws_kms_key")
     assert key["enable_key_rotation"] is True and key["deletion_window_in_days"] == 30
     [statement] = json.loads(key["policy"])["Statement"]
-    assert statement["Principal"] == {"AWS": f"arn:aws:iam::{TEST_ACCOUNT_ID}:root"}
+    # The provider's partition, not a hard-coded `aws`: the same stack deploys to aws-cn and aws-us-gov.
+    partition = "${data.aws_partition.aws-partition.partition}"
+    assert statement["Principal"] == {"AWS": f"arn:{partition}:iam::{TEST_ACCOUNT_ID}:root"}
 
 
 def test_bootstrap_stack_first_deploy_keeps_its_state_on_local_disk(tmp_path: Path) -> None:

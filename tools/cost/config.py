@@ -56,6 +56,7 @@ class PipelineConfig:
     name: str
     functions: dict[str, FunctionConfig]
     table: TableConfig
+    #: Alarm metrics, as CloudWatch bills them: one per alarm on a metric, one per metric a math alarm reads.
     standard_alarms: int = 0
     high_resolution_alarms: int = 0
     dashboards: int = 0
@@ -157,18 +158,27 @@ def read_stack(document: dict[str, Any], name: str) -> PipelineConfig:
     missing = [s for s in STAGES if s not in settings]
     if missing:
         raise CostInputError(f"{name}: no function for the stages {missing}")
+    alarm_metrics = [_alarm_metrics(alarm) for alarm in _resources(document, "aws_cloudwatch_metric_alarm").values()]
     return PipelineConfig(
         name=name,
         functions={stage: FunctionConfig(**settings[stage]) for stage in STAGES},
         table=_table(document, name),
-        standard_alarms=sum(1 for a in _resources(document, "aws_cloudwatch_metric_alarm").values()
-                            if int(a.get("period", 60)) >= 60),
-        high_resolution_alarms=sum(1 for a in _resources(document, "aws_cloudwatch_metric_alarm").values()
-                                   if int(a.get("period", 60)) < 60),
+        standard_alarms=sum(count for count, period in alarm_metrics if period >= 60),
+        high_resolution_alarms=sum(count for count, period in alarm_metrics if period < 60),
         dashboards=len(_resources(document, "aws_cloudwatch_dashboard")),
         kms_keys=len(_resources(document, "aws_kms_key")),
         queues=len(queues),
     )
+
+
+def _alarm_metrics(alarm: dict[str, Any]) -> tuple[int, int]:
+    """(alarm metrics billed, period in seconds) of one alarm: a metric math alarm is billed per metric it reads
+    (https://aws.amazon.com/cloudwatch/pricing/, Alarms), at the resolution of its metrics."""
+    queries = alarm.get("metric_query") or []
+    metrics = [q["metric"] for q in queries if q.get("metric")]
+    if not metrics:
+        return 1, int(alarm.get("period", 60))
+    return len(metrics), min(int(m.get("period", 60)) for m in metrics)
 
 
 def _table(document: dict[str, Any], name: str) -> TableConfig:

@@ -11,6 +11,7 @@ from typing import Any
 from boto3.dynamodb.types import Binary, TypeDeserializer
 
 from tools.local.topology import Queue, Topology
+from tools.redrive import move_messages
 
 #: While peeking, each received message stays invisible this long so that paging moves on to the next ones.
 PEEK_HOLD_SECONDS = 30
@@ -83,54 +84,18 @@ def describe(queue: Queue, message: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-#: Message attribute carrying a message's first SentTimestamp across redrives: the validator keys a record
-#: without ``timestamp`` by it, so a redriven record keeps the key it had.
-ORIGINAL_SENT_TIMESTAMP = "original_sent_timestamp"
-
-
 def redrive(sqs: Any, dead_letter: Queue, source: Queue) -> int:
     """Move every message of ``dead_letter`` back to ``source`` (body and attributes kept); how many moved.
 
-    Sending makes a new message with a new SentTimestamp, so each message also carries its first one in
-    the ``original_sent_timestamp`` attribute (kept if an earlier redrive set it). Each message is sent
-    before it is deleted, so an interruption can duplicate a message, never lose one.
+    The same move as ``python -m tools redrive`` (tools/redrive.py): each message also carries its first
+    SentTimestamp in ``original_sent_timestamp``; sent before deleted. RuntimeError naming any message that
+    ``source`` refused (it stays in ``dead_letter``).
     """
-    moved = 0
-    while True:
-        messages = sqs.receive_message(
-            QueueUrl=dead_letter.url,
-            MaxNumberOfMessages=10,
-            WaitTimeSeconds=0,
-            VisibilityTimeout=PEEK_HOLD_SECONDS,
-            MessageSystemAttributeNames=["SentTimestamp"],
-            MessageAttributeNames=["All"],
-        ).get("Messages", [])
-        if not messages:
-            return moved
-        entries = []
-        for i, message in enumerate(messages):
-            attributes = dict(message.get("MessageAttributes") or {})
-            sent = (message.get("Attributes") or {}).get("SentTimestamp")
-            if sent and ORIGINAL_SENT_TIMESTAMP not in attributes:
-                attributes[ORIGINAL_SENT_TIMESTAMP] = {"DataType": "Number", "StringValue": sent}
-            entry: dict[str, Any] = {"Id": str(i), "MessageBody": message["Body"]}
-            if attributes:
-                entry["MessageAttributes"] = attributes
-            entries.append(entry)
-        response = sqs.send_message_batch(QueueUrl=source.url, Entries=entries)
-        sent = {entry["Id"] for entry in response.get("Successful", [])}
-        done = [
-            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-            for i, m in enumerate(messages)
-            if str(i) in sent
-        ]
-        if done:
-            sqs.delete_message_batch(QueueUrl=dead_letter.url, Entries=done)
-        moved += len(done)
-        if len(done) < len(messages):
-            raise RuntimeError(
-                f"{source.name} refused {len(messages) - len(done)} message(s): {response.get('Failed')}"
-            )
+    result = move_messages(sqs, dead_letter.url, source.url, wait_s=0)
+    if result.left:
+        raise RuntimeError(f"{source.name} refused {len(result.left)} message(s), left in {dead_letter.name}: "
+                           f"{result.left}")
+    return result.moved
 
 
 def scan_items(dynamodb: Any, table: str) -> Iterator[dict[str, Any]]:

@@ -141,6 +141,21 @@ def test_logs_alarms_dashboards() -> None:
     assert bill.usd("CloudWatch", "dashboards") == pytest.approx(3.00)
 
 
+def test_a_metric_math_alarm_is_billed_per_metric_it_reads() -> None:
+    """CloudWatch bills an alarm on a math expression per metric in it (the arrivals alarm reads two)."""
+    document = _stack()
+    math = {"metric_query": [
+        {"id": "visible", "metric": {"metric_name": "V", "period": 60}, "return_data": False},
+        {"id": "in_flight", "metric": {"metric_name": "F", "period": 60}, "return_data": False},
+        {"id": "alarmed", "expression": "DIFF(visible + FILL(in_flight, 0))", "return_data": True}]}
+    fast_math = {"metric_query": [{"id": "m", "metric": {"metric_name": "V", "period": 10}},
+                                  {"id": "e", "expression": "m * 2"}]}
+    document["resource"]["aws_cloudwatch_metric_alarm"].update({"math": math, "fast": fast_math})
+    bill = estimate(read_stack(document, "t"), parse_usage(USAGE_DOC), PRICES, EVENTS)
+    assert bill.usd("CloudWatch", "alarms (standard)") == pytest.approx((4 + 2) * 0.10)
+    assert bill.usd("CloudWatch", "alarms (high resolution)") == pytest.approx(1 * 0.30)
+
+
 def test_log_retention_caps_storage_and_the_draft_keeps_everything() -> None:
     usage = parse_usage({**USAGE_DOC, "months_in_operation": 12})
     capped = estimate(read_stack(_stack(), "t"), usage, PRICES, EVENTS)

@@ -58,6 +58,21 @@ def test_pull_requests_post_the_review_and_drift_uses_detailed_exitcode() -> Non
     assert any("--detailed-exitcode" in s.get("run", "") for s in drift["jobs"]["drift"]["steps"])
 
 
+def concurrency_groups(workflow: dict) -> set[str]:
+    groups = {workflow.get("concurrency", {}).get("group")}
+    groups |= {job.get("concurrency", {}).get("group") for job in workflow["jobs"].values()}
+    return groups - {None}
+
+
+def test_drift_never_shares_a_concurrency_group_with_the_deploys() -> None:
+    """GitHub cancels the pending job of a group when another one joins it: a scheduled drift run in apply's
+    group would cancel a deploy that waits for its approval."""
+    drift = load("drift.yml")["jobs"]["drift"]["concurrency"]
+    assert drift == {"group": "drift-${{ matrix.env }}", "cancel-in-progress": False}
+    deploys = concurrency_groups(load("apply.yml")) | concurrency_groups(load("plan-review.yml"))
+    assert deploys and not concurrency_groups(load("drift.yml")) & deploys
+
+
 @pytest.mark.parametrize("target", ["plan", "review", "apply", "deploy"])
 def test_make_targets_go_through_the_reviewed_path(target: str) -> None:
     result = subprocess.run(["make", "-n", target, "ENV=prod", "ACK=aws_sqs_queue.q", "YES=1"], cwd=PROJECT_ROOT,
