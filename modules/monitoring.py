@@ -12,7 +12,7 @@ from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
-from modules.tagging import component_tags
+from .tagging import component_tags
 
 
 @dataclass(frozen=True)

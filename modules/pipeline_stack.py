@@ -8,22 +8,23 @@ from pathlib import Path
 from cdktf import Aspects, TerraformOutput, TerraformStack
 from constructs import Construct
 
+from . import naming, permissions
+from .emulator_compat import EmulatorCompatibility
+from .encryption import KeyProps, PipelineKey
+from .function import FunctionProps, PipelineFunction
+from .function_code import build_archive, handler_constant
+from .log_levels import lambda_log_levels
+from .monitoring import AlarmProps, AlarmTopic, AlarmTopicProps, DashboardProps, PipelineDashboard, StageView
+from .powertools_layer import PowertoolsLayer
+from .provider import aws_provider
+from .queue import QueueWithDeadLetter, TerminalQueue, TerminalQueueProps
+from .queue_to_function import EventSourceProps, QueueToFunction
+from .settings import EnvironmentSettings
+from .state_backend import configure_backend
+from .table import DataTable, TableProps
+
 # The handlers fall back to this namespace when the variable is missing; the stack sets the same one.
-from handlers.shared.names import DEFAULT_METRICS_NAMESPACE as METRICS_NAMESPACE
-from modules import naming, permissions
-from modules.emulator_compat import EmulatorCompatibility
-from modules.encryption import KeyProps, PipelineKey
-from modules.function import FunctionProps, PipelineFunction
-from modules.function_code import build_archive
-from modules.log_levels import lambda_log_levels
-from modules.monitoring import AlarmProps, AlarmTopic, AlarmTopicProps, DashboardProps, PipelineDashboard, StageView
-from modules.powertools_layer import PowertoolsLayer
-from modules.provider import aws_provider
-from modules.queue import QueueWithDeadLetter, TerminalQueue, TerminalQueueProps
-from modules.queue_to_function import EventSourceProps, QueueToFunction
-from modules.settings import EnvironmentSettings
-from modules.state_backend import configure_backend
-from modules.table import DataTable, TableProps
+METRICS_NAMESPACE = handler_constant("DEFAULT_METRICS_NAMESPACE")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from modules import naming
+from . import naming
 
 # The handlers hold the namespace (their fallback when the variable is missing); the stack sets the same one.
 
