@@ -100,10 +100,10 @@ def test_no_other_environment_gets_an_emulator_difference(pipeline_stacks: dict[
 
 
 def test_no_construct_branches_on_the_emulator() -> None:
-    """Only the stack decides whether to apply the Aspect; every construct builds what AWS gets."""
+    """Only the pipeline decides whether to apply the Aspect; every other construct builds what AWS gets."""
     readers = sorted(
         path.name for path in (PROJECT_ROOT / "modules").glob("*.py")
-        if re.search(r"\.emulator\b", path.read_text()) and path.name not in {"pipeline_stack.py", "settings.py"}
+        if re.search(r"\.emulator\b", path.read_text()) and path.name not in {"pipeline.py", "settings.py"}
     )
     assert readers == []
 
