@@ -13,8 +13,8 @@ from cdktf import Testing as CdktfTesting
 
 from modules.emulator_compat import DIFFERENCES
 from modules.pipeline_stack import PipelineStack
-from modules.settings import load_environment
 from tests.conftest import PIPELINE_ENVIRONMENTS
+from tests.support.environments import load_environment
 from tools.policy.stack_json import StackJson
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
