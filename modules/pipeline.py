@@ -25,6 +25,7 @@ from .queue import QueueWithDeadLetter, TerminalQueue, TerminalQueueProps
 from .queue_to_function import EventSourceProps, QueueToFunction
 from .settings import EnvironmentSettings
 from .table import DataTable, TableProps
+from .tagging import ResourceTags
 
 # The handlers fall back to this namespace when the variable is missing; the pipeline sets the same one.
 METRICS_NAMESPACE = handler_constant("DEFAULT_METRICS_NAMESPACE")
@@ -287,7 +288,9 @@ class TapPipeline(Construct, PipelineResources):
     ``settings`` are the typed, validated :class:`.settings.EnvironmentSettings` (their defaults are the
     library's secure, cheap choices; invalid settings never reach this point). The stack brings an AWS
     provider whose region and account are ``settings.region`` and ``settings.account_id`` (the key policy and
-    the dashboard name them), and its own backend; ``settings.backend`` is not read here. Every AWS name is
+    the dashboard name them), and its own backend; ``settings.backend`` is not read here. Every taggable
+    resource carries ``settings.tags`` (:class:`.tagging.ResourceTags`), whatever the provider's default tags;
+    with ``prevent_destroy`` and ``emulator`` it guarantees what the repository's stacks get. Every AWS name is
     ``<project>-<thing>-<suffix>`` (:mod:`.naming`), so two pipelines share a stack only with different
     suffixes or projects. Attributes for outputs: :meth:`output_values`, or ``table_arn``, ``ingest_queue_url``
     and the others.
@@ -302,3 +305,4 @@ class TapPipeline(Construct, PipelineResources):
             raise TypeError(f"settings must be an EnvironmentSettings, not {type(settings).__name__}")
         super().__init__(scope, id_)
         self._build_pipeline(settings)
+        Aspects.of(self).add(ResourceTags(settings.tags))

@@ -6,11 +6,8 @@ what the file asks for, so that a user's edit of a value breaks none of them unl
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import json
 import re
-from functools import cache
 from pathlib import Path
 
 import pytest
@@ -18,6 +15,7 @@ import pytest
 from modules.settings import REQUIRED_TAGS, BillingMode, EnvironmentSettings
 from tests.conftest import PREVIEW_SUFFIX
 from tests.support.environments import shipped
+from tests.support.taggable import is_taggable
 from tools.policy import checks as policy_checks
 from tools.policy.stack_json import StackJson
 
@@ -29,16 +27,6 @@ ENVIRONMENTS = pytest.mark.parametrize("env", (*SHIPPED.names, PREVIEW_SUFFIX))
 def settings_of(env: str) -> EnvironmentSettings:
     """What the shipped file asks of ``env`` (a preview runs on the settings of its preview_from)."""
     return SHIPPED.preview(env) if env == PREVIEW_SUFFIX else SHIPPED.environment(env)
-
-
-@cache
-def is_taggable(resource_type: str) -> bool:
-    """Whether the provider schema gives ``resource_type`` a ``tags`` argument, read from the generated
-    provider bindings (made from that schema), so the fast tests need no ``terraform providers schema``."""
-    module = importlib.import_module(f"cdktf_cdktf_provider_aws.{resource_type.removeprefix('aws_')}")
-    [binding] = [c for c in vars(module).values()
-                 if isinstance(c, type) and getattr(c, "TF_RESOURCE_TYPE", None) == resource_type]
-    return "tags" in inspect.signature(binding.__init__).parameters
 
 
 @ENVIRONMENTS

@@ -14,6 +14,7 @@ from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from modules.pipeline import TapPipeline
 from modules.settings import EnvironmentSettings
 from tests.support.environments import load_environment
+from tests.support.taggable import is_taggable
 from tools.policy.stack_json import StackJson, reference
 
 ACCOUNT = {"TAP_AWS_ACCOUNT_ID": "111122223333", "TAP_ALARM_EMAIL": "oncall@example.com"}
@@ -62,8 +63,9 @@ def synthesized(dev: EnvironmentSettings, tmp_path_factory: pytest.TempPathFacto
 
 
 def bodies(stack: StackJson, *, skip: frozenset[str] = frozenset()) -> dict[str, dict[str, Any]]:
-    """Every resource and data source by address, without cdktf's metadata (which records the construct path)."""
-    found = {r.address: {k: v for k, v in r.body.items() if k != "//"} for r in stack.resources()}
+    """Every resource and data source by address, without cdktf's metadata (which records the construct path)
+    and without the tags (the shipped stacks give the environment's through the provider's default tags)."""
+    found = {r.address: {k: v for k, v in r.body.items() if k not in ("//", "tags")} for r in stack.resources()}
     for type_, by_name in stack.document.get("data", {}).items():
         found.update({f"data.{type_}.{n}": {k: v for k, v in b.items() if k != "//"} for n, b in by_name.items()})
     return {address: body for address, body in found.items() if address not in skip}
@@ -92,6 +94,18 @@ def test_with_the_id_default_every_address_and_body_is_the_shipped_stacks(
     theirs = bodies(synthesized["tap-pipeline-dev"], skip=frozenset({"aws_sqs_queue.their-own-queue"}))
     assert sorted(theirs) == sorted(ours)
     assert theirs == ours
+
+
+def test_every_taggable_resource_carries_the_environments_tags_whatever_the_provider_says(
+        synthesized: dict[str, StackJson], dev: EnvironmentSettings) -> None:
+    stack = synthesized["orders"]
+    taggable = [r for r in stack.resources() if r.name != "their-own-queue" and is_taggable(r.type)]
+    assert len(taggable) >= 30
+    for resource in taggable:
+        assert resource.body.get("tags", {}).items() >= dict(dev.tags).items(), resource.address
+    function = stack.by_path("pipeline/validator/function")
+    assert function.body["tags"]["Component"] == "validator", "a resource's own tags stay"
+    assert "tags" not in stack.resource("aws_sqs_queue.their-own-queue").body, "the user's resources are theirs"
 
 
 # Each value: the resource type it reads, and the attribute.
