@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cdktf import Aspects
-from constructs import Construct
+import jsii
+from cdktf import Aspects, TerraformStack, Token
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from constructs import Construct, IValidation
 
 from . import naming, permissions
 from .emulator_compat import EmulatorCompatibility
@@ -306,3 +308,29 @@ class TapPipeline(Construct, PipelineResources):
         super().__init__(scope, id_)
         self._build_pipeline(settings)
         Aspects.of(self).add(ResourceTags(settings.tags))
+        self.node.add_validation(_ProviderMatchesSettings(self, settings))
+
+
+@jsii.implements(IValidation)
+class _ProviderMatchesSettings:
+    """At synthesis (cdktf validates every construct first): the stack's default AWS provider deploys where the
+    settings say, since the key policy and the dashboard name ``settings.region`` and ``settings.account_id``."""
+
+    def __init__(self, pipeline: Construct, settings: EnvironmentSettings) -> None:
+        self.pipeline = pipeline
+        self.settings = settings
+
+    def validate(self) -> list[str]:
+        problems = []
+        stack = TerraformStack.of(self.pipeline)
+        for provider in stack.node.find_all():
+            if not isinstance(provider, AwsProvider) or provider.alias is not None:
+                continue
+            region, allowed = provider.region, provider.allowed_account_ids
+            if isinstance(region, str) and not Token.is_unresolved(region) and region != self.settings.region:
+                problems.append(f"the stack's AWS provider deploys to {region}, but settings.region is "
+                                f"{self.settings.region}: set one to the other")
+            if allowed and not Token.is_unresolved(allowed) and self.settings.account_id not in allowed:
+                problems.append(f"the stack's AWS provider allows the accounts {', '.join(allowed)}, but "
+                                f"settings.account_id is {self.settings.account_id}")
+        return problems

@@ -175,3 +175,28 @@ def test_settings_must_be_the_typed_settings() -> None:
     with pytest.raises(TypeError, match="settings must be an EnvironmentSettings, not dict"):
         TapPipeline(user_stack(CdktfTesting.app(), "orders"), "pipeline",
                     settings={"name": "dev"})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("provider", "problem"), [
+    ({"region": "us-west-2"}, "the stack's AWS provider deploys to us-west-2, but settings.region is us-east-1"),
+    ({"region": "us-east-1", "allowed_account_ids": ["999988887777"]},
+     "the stack's AWS provider allows the accounts 999988887777, but settings.account_id is 111122223333"),
+])
+def test_a_provider_elsewhere_than_the_settings_stops_synthesis(dev: EnvironmentSettings, provider: dict[str, Any],
+                                                                problem: str, tmp_path: Any) -> None:
+    app = App(outdir=str(tmp_path))
+    stack = TerraformStack(app, "orders")
+    AwsProvider(stack, "aws", **provider)
+    TapPipeline(stack, "pipeline", settings=dev)
+    with pytest.raises(RuntimeError, match=f"\\[orders/pipeline\\] {problem}"):
+        app.synth()
+
+
+def test_a_provider_that_agrees_or_an_aliased_one_passes(dev: EnvironmentSettings, tmp_path: Any) -> None:
+    app = App(outdir=str(tmp_path))
+    stack = TerraformStack(app, "orders")
+    AwsProvider(stack, "aws", region="us-east-1", allowed_account_ids=["111122223333", "999988887777"])
+    AwsProvider(stack, "replica", region="eu-west-1", alias="replica")
+    TapPipeline(stack, "pipeline", settings=dev)
+    app.synth()
+    assert (tmp_path / "stacks" / "orders" / "cdk.tf.json").is_file()
