@@ -111,13 +111,9 @@ _TOP_LEVEL: dict[str, Any] = {"project": str, "preview_from": str, "state": dict
 
 
 # ------------------------------------------------------------------------------------------------ the file's shape
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
 def table_shape(cls: type) -> dict[str, Any]:
     """The keys a TOML table may hold for dataclass ``cls``: a key's value type, or the shape of its sub-table."""
-    hints = _hints(cls)
+    hints = typing.get_type_hints(cls)
     shape: dict[str, Any] = {}
     for f in fields(cls):
         hint = hints[f.name]
@@ -164,7 +160,7 @@ def type_name(hint: Any) -> str:
 
 def _converted(value: object, hint: Any) -> tuple[bool, object]:
     """(True, the value as the dataclass takes it) when ``value`` has the TOML type ``hint`` asks for."""
-    union = typing.get_args(hint) if isinstance(hint, types.UnionType) else ()
+    union = typing.get_args(hint)  # () unless a union: the dataclasses hold no other generic setting
     if type(None) in union:
         if value is False:
             return True, None  # `false` turns an optional setting off
@@ -205,7 +201,7 @@ class EnvironmentsFile:
         self.path = path
         self.label = _display(path)
         self.document = document
-        self.names: tuple[str, ...] = tuple(document.get("environments", {}))
+        self.names: tuple[str, ...] = tuple(document["environments"])
         self.preview_from: str | None = document.get("preview_from")
         self._defaults = self._flatten(document.get("defaults", {}), "defaults")
         self._state = self._flatten(document.get("state", {}), "state")
@@ -236,19 +232,22 @@ class EnvironmentsFile:
         hints: dict[str, str] = {}
         plain = {path: v.value for path, v in values.items()}
 
+        # Where a value that nothing sets can come from, said with the problem its absence makes.
         if not plain.get("account_id"):
-            account = env.get(ACCOUNT_ID_VARIABLE, "").strip()
-            plain["account_id"] = account
-            origins["account_id"] = ACCOUNT_ID_VARIABLE if account else f"{self.label}: environments.{name}.account_id"
-            hints["account_id"] = f" (set account_id in [environments.{name}], or {ACCOUNT_ID_VARIABLE})"
+            plain["account_id"] = env.get(ACCOUNT_ID_VARIABLE, "").strip()
+            origins["account_id"] = ACCOUNT_ID_VARIABLE
+            if not plain["account_id"]:
+                origins["account_id"] = f"{self.label}: environments.{name}.account_id"
+                hints["account_id"] = f" (set account_id in [environments.{name}], or {ACCOUNT_ID_VARIABLE})"
         if plain.get("monitoring.require_subscriber", MonitoringSettings.require_subscriber):
             for key, variable in (("monitoring.alarm_email", ALARM_EMAIL_VARIABLE),
                                   ("monitoring.alarm_https_endpoint", ALARM_HTTPS_ENDPOINT_VARIABLE)):
                 if env.get(variable, "").strip():
                     plain[key] = env[variable].strip()
                     origins[key] = variable
-            hints["monitoring.alarm_email"] = (f" (set it in [environments.{name}.monitoring], or "
-                                               f"{ALARM_EMAIL_VARIABLE} or {ALARM_HTTPS_ENDPOINT_VARIABLE})")
+            if not plain.get("monitoring.alarm_email"):  # only a missing subscriber makes a problem of it
+                hints["monitoring.alarm_email"] = (f" (set it in [environments.{name}.monitoring], or "
+                                                   f"{ALARM_EMAIL_VARIABLE} or {ALARM_HTTPS_ENDPOINT_VARIABLE})")
         project, origins["project"] = self._project(env)
         tags = {"Environment": name, **_prefixed(plain, "tags.")}
         backend_kind = plain.get("backend.kind", BackendSettings.kind)
@@ -294,9 +293,9 @@ class EnvironmentsFile:
             _require(suffix not in self.names, SUFFIX_VARIABLE, suffix,
                      f"a name other than {', '.join(self.names)}, which are environments already")
             if suffix not in self.names and SUFFIX_PATTERN.match(suffix):
-                for other, shared in naming.clashes(base.project, suffix, self.names).items():
+                for other, shared in naming.shared_names(base.project, suffix, self.names).items():
                     # Every shared name is listed: at most three, one per stage or per queue of the same kind.
-                    _require(False, SUFFIX_VARIABLE, suffix,
+                    _require(not shared, SUFFIX_VARIABLE, suffix,
                              f"a suffix whose resource names no environment uses, but it would name "
                              f"{', '.join(shared)}, which the {other} environment uses already; pick a suffix "
                              f"without '{other}' as one of its hyphen-separated words")
@@ -330,11 +329,12 @@ class EnvironmentsFile:
         tags = {**_prefixed(self._plain(self._defaults), "tags."), "Environment": "shared",
                 **_prefixed(self._plain(self._state), "tags.")}
 
-        def relabel(problem: str) -> str | None:
+        def relabel(problem: str) -> str:
             setting, rest = problem_setting(problem)
             key = setting.removeprefix("backend.")
-            where = origins.get(key, f"{self.label}: state.{key}")
-            return None if where == DERIVED else f"{where}={rest}{hints.get(key, '')}"
+            # Alone, the state validates no project: a name derived from a bad one is named by its key.
+            where = origins[key] or f"{self.label}: state.{key} (derived from the project)"
+            return f"{where}={rest}{hints.get(key, '')}"
 
         with relabelled_problems(relabel):
             settings = StateBootstrapSettings(
@@ -364,7 +364,8 @@ class EnvironmentsFile:
             state["account_id"] = env.get(ACCOUNT_ID_VARIABLE, "").strip()
             if state["account_id"]:
                 origins["account_id"] = ACCOUNT_ID_VARIABLE
-            hints["account_id"] = f" (set account_id in [state], or {ACCOUNT_ID_VARIABLE})"
+            else:
+                hints["account_id"] = f" (set account_id in [state], or {ACCOUNT_ID_VARIABLE})"
         region = str(state.get("region", BackendSettings.region))
         # A derived name is valid whenever what it derives from is, which has problems of its own.
         for key in ("bucket", "lock_table", "kms_key_alias"):
@@ -386,13 +387,13 @@ class EnvironmentsFile:
         shape = state_shape() if key == "state" else environment_shape()
         flat: dict[str, _Value] = {}
 
-        def walk(node: Mapping[str, Any], node_shape: Any, path: str) -> None:
+        def walk(node: Mapping[str, Any], node_shape: Any, prefix: str) -> None:
             for name, value in node.items():
-                sub = f"{path}.{name}" if path else name
+                sub = prefix + name
                 if node_shape is STR_MAP:
                     flat[sub] = _Value(value, f"{key}.{sub}")
                 elif isinstance(node_shape[name], dict) or node_shape[name] is STR_MAP:
-                    walk(value, node_shape[name], sub)
+                    walk(value, node_shape[name], f"{sub}.")
                 else:
                     flat[sub] = _Value(_converted(value, node_shape[name])[1], f"{key}.{sub}")
 
@@ -418,7 +419,7 @@ def _check_structure(document: Mapping[str, Any], label: str) -> None:
     _check_table(document, _TOP_LEVEL, "", label)
     for section, shape in (("state", state_shape()), ("defaults", environment_shape())):
         if isinstance(document.get(section), dict):
-            _check_table(document[section], shape, section, label)
+            _check_table(document[section], shape, f"{section}.", label)
     environments = document.get("environments", {})
     _require(isinstance(environments, dict) and bool(environments), f"{label}: environments", environments,
              "at least one [environments.<name>] table")
@@ -428,27 +429,26 @@ def _check_structure(document: Mapping[str, Any], label: str) -> None:
     for index, (name, table) in enumerate(environments.items()):
         _require(bool(SUFFIX_PATTERN.match(name)), f"{label}: environments", name,
                  f"environment names of {SUFFIX_ALLOWED}")
-        if SUFFIX_PATTERN.match(name) and isinstance(project, str):
-            # Each pair once: a name against those declared before it.
-            for other, shared in naming.clashes(project, name, tuple(environments)[:index]).items():
-                _require(False, f"{label}: environments", name,
-                         f"a name whose resource names no other environment uses, but it would name "
-                         f"{', '.join(shared)}, which the {other} environment uses already")
+        # Each pair once: a name against those declared before it.
+        for other, shared in naming.shared_names(project, name, tuple(environments)[:index]).items():
+            _require(not shared, f"{label}: environments", name,
+                     f"a name whose resource names no other environment uses, but it would name "
+                     f"{', '.join(shared)}, which the {other} environment uses already")
         _require(isinstance(table, dict), f"{label}: environments.{name}", table, "a table of settings")
         if isinstance(table, dict):
-            _check_table(table, environment_shape(), f"environments.{name}", label)
+            _check_table(table, environment_shape(), f"environments.{name}.", label)
     preview_from = document.get("preview_from")
     _require(not isinstance(preview_from, str) or preview_from in environments, f"{label}: preview_from",
              preview_from, f"one of the environments: {', '.join(environments)}")
 
 
-def _check_table(table: Mapping[str, Any], shape: Any, path: str, label: str) -> None:
+def _check_table(table: Mapping[str, Any], shape: Any, prefix: str, label: str) -> None:
     for name, value in table.items():
-        key = f"{path}.{name}" if path else name
+        key = prefix + name
         if shape is STR_MAP:
             _require(isinstance(value, str), f"{label}: {key}", value, "a string")
             continue
-        close = difflib.get_close_matches(name, list(shape), n=1)
+        close = difflib.get_close_matches(name, shape)
         _require(name in shape, f"{label}: {key}", value,
                  f"one of the keys {', '.join(shape)}" + (f" (did you mean {close[0]}?)" if close else ""))
         if name not in shape:
@@ -457,8 +457,8 @@ def _check_table(table: Mapping[str, Any], shape: Any, path: str, label: str) ->
         if isinstance(child, dict) or child is STR_MAP or child is dict:
             _require(isinstance(value, dict), f"{label}: {key}", value, "a table")
             if isinstance(value, dict) and child is not dict:
-                _check_table(value, child, key, label)
+                _check_table(value, child, f"{key}.", label)
             continue
         kind = type_name(child)
         _require(_converted(value, child)[0], f"{label}: {key}", value,
-                 f"an {kind}" if kind[0] in "aeiou" else f"a {kind}")
+                 f"{'an' if kind.startswith('integer') else 'a'} {kind}")

@@ -241,8 +241,12 @@ def test_a_bad_value_from_a_variable_is_named_by_the_variable(tmp_path: Path) ->
     environments = read(tmp_path, BASE + "[environments.qa]\n")
     with pytest.raises(SettingsError) as error:
         environments.environment("qa", {"TAP_AWS_ACCOUNT_ID": "12", "TAP_PROJECT": "X"})
-    assert [p.split(" is invalid")[0] for p in error.value.problems] == [
-        "TAP_AWS_ACCOUNT_ID='12'", "TAP_PROJECT='X'", "TAP_AWS_ACCOUNT_ID='12'"]
+    assert error.value.problems == (
+        "TAP_AWS_ACCOUNT_ID='12' is invalid: allowed the 12-digit id of the AWS account that holds the state",
+        "TAP_PROJECT='X' is invalid: allowed 2-10 lowercase letters or digits, starting with a letter (it prefixes "
+        "every resource name)",
+        "TAP_AWS_ACCOUNT_ID='12' is invalid: allowed the 12-digit id of the AWS account qa deploys to",
+    ), "a value that is set gets no hint of where to set it"
 
 
 def test_the_same_problem_of_a_shared_value_is_reported_once(tmp_path: Path) -> None:
@@ -252,3 +256,119 @@ def test_the_same_problem_of_a_shared_value_is_reported_once(tmp_path: Path) -> 
         environments.selected(ACCOUNT)
     assert error.value.problems == (
         f"{label(tmp_path)}: defaults.log_level='LOUD' is invalid: allowed DEBUG, INFO, WARNING or ERROR",)
+
+
+# ------------------------------------------------------------------------------------------------ more edges
+def test_several_problems_in_one_table_are_each_reported(tmp_path: Path) -> None:
+    text = BASE + "[environments.qa]\nretention = 1\ntable = 3\nemulator = \"no\"\ntags = { A = 1, B = 2 }\n"
+    assert [p.split(" is invalid")[0] for p in problems(tmp_path, text)] == [
+        f"{label(tmp_path)}: environments.qa.{key}" for key in ("retention=1", "table=3", "emulator='no'",
+                                                               "tags.A=1", "tags.B=2")]
+
+
+def test_an_unknown_key_in_defaults_is_reported(tmp_path: Path) -> None:
+    text = BASE.replace("[defaults]\n", "[defaults]\nlog_retention = 14\n") + "[environments.qa]\n"
+    [problem] = problems(tmp_path, text)
+    assert problem.startswith(f"{label(tmp_path)}: defaults.log_retention=14 is invalid: allowed one of the keys ")
+
+
+def test_a_clash_is_named_with_the_files_project(tmp_path: Path) -> None:
+    [problem] = problems(tmp_path, 'project = "acme"\n' + BASE + "[environments.prod]\n[environments.prod-dlq]\n")
+    assert "acme-enrich-prod-dlq, acme-ingest-prod-dlq, acme-process-prod-dlq" in problem
+
+
+def test_an_unknown_preview_from_lists_every_environment(tmp_path: Path) -> None:
+    assert problems(tmp_path, 'preview_from = "dev"\n' + BASE + "[environments.qa]\n[environments.uat]\n") == (
+        f"{label(tmp_path)}: preview_from='dev' is invalid: allowed one of the environments: qa, uat",)
+
+
+def test_a_file_needs_no_defaults_and_an_environment_without_a_backend_keeps_its_state_locally(tmp_path: Path) -> None:
+    text = ('[environments.solo]\nregion = "eu-west-1"\nmonitoring.require_subscriber = false\n'
+            '[environments.solo.tags]\nProject = "p"\nCostCenter = "c"\nOwner = "o"\nManagedBy = "m"\n')
+    environments = read(tmp_path, text)
+    solo = environments.environment("solo", ACCOUNT)
+    assert environments.path == tmp_path / "environments.toml"
+    assert (solo.backend.kind, solo.project, solo.resource_name("ingest")) == ("local", "tap", "tap-ingest-solo")
+
+
+def test_the_files_project_prefixes_every_name_without_the_variable(tmp_path: Path) -> None:
+    qa = read(tmp_path, 'project = "orders"\n' + BASE + "[environments.qa]\n").environment("qa", ACCOUNT)
+    assert (qa.resource_name("ingest"), qa.backend.lock_table) == (
+        "orders-ingest-qa", "orders-pipeline-terraform-locks")
+
+
+def test_an_optional_number_takes_a_number_or_false_and_nothing_else(tmp_path: Path) -> None:
+    text = BASE + "[environments.qa.functions.validator]\nreserved_concurrency = 20\n"
+    assert read(tmp_path, text).environment("qa", ACCOUNT).functions["validator"].reserved_concurrency == 20
+    assert problems(tmp_path, text.replace("= 20", '= "20"')) == (
+        f"{label(tmp_path)}: environments.qa.functions.validator.reserved_concurrency='20' is invalid: allowed an "
+        "integer or false",)
+
+
+def test_a_number_setting_is_a_float_and_refuses_a_word(tmp_path: Path) -> None:
+    text = BASE + "[environments.qa.table.write_autoscaling]\ntarget_utilization = 50\n"
+    target = read(tmp_path, text).environment("qa", ACCOUNT).table.write_autoscaling.target_utilization
+    assert (target, type(target)) == (50.0, float)
+    assert problems(tmp_path, text.replace("= 50", '= "high"')) == (
+        f"{label(tmp_path)}: environments.qa.table.write_autoscaling.target_utilization='high' is invalid: allowed "
+        "a number",)
+
+
+def test_a_problem_whose_rule_holds_an_equals_sign_is_still_named_where_it_was_written(tmp_path: Path) -> None:
+    environments = read(tmp_path, BASE.replace("[defaults]\n", "[defaults]\nfunctions.processor.reserved_concurrency"
+                                                               " = 4\n") + "[environments.qa]\n")
+    with pytest.raises(SettingsError) as error:
+        environments.environment("qa", ACCOUNT)
+    assert error.value.problems == (
+        f"{label(tmp_path)}: defaults.functions.processor.reserved_concurrency=4 is invalid: allowed >= "
+        "max_concurrency (5), or the event source is throttled and messages go to the DLQ; raise it or lower "
+        "max_concurrency",)
+
+
+def test_a_blank_tag_is_named_where_it_was_written(tmp_path: Path) -> None:
+    environments = read(tmp_path, BASE.replace('Owner = "team-orders"', 'Owner = " "') + "[environments.qa]\n")
+    with pytest.raises(SettingsError) as error:
+        environments.environment("qa", ACCOUNT)
+    assert error.value.problems == (
+        f"{label(tmp_path)}: defaults.tags.Owner=' ' is invalid: allowed a non-empty string",)
+
+
+def test_a_bad_alarm_address_from_the_variable_is_named_by_it(tmp_path: Path) -> None:
+    environments = read(tmp_path, BASE + "[environments.live]\nmonitoring.require_subscriber = true\n")
+    with pytest.raises(SettingsError) as error:
+        environments.environment("live", {**ACCOUNT, "TAP_ALARM_EMAIL": "oncall.example.com"})
+    assert error.value.problems == (
+        "TAP_ALARM_EMAIL='oncall.example.com' is invalid: allowed an e-mail address such as oncall@example.com",)
+
+
+def test_a_bad_project_is_reported_once_not_again_by_the_state_names_derived_from_it(tmp_path: Path) -> None:
+    environments = read(tmp_path, BASE + "[environments.qa]\n")
+    with pytest.raises(SettingsError) as error:
+        environments.environment("qa", {**ACCOUNT, "TAP_PROJECT": "a b"})
+    assert [p.split(" is invalid")[0] for p in error.value.problems] == ["TAP_PROJECT='a b'"]
+
+
+def test_the_state_alone_names_a_derived_name_that_a_bad_project_breaks(tmp_path: Path) -> None:
+    environments = read(tmp_path, BASE + "[environments.qa]\n")
+    with pytest.raises(SettingsError) as error:
+        environments.state({**ACCOUNT, "TAP_PROJECT": "a b"})
+    assert [p.split(" is invalid")[0] for p in error.value.problems] == [
+        f"{label(tmp_path)}: state.{key} (derived from the project)='{value}'" for key, value in (
+            ("bucket", "a b-pipeline-tfstate-111122223333-us-east-1"), ("lock_table", "a b-pipeline-terraform-locks"),
+            ("kms_key_alias", "a b-pipeline-tfstate"))]
+
+
+def test_the_state_takes_its_own_tags_and_key_alias(tmp_path: Path) -> None:
+    environments = read(tmp_path, BASE + '[state]\nkms_key_alias = "orders-state"\n[state.tags]\nOwner = "infra"\n'
+                                         "[environments.qa]\n")
+    state = environments.state(ACCOUNT)
+    assert (state.backend.kms_key_alias, state.tags["Owner"], state.tags["Project"]) == (
+        "orders-state", "infra", "orders")
+
+
+def test_a_preview_runs_on_preview_froms_settings_under_its_own_suffix(tmp_path: Path) -> None:
+    environments = read(tmp_path, 'preview_from = "qa"\n' + BASE + "[environments.qa]\nlog_retention_days = 60\n"
+                                                                   "[environments.live]\n")
+    *_, preview = environments.selected({**ACCOUNT, "ENVIRONMENT_SUFFIX": "pr5"})
+    assert (preview.name, preview.suffix, preview.log_retention_days, preview.tags["Environment"]) == (
+        "qa", "pr5", 60, "pr5")

@@ -10,7 +10,9 @@ from modules.settings import (
     STAGES,
     AutoscalingSettings,
     BillingMode,
+    EnvironmentSettings,
     FunctionSettings,
+    MonitoringSettings,
     SettingsError,
     TableSettings,
 )
@@ -213,8 +215,10 @@ def test_an_s3_backed_environment_without_an_account_id_stops_naming_the_keys_an
 @pytest.mark.parametrize("account", ["11112222333", "1111222233334", "11112222333a"])
 def test_an_account_id_that_is_not_12_digits_is_rejected(account: str) -> None:
     with pytest.raises(SettingsError) as error:
-        load_environment("prod", {"TAP_AWS_ACCOUNT_ID": account})
-    assert_error_names(error, "account_id", account)
+        load_environment("prod", {"TAP_AWS_ACCOUNT_ID": account, **SUBSCRIBER})
+    assert error.value.problems == (
+        f"TAP_AWS_ACCOUNT_ID={account!r} is invalid: allowed the 12-digit id of the AWS account that holds the state",
+        f"TAP_AWS_ACCOUNT_ID={account!r} is invalid: allowed the 12-digit id of the AWS account prod deploys to")
 
 
 def test_a_12_digit_account_id_is_taken_from_the_environment() -> None:
@@ -292,3 +296,12 @@ def test_no_powertools_layer_version_is_pinned_in_settings() -> None:
     prod = load_environment("prod", {**ACCOUNT, **SUBSCRIBER})
     assert prod.powertools_layer is True
     assert load_environment("local", {}).powertools_layer is False
+
+
+def test_an_environment_built_without_functions_gets_every_stage_with_the_librarys_settings() -> None:
+    environment = EnvironmentSettings(name="qa", suffix="qa", region="eu-west-1", account_id="111122223333",
+                                      tags=dict.fromkeys(("Project", "Environment", "CostCenter", "Owner",
+                                                          "ManagedBy"), "x"),
+                                      monitoring=MonitoringSettings(require_subscriber=False))
+    assert {stage: (f.name, f.memory_mb, f.timeout_s) for stage, f in environment.functions.items()} == {
+        "validator": ("validator", 128, 30), "enricher": ("enricher", 128, 30), "processor": ("processor", 256, 60)}
