@@ -1,16 +1,11 @@
 #!/usr/bin/env python
-"""The cdktf app: the state bootstrap stack and one pipeline stack per environment.
+"""The cdktf app: the state bootstrap stack and one pipeline stack per environment of ``environments.toml``.
 
-Environment variables:
-  TAP_STACKS            comma list of environments to synthesize (default: all); the state bootstrap stack
-                        comes with any environment whose state is in S3 (all but `local`)
-  TAP_AWS_ACCOUNT_ID    the AWS account the S3-backed environments deploy to (12 digits)
-  TAP_LOCAL_STATE_DIR   where stacks on the local backend keep their state (default: .state/)
-  TAP_ALARM_EMAIL, TAP_ALARM_HTTPS_ENDPOINT   who gets staging's and prod's alarms (one is required there)
-  ENVIRONMENT_SUFFIX    adds a preview environment on dev's settings, named with it
-  TAP_PROJECT           the prefix of every AWS name (default `tap`)
-  TAP_STATE_BUCKET, TAP_STATE_LOCK_TABLE, TAP_STATE_REGION   where the S3 backend keeps state
-  TAP_BOOTSTRAP_STATE   `local` only for the first `make bootstrap`; `s3` (default) afterwards
+The environments are data (``environments.toml``); ``environments.md`` documents every key and the environment
+variables that override them (TAP_STACKS, ENVIRONMENT_SUFFIX, TAP_AWS_ACCOUNT_ID, TAP_ALARM_EMAIL,
+TAP_ALARM_HTTPS_ENDPOINT, TAP_PROJECT, TAP_STATE_BUCKET, TAP_STATE_LOCK_TABLE, TAP_STATE_REGION,
+TAP_BOOTSTRAP_STATE, TAP_LOCAL_STATE_DIR, TAP_ENVIRONMENTS_FILE), from ``VARIABLES`` in
+``modules/environments_file.py``.
 """
 
 from __future__ import annotations
@@ -20,21 +15,36 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from modules.environments_file import (
+    ENVIRONMENTS_FILE_VARIABLE,
+    LOCAL_STATE_DIR_VARIABLE,
+    EnvironmentsFile,
+)
 from modules.provider_bindings import load_provider_bindings
 from modules.runtime_env import silence_node_eol_banner
-from modules.settings import SettingsError, selected_environments, state_backend_settings
+from modules.settings import SettingsError
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 LOCAL_STATE_DIR = PROJECT_ROOT / ".state"
+ENVIRONMENTS_FILE = PROJECT_ROOT / "environments.toml"
 
 
-def build_app(outdir: str | None = None, env: Mapping[str, str] | None = None):
+def environments_file(env: Mapping[str, str] | None = None) -> EnvironmentsFile:
+    """The environments file: TAP_ENVIRONMENTS_FILE, or the shipped ``environments.toml``."""
+    env = os.environ if env is None else env
+    return EnvironmentsFile.read(env.get(ENVIRONMENTS_FILE_VARIABLE, "").strip() or ENVIRONMENTS_FILE)
+
+
+def build_app(outdir: str | None = None, env: Mapping[str, str] | None = None,
+              environments: EnvironmentsFile | None = None):
     """Validate every setting first, then import cdktf (slow) and build the stacks."""
-    environments = selected_environments(env)
-    local_state_dir = Path((os.environ if env is None else env).get("TAP_LOCAL_STATE_DIR") or LOCAL_STATE_DIR)
+    env = os.environ if env is None else env
+    environments = environments or environments_file(env)
+    selected = environments.selected(env)
+    local_state_dir = Path(env.get(LOCAL_STATE_DIR_VARIABLE) or LOCAL_STATE_DIR)
     # The bootstrap stack holds the S3 state of the other stacks: `local` alone keeps its state on disk.
-    needs_state_bucket = any(settings.backend.kind == "s3" for settings in environments)
-    state = state_backend_settings(env) if needs_state_bucket else None
+    needs_state_bucket = any(settings.backend.kind == "s3" for settings in selected)
+    state = environments.state(env) if needs_state_bucket else None
     silence_node_eol_banner()
     load_provider_bindings()
 
@@ -45,7 +55,7 @@ def build_app(outdir: str | None = None, env: Mapping[str, str] | None = None):
     app = PipelineApp(outdir=outdir) if outdir else PipelineApp()
     if state is not None:
         StateBootstrapStack(app, BOOTSTRAP_STACK_NAME, state=state, local_state_dir=local_state_dir)
-    for settings in environments:
+    for settings in selected:
         PipelineStack(app, settings.stack_name, settings=settings, local_state_dir=local_state_dir)
     return app
 

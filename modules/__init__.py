@@ -1,1 +1,1 @@
-"""CDKTF constructs and stacks of tap-pipeline, one concern per module."""
+"""tap-pipeline's library: CDKTF constructs and stacks, one concern per module (installed as ``tap_pipeline``)."""

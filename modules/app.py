@@ -6,7 +6,7 @@ from pathlib import Path
 
 from cdktf import App, TerraformStack
 
-from modules.retired import REMOVED_FILE, removed_tf
+from .retired import REMOVED_FILE, removed_tf
 
 # use_lockfile (S3 native state locking) needs Terraform 1.10 or later:
 # https://developer.hashicorp.com/terraform/language/backend/s3#state-locking

@@ -37,11 +37,11 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
-from modules.permissions import Condition, Statement
-from modules.provider import aws_provider
-from modules.queue_arn import partition
-from modules.settings import BackendSettings, SettingsError
-from modules.tagging import component_tags
+from .permissions import Condition, Statement
+from .provider import aws_provider
+from .queue_arn import partition
+from .settings import BackendSettings, SettingsError
+from .tagging import component_tags
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
@@ -498,7 +498,7 @@ class CiIdentitiesStack(TerraformStack):
                  state_keys: Sequence[str], regions: Sequence[str], tags: Mapping[str, str],
                  local_state_dir: Path | None = None) -> None:
         super().__init__(scope, id_)
-        from modules.state_backend import s3_backend
+        from .state_backend import s3_backend
 
         if local_state_dir is not None:  # the first apply, before the state bucket exists
             LocalBackend(self, path=str(local_state_dir / f"{id_}.tfstate"))

@@ -1,7 +1,7 @@
 """Every difference the local AWS emulator (moto's server) needs, in one Aspect applied to `local` only.
 
-The constructs in this package build what AWS gets; ``PipelineStack`` adds
-this Aspect when its settings say the stack runs on the emulator.  cdktf
+The constructs in this package build what AWS gets; the pipeline adds this
+Aspect when its settings say it runs on the emulator.  cdktf
 invokes Aspects at synthesis, before the stack is written, so the changes below
 are the whole difference between `local` and any other environment (apart from
 settings values such as names, retention and the missing Powertools layer).
@@ -49,26 +49,23 @@ def _python_name(service: str) -> str:
 
 @jsii.implements(IAspect)
 class EmulatorCompatibility:
-    """Adapts a pipeline stack to the emulator: see ``DIFFERENCES`` for what changes and why.
+    """Adapts pipeline resources to the emulator: see ``DIFFERENCES`` for what changes and why.
 
-    Acts once, on the stack node itself, on every construct of the stack.
+    Acts on every node below the scope it is added to: :class:`.pipeline.TapPipeline` adds it to itself
+    (its resources), the repository's stacks to the stack (their resources and their provider). A user's
+    own stack that deploys on the emulator adds it to the stack, or points its provider there itself.
     """
 
     def visit(self, node: IConstruct) -> None:
-        if not isinstance(node, TerraformStack):
-            return
-        for construct in node.node.find_all():
-            if isinstance(construct, AwsProvider):
-                self._point_at_emulator(node, construct)
-            elif isinstance(construct, LambdaFunction):
-                construct.lifecycle = TerraformResourceLifecycle(
-                    ignore_changes=["logging_config"],
-                )
-            elif isinstance(construct, LambdaEventSourceMapping):
-                construct.enabled = False
-                construct.lifecycle = TerraformResourceLifecycle(ignore_changes=["function_name"])
-            elif isinstance(construct, SqsQueue):
-                construct.reset_redrive_allow_policy()
+        if isinstance(node, AwsProvider):
+            self._point_at_emulator(TerraformStack.of(node), node)
+        elif isinstance(node, LambdaFunction):
+            node.lifecycle = TerraformResourceLifecycle(ignore_changes=["logging_config"])
+        elif isinstance(node, LambdaEventSourceMapping):
+            node.enabled = False
+            node.lifecycle = TerraformResourceLifecycle(ignore_changes=["function_name"])
+        elif isinstance(node, SqsQueue):
+            node.reset_redrive_allow_policy()
 
     @staticmethod
     def _point_at_emulator(stack: TerraformStack, provider: AwsProvider) -> None:

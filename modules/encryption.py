@@ -10,9 +10,9 @@ from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
-from modules import permissions
-from modules.queue_arn import partition
-from modules.tagging import component_tags
+from . import permissions
+from .queue_arn import partition
+from .tagging import component_tags
 
 # What CloudWatch Logs needs to encrypt and read a log group's data with the key:
 # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html

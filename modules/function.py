@@ -20,11 +20,11 @@ from cdktf_cdktf_provider_aws.lambda_function import (
 from cdktf_cdktf_provider_aws.lambda_provisioned_concurrency_config import LambdaProvisionedConcurrencyConfig
 from constructs import Construct
 
-from modules import permissions
-from modules.function_code import FunctionArchive
-from modules.log_levels import LambdaLogLevels
-from modules.monitoring import AlarmProps, AlarmSpec, metric_alarm
-from modules.tagging import component_tags
+from . import permissions
+from .function_code import FunctionArchive
+from .log_levels import LambdaLogLevels
+from .monitoring import AlarmProps, AlarmSpec, metric_alarm
+from .tagging import component_tags
 
 ALIAS_NAME = "live"
 

@@ -11,14 +11,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import runpy
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-HANDLERS_DIR = PROJECT_ROOT / "handlers"
-BUILD_DIR = PROJECT_ROOT / ".build" / "functions"
+from .locations import HANDLERS_DIR, build_dir
+
+BUILD_DIR = build_dir()
 SHARED_PACKAGE = "shared"
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 _EXCLUDED_PARTS = {"__pycache__"}
@@ -68,3 +69,12 @@ def build_archive(stage: str, *, handlers_dir: Path = HANDLERS_DIR, build_dir: P
         Path(tmp.name).replace(target)
     digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
     return FunctionArchive(path=target, sha256_base64=digest, handler=f"handlers.{stage}.app.handler")
+
+
+def handler_constant(name: str, *, handlers_dir: Path = HANDLERS_DIR) -> object:
+    """A constant of ``handlers/shared/names.py``, the module the handlers share with what deploys them.
+
+    Read from the file rather than imported: installed, the handler code is data inside the package
+    (:mod:`.locations`), importable only under the name Lambda gives it inside an archive.
+    """
+    return runpy.run_path(str(handlers_dir / SHARED_PACKAGE / "names.py"))[name]

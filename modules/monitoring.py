@@ -16,7 +16,7 @@ from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
-from modules.tagging import component_tags
+from .tagging import component_tags
 
 #: Where every alarm description sends on-call: the runbook's path in the repository (a URL works too).
 RUNBOOK = "docs/runbook.md"

@@ -48,8 +48,7 @@ def environment_names(project: str, suffix: str) -> frozenset[str]:
     return frozenset(names)
 
 
-def clashes(project: str, suffix: str, others: tuple[str, ...]) -> dict[str, list[str]]:
-    """The names ``suffix`` would share with each of ``others`` (environments without a clash left out)."""
+def shared_names(project: str, suffix: str, others: tuple[str, ...]) -> dict[str, list[str]]:
+    """The names ``suffix`` would share with each of ``others`` (an empty list where it shares none)."""
     mine = environment_names(project, suffix)
-    found = {other: sorted(mine & environment_names(project, other)) for other in others if other != suffix}
-    return {other: names for other, names in found.items() if names}
+    return {other: sorted(mine & environment_names(project, other)) for other in others if other != suffix}

@@ -24,8 +24,8 @@ import sys
 from collections.abc import Callable
 from types import ModuleType
 
-from modules.runtime_env import silence_node_eol_banner
-from modules.settings import SettingsError
+from .runtime_env import silence_node_eol_banner
+from .settings import SettingsError
 
 PACKAGE = "cdktf_cdktf_provider_aws"
 ASSEMBLY_SUBMODULE = "_jsii"

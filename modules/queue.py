@@ -12,11 +12,11 @@ from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from cdktf_cdktf_provider_aws.sqs_queue_redrive_policy import SqsQueueRedrivePolicy
 from constructs import Construct
 
-from modules.monitoring import AlarmProps, AlarmSpec, MathAlarmSpec, MetricInput, math_alarm, metric_alarm
-from modules.permissions import deny_insecure_transport
-from modules.queue_arn import queue_arn
-from modules.retired import retire
-from modules.tagging import component_tags
+from .monitoring import AlarmProps, AlarmSpec, MathAlarmSpec, MetricInput, math_alarm, metric_alarm
+from .permissions import deny_insecure_transport
+from .queue_arn import queue_arn
+from .retired import retire
+from .tagging import component_tags
 
 # SQS long polling: the longest wait a receive may ask for, which keeps empty receives (and their cost) down.
 RECEIVE_WAIT_TIME_S = 20

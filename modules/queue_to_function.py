@@ -11,13 +11,13 @@ from cdktf_cdktf_provider_aws.lambda_event_source_mapping import (
 )
 from constructs import Construct
 
-from modules import permissions
-from modules.function import FunctionProps, PipelineFunction
-from modules.function_code import FunctionArchive
-from modules.monitoring import AlarmProps
-from modules.queue import QueueProps, QueueWithDeadLetter
-from modules.settings import visibility_timeout_s
-from modules.tagging import component_tags
+from . import permissions
+from .function import FunctionProps, PipelineFunction
+from .function_code import FunctionArchive
+from .monitoring import AlarmProps
+from .queue import QueueProps, QueueWithDeadLetter
+from .settings import visibility_timeout_s
+from .tagging import component_tags
 
 
 @dataclass(frozen=True)

@@ -1,61 +1,37 @@
-"""Typed, validated settings for every environment of the pipeline.
+"""Typed, validated settings of one pipeline environment: the library's defaults, as frozen dataclasses.
 
-Everything that differs between environments lives here, as frozen dataclasses.
 Each dataclass validates itself in ``__post_init__`` so that a bad value stops
 the program before synthesis, with a message naming the setting, the value and
-what is allowed.  Defaults are the secure, cheap choice; environments override
-only what they must.
+what is allowed (every problem at once, not the first).  Defaults are the
+secure, cheap choice; an environment changes only what it must.  The shipped
+environments are data (``environments.toml``, read by :mod:`.environments_file`);
+each field's ``doc`` and ``allowed`` metadata is what ``environments.md`` says about it.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field
 from enum import StrEnum
+from typing import Any
 
-from modules import naming
-
-# The handlers hold the namespace (their fallback when the variable is missing); the stack sets the same one.
+from . import naming
 
 STAGES = ("validator", "enricher", "processor")
-ENVIRONMENT_NAMES = ("local", "dev", "staging", "prod")
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 )
 REQUIRED_TAGS = ("Project", "Environment", "CostCenter", "Owner", "ManagedBy")
 SUFFIX_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,19}$")
-ACCOUNT_ID_VARIABLE = "TAP_AWS_ACCOUNT_ID"
-# Who hears about alarms in staging and prod: an e-mail address, or an HTTPS endpoint (AWS Chatbot's included).
-ALARM_EMAIL_VARIABLE = "TAP_ALARM_EMAIL"
-ALARM_HTTPS_ENDPOINT_VARIABLE = "TAP_ALARM_HTTPS_ENDPOINT"
-# Environments whose alarms must reach someone: synthesis fails when they have no subscriber.
-SUBSCRIBED_ENVIRONMENTS = ("staging", "prod")
-# The account moto's server answers as: the `local` environment's account.
-EMULATOR_ACCOUNT_ID = "123456789012"
-# AWS's documentation example account, for synths that are read and never deployed (tests, benchmarks, cost).
-EXAMPLE_ACCOUNT_ID = "111122223333"
-PROJECT_VARIABLE = "TAP_PROJECT"
+SUFFIX_ALLOWED = "1-20 of lowercase letters, digits and hyphens, starting with a letter or digit"
 DEFAULT_PROJECT = "tap"
 # Short enough that the longest name (an IAM role, at most 64 characters) fits with a 20-character suffix.
 PROJECT_PATTERN = re.compile(r"^[a-z][a-z0-9]{1,9}$")
-# `local` (first deploy of the bootstrap stack, before its bucket exists) or `s3` (its own bucket).
-BOOTSTRAP_STATE_VARIABLE = "TAP_BOOTSTRAP_STATE"
-# An address of the reserved example.com domain, for the same synths.
-EXAMPLE_ALARM_EMAIL = "alarms@example.com"
-
-
-def with_account_for_reading(env: Mapping[str, str]) -> dict[str, str]:
-    """``env`` with the example account and alarm subscriber when it names none: for a synth that is only
-    read, never deployed."""
-    defaults = {ACCOUNT_ID_VARIABLE: EXAMPLE_ACCOUNT_ID}
-    if not env.get(ALARM_HTTPS_ENDPOINT_VARIABLE):
-        defaults[ALARM_EMAIL_VARIABLE] = EXAMPLE_ALARM_EMAIL
-    return {**defaults, **env}
+REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 
 
 class SettingsError(ValueError):
@@ -92,6 +68,40 @@ def collected_problems() -> Iterator[None]:
         raise SettingsError(*problems)
 
 
+@contextmanager
+def relabelled_problems(relabel: Callable[[str], str | None]) -> Iterator[None]:
+    """Validate everything inside as a block of its own, then hand each problem, passed through ``relabel``,
+    to the enclosing block (or raise them, when there is none).
+
+    For readers of settings from elsewhere (a file, environment variables): ``relabel`` turns the setting a
+    dataclass names (``backend.region``) into where its value came from (``TAP_STATE_REGION``), or drops a
+    problem (None) that only repeats another one.
+    """
+    outer = _problems.get()
+    token = _problems.set(None)
+    completed = False
+    relabelled: tuple[str, ...] = ()
+    try:
+        with collected_problems():
+            yield
+            completed = True
+    except SettingsError as error:
+        relabelled = tuple(p for p in map(relabel, error.problems) if p is not None)
+    finally:
+        _problems.reset(token)
+    if not relabelled:
+        return
+    if outer is None or not completed:
+        raise SettingsError(*relabelled)  # an enclosing block adds them to its own
+    outer.extend(relabelled)
+
+
+def problem_setting(problem: str) -> tuple[str, str]:
+    """``("backend.region", "'moon' is invalid: ...")`` from ``"backend.region='moon' is invalid: ..."``."""
+    setting, rest = problem.split("=", 1)
+    return setting, rest
+
+
 def _require(condition: bool, setting: str, value: object, allowed: str) -> None:
     if condition:
         return
@@ -104,6 +114,15 @@ def _require(condition: bool, setting: str, value: object, allowed: str) -> None
 
 def _require_range(setting: str, value: int | float, low: int | float, high: int | float) -> None:
     _require(low <= value <= high, setting, value, f"{low}..{high}")
+
+
+def _setting(default: Any = MISSING, *, doc: str, allowed: str = "", factory: Callable[[], Any] | None = None
+             ) -> Any:
+    """A field with what ``environments.md`` says about it: what it is (``doc``) and its range (``allowed``)."""
+    metadata = {"doc": doc, "allowed": allowed}
+    if factory is not None:
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
 
 
 def visibility_timeout_s(function_timeout_s: int, batching_window_s: int) -> int:
@@ -126,23 +145,32 @@ class BillingMode(StrEnum):
 class FunctionSettings:
     """One stage's Lambda function and the event source mapping that feeds it.
 
-    These field defaults are the only defaults; ``_STAGE_OVERRIDES`` and the
-    environments below change only what differs from them.
+    These field defaults and ``STAGE_DEFAULTS`` are the library's defaults;
+    environments change only what differs from them.
     ``reserved_concurrency=None`` leaves the function on the account's unreserved
     pool (a new account, whose limit is 10, cannot reserve anything);
     ``provisioned_concurrency=0`` means no warm instances.
     """
 
-    name: str
-    # Lambda's minimum; stages that measure more get more (_STAGE_OVERRIDES, tools/benchmarks/memory.py).
-    memory_mb: int = 128
-    timeout_s: int = 30
-    reserved_concurrency: int | None = 10
-    provisioned_concurrency: int = 0
-    batch_size: int = 10
-    batching_window_s: int = 0
-    max_concurrency: int = 5
-    max_receive_count: int = 5
+    name: str = _setting(doc="the stage: validator, enricher or processor")
+    # Lambda's minimum; stages that measure more get more (STAGE_DEFAULTS, tools/benchmarks/memory.py).
+    memory_mb: int = _setting(128, doc="memory of the function, MB (Lambda's CPU share grows with it)",
+                              allowed="128..10240")
+    timeout_s: int = _setting(30, doc="the function's timeout, s; its queue's visibility timeout is 6 x this + "
+                                      "batching_window_s", allowed="1..900")
+    reserved_concurrency: int | None = _setting(
+        10, doc="executions reserved for the function; `false` (None) leaves it on the account's unreserved "
+                "pool, the only choice on a new account whose limit is 10",
+        allowed=">= max_concurrency, or false")
+    provisioned_concurrency: int = _setting(0, doc="warm instances on the alias `live` (0: none)",
+                                            allowed=">= 0, <= reserved_concurrency")
+    batch_size: int = _setting(10, doc="records per invocation", allowed="1..10000 (above 10 only with "
+                                                                          "batching_window_s >= 1)")
+    batching_window_s: int = _setting(0, doc="how long SQS gathers a batch before invoking, s", allowed="0..300")
+    max_concurrency: int = _setting(5, doc="the event source's maximum concurrent invocations",
+                                    allowed="2..1000")
+    max_receive_count: int = _setting(5, doc="receives before a record moves to the dead-letter queue",
+                                      allowed="1..1000")
 
     def __post_init__(self) -> None:
         with collected_problems():
@@ -185,13 +213,35 @@ class FunctionSettings:
         return visibility_timeout_s(self.timeout_s, self.batching_window_s)
 
 
+# What each stage needs beyond FunctionSettings' defaults: the processor retries throttled writes
+# with backoff inside its invocation, so it gets more time; and more memory: every function gets at least
+# 1.5 x the largest peak tools/benchmarks/memory.py measured over the typical batch and the contract's worst
+# batches (README, "Memory, by measurement": validator 62.2, enricher 62.1, processor 106.6 MiB). The
+# processor gets 256 MB rather than the 160 the rule needs: Lambda's CPU share grows with memory, and its
+# deepest worst-case batch is CPU-bound.
+STAGE_DEFAULTS: Mapping[str, Mapping[str, object]] = {
+    "processor": {"timeout_s": 60, "memory_mb": 256},
+}
+
+
+def stage_function(stage: str, **changes: object) -> FunctionSettings:
+    """The library's settings of one stage's function (FunctionSettings' defaults and ``STAGE_DEFAULTS``),
+    with ``changes``."""
+    return FunctionSettings(name=stage, **{**STAGE_DEFAULTS.get(stage, {}), **changes})  # type: ignore[arg-type]
+
+
+def default_functions() -> dict[str, FunctionSettings]:
+    """Every stage's function with the library's settings."""
+    return {stage: stage_function(stage) for stage in STAGES}
+
+
 @dataclass(frozen=True)
 class AutoscalingSettings:
     """Application autoscaling bounds of one capacity dimension of the table."""
 
-    min_capacity: int = 5
-    max_capacity: int = 100
-    target_utilization: float = 70.0
+    min_capacity: int = _setting(5, doc="lowest provisioned capacity units", allowed=">= 1, <= max_capacity")
+    max_capacity: int = _setting(100, doc="highest provisioned capacity units", allowed=">= min_capacity")
+    target_utilization: float = _setting(70.0, doc="utilization the scaling policy keeps, %", allowed="10..90")
 
     def validate(self, prefix: str) -> None:
         _require(self.min_capacity >= 1, f"{prefix}.min_capacity", self.min_capacity, ">= 1")
@@ -206,11 +256,15 @@ class AutoscalingSettings:
 class TableSettings:
     """The records table: on-demand by default, provisioned with autoscaling on request."""
 
-    billing_mode: BillingMode | str = BillingMode.PAY_PER_REQUEST
-    read_autoscaling: AutoscalingSettings = field(default_factory=AutoscalingSettings)
-    write_autoscaling: AutoscalingSettings = field(default_factory=AutoscalingSettings)
-    deletion_protection: bool = True
-    point_in_time_recovery: bool = True
+    billing_mode: BillingMode | str = _setting(
+        BillingMode.PAY_PER_REQUEST, doc="on-demand, or provisioned capacity with read and write autoscaling",
+        allowed="PAY_PER_REQUEST or PROVISIONED")
+    read_autoscaling: AutoscalingSettings = _setting(
+        doc="read capacity bounds (PROVISIONED only)", factory=AutoscalingSettings)
+    write_autoscaling: AutoscalingSettings = _setting(
+        doc="write capacity bounds (PROVISIONED only)", factory=AutoscalingSettings)
+    deletion_protection: bool = _setting(True, doc="DynamoDB refuses to delete the table")
+    point_in_time_recovery: bool = _setting(True, doc="continuous backups (35 days)")
 
     def __post_init__(self) -> None:
         with collected_problems():
@@ -228,17 +282,23 @@ class TableSettings:
 
 @dataclass(frozen=True)
 class MonitoringSettings:
-    """Alarm thresholds and who hears about them: an e-mail address, an HTTPS endpoint, both or (dev) none.
+    """Alarm thresholds and who hears about them: an e-mail address, an HTTPS endpoint, both or (when no
+    subscriber is required) none.
 
     ``alarm_https_endpoint`` takes any HTTPS subscriber, AWS Chatbot's
     (https://global.sns-api.chatbot.amazonaws.com) included.
     """
 
-    alarm_email: str | None = None
-    alarm_https_endpoint: str | None = None
-    oldest_message_age_threshold_s: int = 900
-    alarm_period_s: int = 60
-    duration_alarm_fraction: float = 0.8
+    alarm_email: str | None = _setting(None, doc="e-mail address subscribed to the alarm topic (it must confirm)",
+                                       allowed="an e-mail address")
+    alarm_https_endpoint: str | None = _setting(None, doc="HTTPS endpoint subscribed to the alarm topic",
+                                                allowed="an https:// URL")
+    require_subscriber: bool = _setting(True, doc="synthesis stops unless alarm_email or alarm_https_endpoint is set")
+    oldest_message_age_threshold_s: int = _setting(
+        900, doc="a queue alarms when its oldest message is older, s", allowed="60..1209600")
+    alarm_period_s: int = _setting(60, doc="the period every alarm evaluates, s", allowed="10, 30 or a multiple of 60")
+    duration_alarm_fraction: float = _setting(
+        0.8, doc="a function alarms when its p99 duration passes this fraction of its timeout", allowed="0.1..1.0")
 
     def __post_init__(self) -> None:
         with collected_problems():
@@ -264,20 +324,32 @@ def state_bucket_name(project: str, account_id: str, region: str) -> str:
     return f"{project}-pipeline-tfstate-{account_id}-{region}"
 
 
+def state_lock_table_name(project: str) -> str:
+    return f"{project}-pipeline-terraform-locks"
+
+
+def state_key_alias(project: str) -> str:
+    return f"{project}-pipeline-tfstate"
+
+
 @dataclass(frozen=True)
 class BackendSettings:
-    """Where Terraform keeps the pipeline stacks' state: S3 with DynamoDB locking, or local disk.
+    """Where Terraform keeps a stack's state: S3 with DynamoDB locking, or local disk.
 
     The S3 state is encrypted with the bootstrap stack's own KMS key (``kms_key_alias`` in
     ``account_id``), named by its alias ARN so that the backend needs no key id.
     """
 
-    kind: str = "local"
-    bucket: str = ""
-    lock_table: str = "tap-pipeline-terraform-locks"
-    region: str = "us-east-1"
-    account_id: str = ""
-    kms_key_alias: str = "tap-pipeline-tfstate"
+    kind: str = _setting("local", doc="`s3`: the shared state bucket (see [state]); `local`: local disk",
+                         allowed="s3 or local")
+    bucket: str = _setting("", doc="the state bucket", allowed="an S3 bucket name")
+    lock_table: str = _setting("tap-pipeline-terraform-locks", doc="the DynamoDB lock table",
+                               allowed="a DynamoDB table name")
+    region: str = _setting("us-east-1", doc="the region of the bucket, the lock table and the key",
+                           allowed="an AWS region")
+    account_id: str = _setting("", doc="the account that holds the state", allowed="12 digits")
+    kms_key_alias: str = _setting("tap-pipeline-tfstate", doc="alias of the state's KMS key, without alias/",
+                                  allowed="a KMS alias name")
 
     def __post_init__(self) -> None:
         with collected_problems():
@@ -291,8 +363,10 @@ class BackendSettings:
                  self.bucket, "an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)")
         _require(bool(re.fullmatch(r"[A-Za-z0-9_.-]{3,255}", self.lock_table)), "backend.lock_table",
                  self.lock_table, "a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)")
-        _require(bool(re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", self.region)), "backend.region", self.region,
+        _require(bool(REGION_PATTERN.fullmatch(self.region)), "backend.region", self.region,
                  "an AWS region such as us-east-1")
+        _require(bool(re.fullmatch(r"\d{12}", self.account_id)), "backend.account_id", self.account_id,
+                 "the 12-digit id of the AWS account that holds the state")
         _require(bool(re.fullmatch(r"[a-zA-Z0-9/_-]{1,250}", self.kms_key_alias)), "backend.kms_key_alias",
                  self.kms_key_alias, "a KMS alias name without the alias/ prefix")
 
@@ -304,54 +378,69 @@ class BackendSettings:
 
 @dataclass(frozen=True)
 class EnvironmentSettings:
-    """Everything one deployed environment needs; validated as a whole on creation."""
+    """Everything one deployed environment needs; validated as a whole on creation.
 
-    name: str
-    suffix: str
-    region: str
-    tags: Mapping[str, str]
-    functions: Mapping[str, FunctionSettings]
-    table: TableSettings = field(default_factory=TableSettings)
-    monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
-    backend: BackendSettings = field(default_factory=BackendSettings)
-    log_retention_days: int = 30
-    python_runtime: str = "python3.13"
-    architecture: str = "arm64"
+    ``name`` is the environment whose settings these are and ``suffix`` names its resources and its stack:
+    the same, but for a preview (dev's settings under the suffix ``pr42``).
+    """
+
+    name: str = _setting(doc="the environment (the table's name in the environments file)")
+    suffix: str = _setting(doc="ends every resource name and the stack's (`tap-pipeline-<suffix>`)",
+                           allowed=SUFFIX_ALLOWED)
+    region: str = _setting(doc="the AWS region the environment deploys to", allowed="an AWS region")
+    tags: Mapping[str, str] = _setting(
+        doc=f"default tags of every resource; {', '.join(REQUIRED_TAGS)} are required (Environment defaults to "
+            "the environment's name)", allowed="non-empty strings")
+    functions: Mapping[str, FunctionSettings] = _setting(doc="each stage's function", factory=default_functions)
+    table: TableSettings = _setting(doc="the records table", factory=TableSettings)
+    monitoring: MonitoringSettings = _setting(doc="alarms and who hears them", factory=MonitoringSettings)
+    backend: BackendSettings = _setting(doc="where the stack keeps its Terraform state", factory=BackendSettings)
+    log_retention_days: int = _setting(
+        30, doc="how long the functions' log groups keep logs, days",
+        allowed="one of CloudWatch's values " + ", ".join(map(str, LOG_RETENTION_DAYS)))
+    python_runtime: str = _setting("python3.13", doc="the functions' runtime", allowed="python3.12 or python3.13")
+    architecture: str = _setting("arm64", doc="the functions' architecture", allowed="arm64 or x86_64")
     # The AWS-published Powertools layer, at the version Pipfile.lock locks (modules/powertools_layer.py).
-    powertools_layer: bool = True
-    queue_retention_s: int = 4 * 24 * 3600
-    dlq_retention_s: int = 14 * 24 * 3600
-    pipeline_version: str = "1.0.0"
-    log_level: str = "INFO"
+    powertools_layer: bool = _setting(True, doc="the functions use AWS's Powertools layer (the version the "
+                                                "handlers are tested with)")
+    queue_retention_s: int = _setting(4 * 24 * 3600, doc="how long the stage queues keep a record, s",
+                                      allowed="60..1209600")
+    dlq_retention_s: int = _setting(14 * 24 * 3600, doc="how long the dead-letter and rejects queues keep a "
+                                                        "record, s", allowed="60..1209600, > queue_retention_s")
+    pipeline_version: str = _setting("1.0.0", doc="the version the enricher stamps on every record")
+    log_level: str = _setting("INFO", doc="the functions' log level", allowed="DEBUG, INFO, WARNING or ERROR")
     # True for `local`: the stack is deployed on the emulator, and modules/emulator_compat.py adapts it.
-    emulator: bool = False
+    emulator: bool = _setting(False, doc="deployed on the local emulator (moto): no provisioned concurrency, "
+                                         "on-demand table, no layer, local state")
     # The AWS account the environment deploys to: key policies name it, and the provider refuses any other.
-    account_id: str = ""
+    account_id: str = _setting("", doc="the AWS account the environment deploys to (the provider refuses "
+                                       "every other)", allowed="12 digits")
     # Prefixes every AWS name: IAM names are account-wide, and projects may share an account.
-    project: str = DEFAULT_PROJECT
+    project: str = _setting(DEFAULT_PROJECT, doc="the prefix of every AWS name",
+                            allowed="2-10 lowercase letters or digits, starting with a letter")
     # lifecycle.prevent_destroy on the resources that hold data (table, DLQs, rejects queue).
-    prevent_destroy: bool = False
+    prevent_destroy: bool = _setting(False, doc="Terraform refuses any plan that deletes the table, a "
+                                                "dead-letter queue or the rejects queue")
     # One customer-managed KMS key per environment always encrypts the alarm topic; with this on, it also
     # encrypts the table, every queue, the log groups and the functions' environment variables.
-    customer_managed_encryption: bool = False
+    customer_managed_encryption: bool = _setting(False, doc="the environment's KMS key also encrypts the table, "
+                                                            "the queues, the log groups and the functions' "
+                                                            "environment")
     # How long a scheduled key deletion waits (KMS allows 7..30 days); the key is cancellable meanwhile.
-    kms_deletion_window_days: int = 30
+    kms_deletion_window_days: int = _setting(30, doc="how long a scheduled deletion of the key can be "
+                                                     "cancelled, days", allowed="7..30")
 
     def __post_init__(self) -> None:
         with collected_problems():
             self._validate()
 
     def _validate(self) -> None:
-        _require(bool(PROJECT_PATTERN.match(self.project)), PROJECT_VARIABLE, self.project,
+        _require(bool(PROJECT_PATTERN.match(self.project)), "project", self.project,
                  "2-10 lowercase letters or digits, starting with a letter (it prefixes every resource name)")
-        _require(self.name in ENVIRONMENT_NAMES, "environment", self.name, f"one of {', '.join(ENVIRONMENT_NAMES)}")
-        _require(bool(SUFFIX_PATTERN.match(self.suffix)), "ENVIRONMENT_SUFFIX", self.suffix,
-                 "1-20 of lowercase letters, digits and hyphens, starting with a letter or digit")
-        _require(bool(re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", self.region)), "region", self.region,
-                 "an AWS region such as us-east-1")
+        _require(bool(SUFFIX_PATTERN.match(self.suffix)), "suffix", self.suffix, SUFFIX_ALLOWED)
+        _require(bool(REGION_PATTERN.fullmatch(self.region)), "region", self.region, "an AWS region such as us-east-1")
         _require(bool(re.fullmatch(r"\d{12}", self.account_id)), "account_id", self.account_id,
-                 f"the 12-digit id of the AWS account {self.suffix} deploys to: set {ACCOUNT_ID_VARIABLE}, "
-                 "or pin account_id for this environment in modules/settings.py")
+                 f"the 12-digit id of the AWS account {self.suffix} deploys to")
         _require(self.log_retention_days in LOG_RETENTION_DAYS, "log_retention_days", self.log_retention_days,
                  f"one of CloudWatch's values {LOG_RETENTION_DAYS}")
         _require(self.architecture in ("arm64", "x86_64"), "architecture", self.architecture, "arm64 or x86_64")
@@ -361,13 +450,13 @@ class EnvironmentSettings:
                  "DEBUG, INFO, WARNING or ERROR")
         _require_range("queue_retention_s", self.queue_retention_s, 60, 1209600)
         _require_range("kms_deletion_window_days", self.kms_deletion_window_days, 7, 30)
-        if self.name in SUBSCRIBED_ENVIRONMENTS:
-            monitoring = self.monitoring
+        monitoring = self.monitoring
+        if monitoring.require_subscriber:
             _require(bool(monitoring.alarm_email or monitoring.alarm_https_endpoint), "monitoring.alarm_email",
                      monitoring.alarm_email,
-                     f"an alarm subscriber for {self.name}, whose alarms must reach someone: set "
-                     f"{ALARM_EMAIL_VARIABLE} (an e-mail address) or {ALARM_HTTPS_ENDPOINT_VARIABLE} "
-                     "(an HTTPS endpoint, e.g. AWS Chatbot's)")
+                     f"an alarm subscriber for {self.name}, whose alarms must reach someone: alarm_email (an "
+                     "e-mail address) or alarm_https_endpoint (an HTTPS endpoint, e.g. AWS Chatbot's), or turn "
+                     "require_subscriber off")
         _require_range("dlq_retention_s", self.dlq_retention_s, 60, 1209600)
         _require(self.dlq_retention_s > self.queue_retention_s, "dlq_retention_s", self.dlq_retention_s,
                  f"> queue_retention_s ({self.queue_retention_s}), or a redriven message expires in the DLQ "
@@ -400,162 +489,6 @@ class EnvironmentSettings:
         return naming.resource_name(self.project, thing, self.suffix)
 
 
-# What each stage needs beyond FunctionSettings' defaults: the processor retries throttled writes
-# with backoff inside its invocation, so it gets more time; and more memory: every function gets at least
-# 1.5 x the largest peak tools/benchmarks/memory.py measured over the typical batch and the contract's worst
-# batches (README, "Memory, by measurement": validator 62.2, enricher 62.1, processor 106.6 MiB). The
-# processor gets 256 MB rather than the 160 the rule needs: Lambda's CPU share grows with memory, and its
-# deepest worst-case batch is CPU-bound.
-_STAGE_OVERRIDES: dict[str, dict[str, object]] = {
-    "processor": {"timeout_s": 60, "memory_mb": 256},
-}
-
-
-def _functions(**overrides: Mapping[str, object]) -> dict[str, FunctionSettings]:
-    return {
-        stage: FunctionSettings(
-            name=stage, **{**_STAGE_OVERRIDES.get(stage, {}), **dict(overrides.get(stage, {}))},
-        )
-        for stage in STAGES
-    }
-
-
-def _tags(environment: str, **extra: str) -> dict[str, str]:
-    return {
-        "Project": "tap-pipeline",
-        "Environment": environment,
-        "CostCenter": "data-platform",
-        "Owner": "platform-team",
-        "ManagedBy": "cdktf",
-        **extra,
-    }
-
-
-def _project(env: Mapping[str, str]) -> str:
-    return env.get(PROJECT_VARIABLE, DEFAULT_PROJECT).strip()
-
-
-def _base(name: str, env: Mapping[str, str]) -> dict[str, object]:
-    account_id = EMULATOR_ACCOUNT_ID if name == "local" else env.get(ACCOUNT_ID_VARIABLE, "").strip()
-    base: dict[str, object] = {"name": name, "suffix": name, "region": "us-east-1", "tags": _tags(name),
-                               "account_id": account_id, "project": _project(env)}
-    if name != "local":
-        base["backend"] = _s3_backend(_project(env), account_id, env)
-    return base
-
-
-def _s3_backend(project: str, account_id: str, env: Mapping[str, str]) -> BackendSettings:
-    """The shared state bucket, lock table and key; TAP_STATE_* variables override the derived names."""
-    region = env.get("TAP_STATE_REGION", "us-east-1")
-    return BackendSettings(
-        kind="s3",
-        bucket=env.get("TAP_STATE_BUCKET", state_bucket_name(project, account_id, region)),
-        lock_table=env.get("TAP_STATE_LOCK_TABLE", f"{project}-pipeline-terraform-locks"),
-        region=region,
-        account_id=account_id,
-        kms_key_alias=f"{project}-pipeline-tfstate",
-    )
-
-
-def _monitoring_from_env(env: Mapping[str, str]) -> MonitoringSettings:
-    """The alarm subscriber named in ``env`` (empty variables count as unset)."""
-    return MonitoringSettings(
-        alarm_email=env.get(ALARM_EMAIL_VARIABLE, "").strip() or None,
-        alarm_https_endpoint=env.get(ALARM_HTTPS_ENDPOINT_VARIABLE, "").strip() or None,
-    )
-
-
-def _build(name: str, env: Mapping[str, str]) -> EnvironmentSettings:
-    if name == "local":
-        return EnvironmentSettings(
-            **_base("local", env),
-            functions=_functions(),
-            table=TableSettings(deletion_protection=False),
-            # No backend: BackendSettings' default is local disk, the only one the emulator accepts.
-            log_retention_days=1,
-            powertools_layer=False,
-            emulator=True,
-            log_level="WARNING",
-        )
-    if name == "dev":
-        return EnvironmentSettings(
-            **_base("dev", env),
-            functions=_functions(),
-            table=TableSettings(deletion_protection=False),
-            log_retention_days=14,
-        )
-    if name == "staging":
-        return EnvironmentSettings(**_base("staging", env), functions=_functions(), log_retention_days=30,
-                                   prevent_destroy=True, monitoring=_monitoring_from_env(env))
-    if name == "prod":
-        return EnvironmentSettings(
-            **_base("prod", env),
-            # SQS bills each request and Lambda each invocation: a 10 s batching window fills batches at
-            # moderate traffic (about 7 records an invocation at 10 M events a month, `make cost`) for at most
-            # 10 s more latency per stage; under heavy traffic batches fill before the window ends.
-            functions=_functions(
-                validator={"reserved_concurrency": 50, "max_concurrency": 20, "batching_window_s": 10},
-                enricher={"reserved_concurrency": 50, "max_concurrency": 20, "batching_window_s": 10},
-                # The processor is the writer: two warm instances take its cold starts off the write path.
-                processor={"reserved_concurrency": 50, "max_concurrency": 20, "provisioned_concurrency": 2,
-                           "batching_window_s": 10},
-            ),
-            table=TableSettings(
-                billing_mode=BillingMode.PROVISIONED,
-                read_autoscaling=AutoscalingSettings(min_capacity=5, max_capacity=200),
-                write_autoscaling=AutoscalingSettings(min_capacity=10, max_capacity=500),
-            ),
-            log_retention_days=90,
-            prevent_destroy=True,
-            monitoring=_monitoring_from_env(env),
-            customer_managed_encryption=True,
-        )
-    raise SettingsError(f"environment={name!r} is invalid: allowed one of {', '.join(ENVIRONMENT_NAMES)}")
-
-
-def load_environment(name: str, env: Mapping[str, str] | None = None) -> EnvironmentSettings:
-    """Settings of one named environment, with the state backend overridable from ``env``."""
-    env = os.environ if env is None else env
-    with collected_problems():
-        settings = _build(name, env)
-    return settings
-
-
-def preview_environment(suffix: str, env: Mapping[str, str] | None = None) -> EnvironmentSettings:
-    """A preview environment: dev's settings under its own suffix (the draft's ENVIRONMENT_SUFFIX)."""
-    with collected_problems():
-        dev = load_environment("dev", env)
-        _require(suffix not in ENVIRONMENT_NAMES, "ENVIRONMENT_SUFFIX", suffix,
-                 f"a name other than {', '.join(ENVIRONMENT_NAMES)}, which are environments already")
-        if suffix not in ENVIRONMENT_NAMES and SUFFIX_PATTERN.match(suffix):
-            for other, shared in naming.clashes(dev.project, suffix, ENVIRONMENT_NAMES).items():
-                # Every shared name is listed: at most three, one per stage or per queue of the same kind.
-                _require(False, "ENVIRONMENT_SUFFIX", suffix,
-                         f"a suffix whose resource names no environment uses, but it would name {', '.join(shared)}, "
-                         f"which the {other} environment uses already; pick a suffix without '{other}' "
-                         "as one of its hyphen-separated words")
-        preview = replace(dev, suffix=suffix, tags={**dev.tags, "Environment": suffix})
-    return preview
-
-
-def selected_environments(env: Mapping[str, str] | None = None) -> list[EnvironmentSettings]:
-    """Environments to synthesize: TAP_STACKS (comma list) or all, plus the ENVIRONMENT_SUFFIX preview."""
-    env = os.environ if env is None else env
-    requested = [n.strip() for n in env.get("TAP_STACKS", "").split(",") if n.strip()]
-    names = requested or list(ENVIRONMENT_NAMES)
-    suffix = env.get("ENVIRONMENT_SUFFIX", "").strip()
-    with collected_problems():
-        for name in names:
-            _require(name in ENVIRONMENT_NAMES or name == "preview", "TAP_STACKS", name,
-                     f"a comma list of {', '.join(ENVIRONMENT_NAMES)} or preview")
-        _require(bool(suffix) or "preview" not in names, "ENVIRONMENT_SUFFIX", suffix,
-                 "a non-empty suffix, since TAP_STACKS names 'preview'")
-        selected = [load_environment(n, env) for n in names if n in ENVIRONMENT_NAMES]
-        if suffix:
-            selected.append(preview_environment(suffix, env))
-    return selected
-
-
 @dataclass(frozen=True)
 class StateBootstrapSettings:
     """The state home every S3-backed environment shares, and where the bootstrap stack keeps its own state."""
@@ -566,21 +499,6 @@ class StateBootstrapSettings:
     own_state: str = "s3"
 
     def __post_init__(self) -> None:
-        _require(self.own_state in ("local", "s3"), BOOTSTRAP_STATE_VARIABLE, self.own_state,
+        _require(self.own_state in ("local", "s3"), "own_state", self.own_state,
                  "'s3' (the default: the bootstrap stack's state is in its bucket) or 'local' (only for "
                  "the first `make bootstrap`, before the bucket exists)")
-
-
-def state_backend_settings(env: Mapping[str, str] | None = None) -> StateBootstrapSettings:
-    """The state bucket, lock table and key every S3-backed environment shares, and the tags they carry."""
-    env = os.environ if env is None else env
-    with collected_problems():
-        # The same derivation as every S3-backed environment's, without needing one environment's other settings.
-        account_id = env.get(ACCOUNT_ID_VARIABLE, "").strip()
-        _require(bool(re.fullmatch(r"\d{12}", account_id)), "account_id", account_id,
-                 f"the 12-digit id of the AWS account that holds the state: set {ACCOUNT_ID_VARIABLE}")
-        settings = StateBootstrapSettings(
-            backend=_s3_backend(_project(env), account_id, env), tags=_tags("shared"),
-            own_state=env.get(BOOTSTRAP_STATE_VARIABLE, "s3").strip(),
-        )
-    return settings

@@ -40,11 +40,11 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 )
 from constructs import Construct
 
-from modules.permissions import deny_insecure_transport
-from modules.provider import aws_provider
-from modules.queue_arn import partition
-from modules.settings import BackendSettings, EnvironmentSettings, StateBootstrapSettings
-from modules.tagging import component_tags
+from .permissions import deny_insecure_transport
+from .provider import aws_provider
+from .queue_arn import partition
+from .settings import BackendSettings, EnvironmentSettings, StateBootstrapSettings
+from .tagging import component_tags
 
 BOOTSTRAP_STACK_NAME = "tap-pipeline-state"
 NONCURRENT_VERSION_DAYS = 90

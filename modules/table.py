@@ -19,10 +19,10 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
 )
 from constructs import Construct
 
-from modules.monitoring import AlarmProps, AlarmSpec, metric_alarm
-from modules.settings import AutoscalingSettings, BillingMode
-from modules.table_keys import HASH_KEY, RANGE_KEY
-from modules.tagging import component_tags
+from .monitoring import AlarmProps, AlarmSpec, metric_alarm
+from .settings import AutoscalingSettings, BillingMode
+from .table_keys import HASH_KEY, RANGE_KEY
+from .tagging import component_tags
 
 _DIMENSIONS = {
     "read": ("dynamodb:table:ReadCapacityUnits", "DynamoDBReadCapacityUtilization"),

@@ -8,9 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from modules.environments_file import (
+    ACCOUNT_ID_VARIABLE,
+    ALARM_EMAIL_VARIABLE,
+    EXAMPLE_ACCOUNT_ID,
+    EnvironmentsFile,
+)
 from modules.provider_bindings import load_provider_bindings
 from modules.runtime_env import silence_node_eol_banner
-from modules.settings import ACCOUNT_ID_VARIABLE, ALARM_EMAIL_VARIABLE, EXAMPLE_ACCOUNT_ID
+from tests.support.environments import FIXTURE, shipped
 from tools.policy.stack_json import StackJson
 
 silence_node_eol_banner()
@@ -27,30 +33,47 @@ PREVIEW_SUFFIX = "pr42"
 PIPELINE_ENVIRONMENTS = ("local", "dev", "staging", "prod", PREVIEW_SUFFIX)
 
 
-@pytest.fixture(scope="session")
-def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """All stacks of ``main.py``, with a preview environment, synthesized once into a temp folder."""
+def synthesized(outdir: Path, environments: EnvironmentsFile) -> Path:
+    """Every stack of ``main.py`` for ``environments``, with a preview environment, into ``outdir``."""
     from main import build_app
 
-    outdir = tmp_path_factory.mktemp("cdktf.out")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_") and k != "ENVIRONMENT_SUFFIX"}
     env["ENVIRONMENT_SUFFIX"] = PREVIEW_SUFFIX
     env[ACCOUNT_ID_VARIABLE] = TEST_ACCOUNT_ID
     env[ALARM_EMAIL_VARIABLE] = TEST_ALARM_EMAIL
-    build_app(outdir=str(outdir), env=env).synth()
+    build_app(outdir=str(outdir), env=env, environments=environments).synth()
     return outdir / "stacks"
+
+
+def loaded(synth_dir: Path) -> dict[str, StackJson]:
+    return {d.name: StackJson.load(d) for d in sorted(synth_dir.iterdir()) if (d / "cdk.tf.json").is_file()}
+
+
+@pytest.fixture(scope="session")
+def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The library tests' environments (tests/fixtures/environments.toml), synthesized once into a temp folder."""
+    return synthesized(tmp_path_factory.mktemp("cdktf.out"), FIXTURE)
 
 
 @pytest.fixture(scope="session")
 def stacks(synth_dir: Path) -> dict[str, StackJson]:
     """Every synthesized stack by name (``tap-pipeline-<env>`` and ``tap-pipeline-state``)."""
-    return {d.name: StackJson.load(d) for d in sorted(synth_dir.iterdir()) if (d / "cdk.tf.json").is_file()}
+    return loaded(synth_dir)
 
 
 @pytest.fixture(scope="session")
 def pipeline_stacks(stacks: dict[str, StackJson]) -> dict[str, StackJson]:
     """The pipeline stacks, keyed by environment suffix."""
     return {suffix: stacks[f"tap-pipeline-{suffix}"] for suffix in PIPELINE_ENVIRONMENTS}
+
+
+@pytest.fixture(scope="session")
+def shipped_stacks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, StackJson]:
+    """The shipped environments.toml's pipeline stacks (with the preview), keyed by suffix: only for the tests
+    of that file (the draft's defects), which the session builds, on the one worker that runs them, once."""
+    environments = shipped()
+    stacks = loaded(synthesized(tmp_path_factory.mktemp("shipped-cdktf.out"), environments))
+    return {suffix: stacks[f"tap-pipeline-{suffix}"] for suffix in (*environments.names, PREVIEW_SUFFIX)}
 
 
 # `make test` runs pytest-xdist workers (`-n 3 --dist loadgroup`), and each group goes to one worker, so the

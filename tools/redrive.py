@@ -298,19 +298,16 @@ def environment_of(queue: str, project: str) -> str:
 
 def load_target(env_name: str) -> Target:
     """Region, names and (for `local`) the emulator's endpoint of the environment named ``env_name``."""
-    from modules.settings import (
-        ENVIRONMENT_NAMES,
-        SettingsError,
-        load_environment,
-        preview_environment,
-        with_account_for_reading,
-    )
+    from main import environments_file
+    from modules.environments_file import with_account_for_reading
+    from modules.settings import SettingsError
 
     # Only names and the region are read: the example account and subscriber satisfy the validation.
     env = with_account_for_reading(os.environ)
     try:
-        settings = (load_environment(env_name, env) if env_name in ENVIRONMENT_NAMES
-                    else preview_environment(env_name, env))
+        environments = environments_file(env)
+        settings = (environments.environment(env_name, env) if env_name in environments.names
+                    else environments.preview(env_name, env))
     except SettingsError as error:
         raise RedriveError(f"environment {env_name!r}: {error}") from error
     endpoint = None
@@ -408,9 +405,9 @@ def redrive(sqs: Any, target: Target, queue: str, *, apply: bool, limit: int | N
 
 
 def _default_project() -> str:
-    from modules.settings import DEFAULT_PROJECT, PROJECT_VARIABLE
+    from main import environments_file
 
-    return os.environ.get(PROJECT_VARIABLE, DEFAULT_PROJECT).strip()
+    return environments_file().project()
 
 
 def _limit(value: str) -> int:

@@ -1,51 +1,45 @@
-"""One test per defect of the Pulumi first draft (README, "What this replaces"), each gone in every environment."""
+"""One test per defect of the Pulumi first draft (README, "What this replaces"), each gone in every environment.
+
+Tests of the shipped environments.toml: they synthesize that file (``shipped_stacks``) and hold each stack to
+what the file asks for, so that a user's edit of a value breaks none of them unless it brings a defect back.
+"""
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import json
 import re
-from functools import cache
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PIPELINE_ENVIRONMENTS, PREVIEW_SUFFIX
-from tests.support import documented
+from modules.settings import REQUIRED_TAGS, BillingMode, EnvironmentSettings
+from tests.conftest import PREVIEW_SUFFIX
+from tests.support.environments import shipped
+from tests.support.taggable import is_taggable
 from tools.policy import checks as policy_checks
 from tools.policy.stack_json import StackJson
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-ENVIRONMENTS = pytest.mark.parametrize("env", PIPELINE_ENVIRONMENTS)
+SHIPPED = shipped()
+ENVIRONMENTS = pytest.mark.parametrize("env", (*SHIPPED.names, PREVIEW_SUFFIX))
 
 
-def documented_env(env: str) -> str:
-    """The README table's column for ``env``: previews run on dev's settings."""
-    return documented.PREVIEW_OF if env == PREVIEW_SUFFIX else env
-
-
-@cache
-def is_taggable(resource_type: str) -> bool:
-    """Whether the provider schema gives ``resource_type`` a ``tags`` argument, read from the generated
-    provider bindings (made from that schema), so the fast tests need no ``terraform providers schema``."""
-    module = importlib.import_module(f"cdktf_cdktf_provider_aws.{resource_type.removeprefix('aws_')}")
-    [binding] = [c for c in vars(module).values()
-                 if isinstance(c, type) and getattr(c, "TF_RESOURCE_TYPE", None) == resource_type]
-    return "tags" in inspect.signature(binding.__init__).parameters
+def settings_of(env: str) -> EnvironmentSettings:
+    """What the shipped file asks of ``env`` (a preview runs on the settings of its preview_from)."""
+    return SHIPPED.preview(env) if env == PREVIEW_SUFFIX else SHIPPED.environment(env)
 
 
 @ENVIRONMENTS
-def test_defect_1_memory_over_provisioning_is_gone(pipeline_stacks: dict[str, StackJson], env: str) -> None:
-    functions = pipeline_stacks[env].resources("aws_lambda_function")
+def test_defect_1_memory_over_provisioning_is_gone(shipped_stacks: dict[str, StackJson], env: str) -> None:
+    functions = shipped_stacks[env].resources("aws_lambda_function")
     memory = {f.body["function_name"]: f.body["memory_size"] for f in functions}
     assert memory and all(128 <= m <= 512 for m in memory.values()), f"draft had 3008 MB; now {memory}"
 
 
 @ENVIRONMENTS
 def test_defect_2_copy_pasted_functions_are_one_reusable_construct(
-        pipeline_stacks: dict[str, StackJson], env: str) -> None:
-    stack = pipeline_stacks[env]
+        shipped_stacks: dict[str, StackJson], env: str) -> None:
+    stack = shipped_stacks[env]
     functions = stack.resources("aws_lambda_function")
     paths = sorted(f.path for f in functions)
     assert paths == [f"tap-pipeline-{env}/{s}/function" for s in ("enricher", "processor", "validator")]
@@ -58,29 +52,30 @@ def test_defect_2_copy_pasted_functions_are_one_reusable_construct(
 
 
 @ENVIRONMENTS
-def test_defect_3_fixed_table_capacity_is_gone(pipeline_stacks: dict[str, StackJson], env: str) -> None:
-    stack = pipeline_stacks[env]
+def test_defect_3_fixed_table_capacity_is_gone(shipped_stacks: dict[str, StackJson], env: str) -> None:
+    stack = shipped_stacks[env]
     [table] = stack.resources("aws_dynamodb_table")
-    scaling = documented.PROVISIONED_TABLE.get(documented_env(env))
+    table_settings = settings_of(env).table
     targets = {t.body["scalable_dimension"]: t.body for t in stack.resources("aws_appautoscaling_target")}
-    if scaling is None:  # on-demand, as documented: no capacity at all, so nothing fixed
+    if table_settings.billing_mode is BillingMode.PAY_PER_REQUEST:  # on-demand: no capacity at all, nothing fixed
         assert table.body["billing_mode"] == "PAY_PER_REQUEST"
         assert "read_capacity" not in table.body and "write_capacity" not in table.body
         assert targets == {} and stack.resources("aws_appautoscaling_policy") == []
         return
+    read, write = table_settings.read_autoscaling, table_settings.write_autoscaling
     assert table.body["billing_mode"] == "PROVISIONED"
     assert {dimension: (t["min_capacity"], t["max_capacity"]) for dimension, t in targets.items()} == {
-        "dynamodb:table:ReadCapacityUnits": scaling["read"][:2],
-        "dynamodb:table:WriteCapacityUnits": scaling["write"][:2]}
+        "dynamodb:table:ReadCapacityUnits": (read.min_capacity, read.max_capacity),
+        "dynamodb:table:WriteCapacityUnits": (write.min_capacity, write.max_capacity)}
     policies = stack.resources("aws_appautoscaling_policy")
     assert sorted(p.body["target_tracking_scaling_policy_configuration"]["target_value"] for p in policies) == sorted(
-        [scaling["read"][2], scaling["write"][2]])
+        [read.target_utilization, write.target_utilization])
     assert set(table.body["lifecycle"]["ignore_changes"]) >= {"read_capacity", "write_capacity"}
 
 
 @ENVIRONMENTS
-def test_defect_4_missing_dead_letter_queues_are_gone(pipeline_stacks: dict[str, StackJson], env: str) -> None:
-    stack = pipeline_stacks[env]
+def test_defect_4_missing_dead_letter_queues_are_gone(shipped_stacks: dict[str, StackJson], env: str) -> None:
+    stack = shipped_stacks[env]
     assert policy_checks.check_queues_redrive(stack) == []
     # The DLQ sits on each function's source queue: an SQS event source invokes synchronously, so a
     # function-level dead_letter_config would never be used (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html).
@@ -89,25 +84,28 @@ def test_defect_4_missing_dead_letter_queues_are_gone(pipeline_stacks: dict[str,
     assert len(mappings) == 3
     for mapping in mappings:
         assert stack.referenced(mapping.body["event_source_arn"]).address in redriven, mapping.address
-    redrives = [json.loads(r.body["redrive_policy"]) for r in stack.resources("aws_sqs_queue_redrive_policy")]
-    assert [r["maxReceiveCount"] for r in redrives] == [documented.MAX_RECEIVE_COUNT] * 3, "one per stage queue"
+    settings = settings_of(env)
+    redrives = {stack.referenced(r.body["queue_url"]).body["name"]: json.loads(r.body["redrive_policy"])
+                for r in stack.resources("aws_sqs_queue_redrive_policy")}
+    assert {name: r["maxReceiveCount"] for name, r in redrives.items()} == {
+        settings.resource_name(queue): settings.functions[stage].max_receive_count
+        for stage, queue in (("validator", "ingest"), ("enricher", "enrich"), ("processor", "process"))}
     dlqs = [q.body for q in stack.resources("aws_sqs_queue") if q.body["name"].endswith("-dlq")]
-    assert [q["message_retention_seconds"] for q in dlqs] == [documented.DLQ_RETENTION_S] * 3
+    assert [q["message_retention_seconds"] for q in dlqs] == [settings.dlq_retention_s] * 3
 
 
 @ENVIRONMENTS
-def test_defect_5_wildcard_iam_permissions_are_gone(pipeline_stacks: dict[str, StackJson], env: str) -> None:
-    assert policy_checks.check_iam_wildcards(pipeline_stacks[env]) == []
+def test_defect_5_wildcard_iam_permissions_are_gone(shipped_stacks: dict[str, StackJson], env: str) -> None:
+    assert policy_checks.check_iam_wildcards(shipped_stacks[env]) == []
 
 
 @ENVIRONMENTS
-def test_defect_6_missing_cost_tags_are_gone(pipeline_stacks: dict[str, StackJson], env: str) -> None:
-    stack = pipeline_stacks[env]
+def test_defect_6_missing_cost_tags_are_gone(shipped_stacks: dict[str, StackJson], env: str) -> None:
+    stack = shipped_stacks[env]
     [provider] = stack.document["provider"]["aws"]
     tags = provider["default_tags"][0]["tags"]
-    assert {t: tags.get(t) for t in ("Project", "Environment", "CostCenter", "Owner", "ManagedBy")} == {
-        "Project": "tap-pipeline", "Environment": env, "CostCenter": "data-platform", "Owner": "platform-team",
-        "ManagedBy": "cdktf"}
+    assert all(tags.get(t, "").strip() for t in REQUIRED_TAGS), tags
+    assert tags == dict(settings_of(env).tags) and tags["Environment"] == env
     # Every resource whose type can carry tags, whether or not it has a `tags` key: one that lost its tags
     # entirely must fail too.
     taggable = {r.type for r in stack.resources() if is_taggable(r.type)}
@@ -116,17 +114,18 @@ def test_defect_6_missing_cost_tags_are_gone(pipeline_stacks: dict[str, StackJso
 
 
 @ENVIRONMENTS
-def test_defect_7_logs_kept_forever_are_gone(pipeline_stacks: dict[str, StackJson], env: str) -> None:
-    stack = pipeline_stacks[env]
+def test_defect_7_logs_kept_forever_are_gone(shipped_stacks: dict[str, StackJson], env: str) -> None:
+    stack = shipped_stacks[env]
     assert policy_checks.check_function_log_groups(stack) == []
     retention = {g.body["retention_in_days"] for g in stack.resources("aws_cloudwatch_log_group")}
-    assert retention == {documented.LOG_RETENTION_DAYS[documented_env(env)]}
+    assert retention == {settings_of(env).log_retention_days}
 
 
 @ENVIRONMENTS
-def test_defect_8_missing_provisioned_concurrency_is_gone(pipeline_stacks: dict[str, StackJson], env: str) -> None:
-    stack = pipeline_stacks[env]
-    wanted = documented.PROVISIONED[documented_env(env)]
+def test_defect_8_missing_provisioned_concurrency_is_gone(shipped_stacks: dict[str, StackJson], env: str) -> None:
+    stack = shipped_stacks[env]
+    wanted = {stage: f.provisioned_concurrency for stage, f in settings_of(env).functions.items()
+              if f.provisioned_concurrency}
     configured = {}
     for config in stack.resources("aws_lambda_provisioned_concurrency_config"):
         alias = stack.referenced(config.body["qualifier"])
@@ -135,13 +134,17 @@ def test_defect_8_missing_provisioned_concurrency_is_gone(pipeline_stacks: dict[
         configured[stage] = config.body["provisioned_concurrent_executions"]
     assert configured == wanted
     assert policy_checks.check_event_source_mappings(stack) == [], "mappings must invoke the (warm) alias"
-    if env == "prod":
-        assert configured.get("processor", 0) > 0, "prod's latency-critical processor must stay warm"
+
+
+def test_defect_8_some_shipped_environment_keeps_a_function_warm() -> None:
+    warm = {name: [s for s, f in SHIPPED.environment(name).functions.items() if f.provisioned_concurrency]
+            for name in SHIPPED.names}
+    assert any(warm.values()), f"no shipped environment asks for provisioned concurrency: {warm}"
 
 
 @ENVIRONMENTS
-def test_defect_9_missing_error_handling_is_gone(pipeline_stacks: dict[str, StackJson], env: str) -> None:
-    stack = pipeline_stacks[env]
+def test_defect_9_missing_error_handling_is_gone(shipped_stacks: dict[str, StackJson], env: str) -> None:
+    stack = shipped_stacks[env]
     assert policy_checks.check_event_source_mappings(stack) == []
     assert policy_checks.check_visibility_timeouts(stack) == []
     bare_except = [
@@ -154,8 +157,8 @@ def test_defect_9_missing_error_handling_is_gone(pipeline_stacks: dict[str, Stac
 
 
 @ENVIRONMENTS
-def test_defect_10_missing_dependency_management_is_gone(pipeline_stacks: dict[str, StackJson], env: str) -> None:
-    stack = pipeline_stacks[env]
+def test_defect_10_missing_dependency_management_is_gone(shipped_stacks: dict[str, StackJson], env: str) -> None:
+    stack = shipped_stacks[env]
     assert policy_checks.check_mappings_wait_for_role_policy(stack) == []
     assert policy_checks.check_function_log_groups(stack) == []
     lock = (PROJECT_ROOT / "Pipfile.lock").read_text()

@@ -14,8 +14,8 @@ STACK = "tap-pipeline-ci"
 def synth_ci_stack(outdir: Path) -> StackJson:
     from modules.app import PipelineApp
     from modules.ci_identities import CiIdentitiesSettings, CiIdentitiesStack
-    from modules.settings import selected_environments, state_backend_settings
     from modules.state_backend import state_key
+    from tests.support.environments import selected_environments, state_backend_settings
 
     env = {"TAP_AWS_ACCOUNT_ID": ACCOUNT, "TAP_ALARM_EMAIL": "oncall@example.com", "TAP_STACKS": "dev,staging,prod"}
     state = state_backend_settings(env)

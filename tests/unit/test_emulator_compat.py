@@ -13,8 +13,8 @@ from cdktf import Testing as CdktfTesting
 
 from modules.emulator_compat import DIFFERENCES
 from modules.pipeline_stack import PipelineStack
-from modules.settings import load_environment
 from tests.conftest import PIPELINE_ENVIRONMENTS
+from tests.support.environments import load_environment
 from tools.policy.stack_json import StackJson
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -100,10 +100,10 @@ def test_no_other_environment_gets_an_emulator_difference(pipeline_stacks: dict[
 
 
 def test_no_construct_branches_on_the_emulator() -> None:
-    """Only the stack decides whether to apply the Aspect; every construct builds what AWS gets."""
+    """Only the pipeline decides whether to apply the Aspect; every other construct builds what AWS gets."""
     readers = sorted(
         path.name for path in (PROJECT_ROOT / "modules").glob("*.py")
-        if re.search(r"\.emulator\b", path.read_text()) and path.name not in {"pipeline_stack.py", "settings.py"}
+        if re.search(r"\.emulator\b", path.read_text()) and path.name not in {"pipeline.py", "settings.py"}
     )
     assert readers == []
 

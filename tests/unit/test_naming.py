@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from modules.naming import environment_names
-from modules.settings import SettingsError, load_environment, preview_environment
+from modules.settings import SettingsError
 from tests.conftest import PIPELINE_ENVIRONMENTS, TEST_ACCOUNT_ID
+from tests.support.environments import load_environment, preview_environment
 from tools.policy.stack_json import StackJson
 
 ACCOUNT = {"TAP_AWS_ACCOUNT_ID": TEST_ACCOUNT_ID}

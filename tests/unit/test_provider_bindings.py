@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 from modules import provider_bindings
-from modules.settings import SettingsError, with_account_for_reading
+from modules.environments_file import with_account_for_reading
+from modules.settings import SettingsError
+from tests.support.environments import FIXTURE_FILE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Independent of the code under test: the pinned bindings ship this many resource submodules (`ls | wc -l`).
@@ -57,6 +59,7 @@ def _child_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_") and k != "ENVIRONMENT_SUFFIX"}
     env = with_account_for_reading(env)
     env["ENVIRONMENT_SUFFIX"] = "pr42"
+    env["TAP_ENVIRONMENTS_FILE"] = str(FIXTURE_FILE)
     env.update(extra)
     return env
 

@@ -10,13 +10,13 @@ from modules.settings import (
     STAGES,
     AutoscalingSettings,
     BillingMode,
+    EnvironmentSettings,
     FunctionSettings,
+    MonitoringSettings,
     SettingsError,
     TableSettings,
-    load_environment,
-    preview_environment,
-    selected_environments,
 )
+from tests.support.environments import FIXTURE, load_environment, preview_environment, selected_environments
 
 ACCOUNT = {"TAP_AWS_ACCOUNT_ID": "111122223333"}  # pinned here, not read from the module under test
 SUBSCRIBER = {"TAP_ALARM_EMAIL": "oncall@example.com"}
@@ -160,10 +160,12 @@ def test_state_backend_location_comes_from_environment_variables() -> None:
     assert (settings.backend.bucket, settings.backend.region) == ("acme-tf-state", "eu-west-1")
 
 
-def test_bad_state_bucket_name_is_rejected() -> None:
+def test_bad_state_bucket_name_is_rejected_naming_the_variable_it_came_from() -> None:
     with pytest.raises(SettingsError) as error:
-        load_environment("dev", {"TAP_STATE_BUCKET": "Bad_Bucket"})
-    assert_error_names(error, "backend.bucket", "Bad_Bucket")
+        load_environment("dev", {"TAP_STATE_BUCKET": "Bad_Bucket", **ACCOUNT})
+    assert error.value.problems == (
+        "TAP_STATE_BUCKET='Bad_Bucket' is invalid: allowed an S3 bucket name (3-63 lowercase letters, digits, dots, "
+        "hyphens)",)
 
 
 @pytest.mark.parametrize("name", ["dev", "staging", "prod", "local"])
@@ -196,23 +198,27 @@ def test_invalid_values_of_nested_settings_and_environment_variables_are_reporte
         selected_environments({"TAP_STACKS": "dev,qa", "TAP_STATE_BUCKET": "Bad_Bucket", "TAP_STATE_REGION": "moon",
                                **ACCOUNT})
     problems = error.value.problems
-    assert [p.split("=", 1)[0] for p in problems] == ["TAP_STACKS", "backend.bucket", "backend.region"], problems
+    assert [p.split("=", 1)[0] for p in problems] == ["TAP_STACKS", "TAP_STATE_BUCKET", "TAP_STATE_REGION"], problems
 
 
-def test_an_s3_backed_environment_without_an_account_id_stops_with_the_variable_to_set() -> None:
+def test_an_s3_backed_environment_without_an_account_id_stops_naming_the_keys_and_the_variable_to_set() -> None:
     with pytest.raises(SettingsError) as error:
         load_environment("dev", {})
     assert error.value.problems == (
-        "account_id='' is invalid: allowed the 12-digit id of the AWS account dev deploys to: set TAP_AWS_ACCOUNT_ID, "
-        "or pin account_id for this environment in modules/settings.py",
+        f"{FIXTURE.label}: state.account_id='' is invalid: allowed the 12-digit id of the AWS account that holds the "
+        "state (set account_id in [state], or TAP_AWS_ACCOUNT_ID)",
+        f"{FIXTURE.label}: environments.dev.account_id='' is invalid: allowed the 12-digit id of the AWS account dev "
+        "deploys to (set account_id in [environments.dev], or TAP_AWS_ACCOUNT_ID)",
     )
 
 
 @pytest.mark.parametrize("account", ["11112222333", "1111222233334", "11112222333a"])
 def test_an_account_id_that_is_not_12_digits_is_rejected(account: str) -> None:
     with pytest.raises(SettingsError) as error:
-        load_environment("prod", {"TAP_AWS_ACCOUNT_ID": account})
-    assert_error_names(error, "account_id", account)
+        load_environment("prod", {"TAP_AWS_ACCOUNT_ID": account, **SUBSCRIBER})
+    assert error.value.problems == (
+        f"TAP_AWS_ACCOUNT_ID={account!r} is invalid: allowed the 12-digit id of the AWS account that holds the state",
+        f"TAP_AWS_ACCOUNT_ID={account!r} is invalid: allowed the 12-digit id of the AWS account prod deploys to")
 
 
 def test_a_12_digit_account_id_is_taken_from_the_environment() -> None:
@@ -242,9 +248,10 @@ def test_staging_and_prod_without_an_alarm_subscriber_stop_naming_the_environmen
     with pytest.raises(SettingsError) as error:
         load_environment(name, {**ACCOUNT, "TAP_ALARM_EMAIL": " "})
     assert error.value.problems == (
-        f"monitoring.alarm_email=None is invalid: allowed an alarm subscriber for {name}, whose alarms must "
-        "reach someone: set TAP_ALARM_EMAIL (an e-mail address) or TAP_ALARM_HTTPS_ENDPOINT (an HTTPS endpoint, "
-        "e.g. AWS Chatbot's)",
+        f"{FIXTURE.label}: environments.{name}.monitoring.alarm_email=None is invalid: allowed an alarm subscriber "
+        f"for {name}, whose alarms must reach someone: alarm_email (an e-mail address) or alarm_https_endpoint (an "
+        "HTTPS endpoint, e.g. AWS Chatbot's), or turn require_subscriber off (set it in "
+        f"[environments.{name}.monitoring], or TAP_ALARM_EMAIL or TAP_ALARM_HTTPS_ENDPOINT)",
     )
 
 
@@ -289,3 +296,12 @@ def test_no_powertools_layer_version_is_pinned_in_settings() -> None:
     prod = load_environment("prod", {**ACCOUNT, **SUBSCRIBER})
     assert prod.powertools_layer is True
     assert load_environment("local", {}).powertools_layer is False
+
+
+def test_an_environment_built_without_functions_gets_every_stage_with_the_librarys_settings() -> None:
+    environment = EnvironmentSettings(name="qa", suffix="qa", region="eu-west-1", account_id="111122223333",
+                                      tags=dict.fromkeys(("Project", "Environment", "CostCenter", "Owner",
+                                                          "ManagedBy"), "x"),
+                                      monitoring=MonitoringSettings(require_subscriber=False))
+    assert {stage: (f.name, f.memory_mb, f.timeout_s) for stage, f in environment.functions.items()} == {
+        "validator": ("validator", 128, 30), "enricher": ("enricher", 128, 30), "processor": ("processor", 256, 60)}

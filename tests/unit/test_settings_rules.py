@@ -1,5 +1,6 @@
 """One test per settings validation rule, each naming the rule; both sides of every range; a registry that
-fails when a rule is added to ``modules/settings.py`` without a test; shipped values against the README.
+fails when a rule is added to ``modules/settings.py`` or ``modules/environments_file.py`` without a test; the
+tests' own environments file (tests/fixtures/environments.toml) against the values written out for it.
 
 Messages are pinned whole: ``<setting>=<value> is invalid: allowed <what>``.
 """
@@ -12,10 +13,13 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
+from modules import environments_file as environments_file_module
 from modules import settings as settings_module
+from modules.environments_file import with_account_for_reading
 from modules.settings import (
     AutoscalingSettings,
     BackendSettings,
@@ -25,12 +29,16 @@ from modules.settings import (
     MonitoringSettings,
     SettingsError,
     TableSettings,
+)
+from tests.support import fixture_values
+from tests.support.environments import (
+    FIXTURE,
     load_environment,
     preview_environment,
     selected_environments,
+    state_backend_settings,
 )
-from tests.support import documented
-from tests.unit import test_settings
+from tests.unit import test_environments_file, test_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = {"TAP_AWS_ACCOUNT_ID": "111122223333", "TAP_ALARM_EMAIL": "oncall@example.com"}
@@ -203,15 +211,11 @@ def test_rule_backend_region_is_an_aws_region(region: str, valid: bool) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ environment
-def test_rule_environment_name_is_known() -> None:
-    assert problems_of(lambda: dev(name="qa")) == (invalid("environment", "qa", "one of local, dev, staging, prod"),)
-
-
 @pytest.mark.parametrize(("suffix", "valid"), [("a", True), ("pr-7", True), ("a" * 20, True), ("", False),
                                                ("-pr", False), ("a" * 21, False), ("Pr7", False)])
 def test_rule_suffix_is_a_resource_name_part(suffix: str, valid: bool) -> None:
     allowed = "1-20 of lowercase letters, digits and hyphens, starting with a letter or digit"
-    expected = () if valid else (invalid("ENVIRONMENT_SUFFIX", suffix, allowed),)
+    expected = () if valid else (invalid("suffix", suffix, allowed),)
     assert problems_of(lambda: dev(suffix=suffix)) == expected
 
 
@@ -312,7 +316,8 @@ def test_rule_preview_suffix_is_not_an_environment_name() -> None:
 def test_rule_tap_stacks_names_environments_or_preview() -> None:
     assert problems_of(lambda: selected_environments({"TAP_STACKS": " dev , ,local", **ACCOUNT})) == ()
     assert problems_of(lambda: selected_environments({"TAP_STACKS": "dev,qa", **ACCOUNT})) == (
-        invalid("TAP_STACKS", "qa", "a comma list of local, dev, staging, prod or preview"),)
+        invalid("TAP_STACKS", "qa", f"a comma list of local, dev, staging, prod (the environments of {FIXTURE.label}) "
+                "or preview"),)
 
 
 def test_rule_preview_needs_a_suffix() -> None:
@@ -337,10 +342,18 @@ def test_rule_state_key_alias_is_an_alias_name_without_its_prefix() -> None:
         invalid("backend.kms_key_alias", "alias:tap state", "a KMS alias name without the alias/ prefix"),)
 
 
-def test_rule_bootstrap_needs_the_account_that_holds_the_state() -> None:
-    assert problems_of(lambda: settings_module.state_backend_settings({})) == (invalid(
-        "account_id", "", "the 12-digit id of the AWS account that holds the state: set TAP_AWS_ACCOUNT_ID"),)
-    assert problems_of(lambda: settings_module.state_backend_settings(ACCOUNT)) == ()
+def test_rule_the_state_is_held_by_a_12_digit_account() -> None:
+    assert problems_of(lambda: s3(account_id="111122223333")) == ()
+    assert problems_of(lambda: s3(account_id="11112222333")) == (invalid(
+        "backend.account_id", "11112222333", "the 12-digit id of the AWS account that holds the state"),)
+    assert problems_of(lambda: BackendSettings(kind="local")) == (), "local disk needs no account"
+
+
+def test_the_bootstrap_stack_needs_the_account_that_holds_the_state() -> None:
+    assert problems_of(lambda: state_backend_settings({})) == (
+        f"{FIXTURE.label}: state.account_id='' is invalid: allowed the 12-digit id of the AWS account that holds "
+        "the state (set account_id in [state], or TAP_AWS_ACCOUNT_ID)",)
+    assert problems_of(lambda: state_backend_settings(ACCOUNT)) == ()
 
 
 PROJECT_ALLOWED = "2-10 lowercase letters or digits, starting with a letter (it prefixes every resource name)"
@@ -349,7 +362,7 @@ PROJECT_ALLOWED = "2-10 lowercase letters or digits, starting with a letter (it 
 @pytest.mark.parametrize(("project", "valid"), [("ab", True), ("abcdefghij", True), ("t", False),
                                                 ("abcdefghijk", False), ("Tap", False), ("1tap", False)])
 def test_rule_project_prefix_is_2_to_10_lowercase_letters_or_digits(project: str, valid: bool) -> None:
-    expected = () if valid else (invalid("TAP_PROJECT", project, PROJECT_ALLOWED),)
+    expected = () if valid else (invalid("project", project, PROJECT_ALLOWED),)
     assert problems_of(lambda: dev(project=project)) == expected
 
 
@@ -389,12 +402,12 @@ BOOTSTRAP_ALLOWED = ("'s3' (the default: the bootstrap stack's state is in its b
 @pytest.mark.parametrize(("value", "own_state"), [(None, "s3"), ("s3", "s3"), (" local ", "local")])
 def test_rule_bootstrap_state_is_s3_by_default_or_local(value: str | None, own_state: str) -> None:
     env = ACCOUNT if value is None else {**ACCOUNT, "TAP_BOOTSTRAP_STATE": value}
-    assert settings_module.state_backend_settings(env).own_state == own_state
+    assert state_backend_settings(env).own_state == own_state
 
 
 def test_rule_bootstrap_state_rejects_any_other_value() -> None:
     env = {**ACCOUNT, "TAP_BOOTSTRAP_STATE": "bucket"}
-    assert problems_of(lambda: settings_module.state_backend_settings(env)) == (
+    assert problems_of(lambda: state_backend_settings(env)) == (
         invalid("TAP_BOOTSTRAP_STATE", "bucket", BOOTSTRAP_ALLOWED),)
 
 
@@ -434,11 +447,11 @@ TESTED_RULES = {
     "BackendSettings._validate: 'backend.bucket'": test_rule_backend_bucket_is_an_s3_bucket_name,
     "BackendSettings._validate: 'backend.lock_table'": test_rule_backend_lock_table_is_a_dynamodb_table_name,
     "BackendSettings._validate: 'backend.region'": test_rule_backend_region_is_an_aws_region,
-    "EnvironmentSettings._validate: 'environment'": test_rule_environment_name_is_known,
-    "EnvironmentSettings._validate: 'ENVIRONMENT_SUFFIX'": test_rule_suffix_is_a_resource_name_part,
+    "BackendSettings._validate: 'backend.account_id'": test_rule_the_state_is_held_by_a_12_digit_account,
+    "EnvironmentSettings._validate: 'suffix'": test_rule_suffix_is_a_resource_name_part,
     "EnvironmentSettings._validate: 'region'": test_rule_region_is_an_aws_region,
     "EnvironmentSettings._validate: 'account_id'":
-        test_settings.test_an_s3_backed_environment_without_an_account_id_stops_with_the_variable_to_set,
+        test_settings.test_an_s3_backed_environment_without_an_account_id_stops_naming_the_keys_and_the_variable_to_set,
     "EnvironmentSettings._validate: 'log_retention_days'": test_rule_log_retention_is_a_cloudwatch_value,
     "EnvironmentSettings._validate: 'architecture'": test_rule_architecture_is_arm64_or_x86_64,
     "EnvironmentSettings._validate: 'python_runtime'": test_rule_python_runtime_is_3_12_or_3_13,
@@ -458,23 +471,40 @@ TESTED_RULES = {
     "EnvironmentSettings._validate: 'backend.kind'": test_rule_emulator_keeps_state_on_local_disk,
     "MonitoringSettings._validate: 'monitoring.alarm_https_endpoint'": test_rule_alarm_https_endpoint_is_an_https_url,
     "BackendSettings._validate: 'backend.kms_key_alias'": test_rule_state_key_alias_is_an_alias_name_without_its_prefix,
-    "EnvironmentSettings._validate: PROJECT_VARIABLE": test_rule_project_prefix_is_2_to_10_lowercase_letters_or_digits,
+    "EnvironmentSettings._validate: 'project'": test_rule_project_prefix_is_2_to_10_lowercase_letters_or_digits,
     "EnvironmentSettings._validate: 'kms_deletion_window_days'":
         test_settings.test_kms_deletion_window_outside_7_to_30_days_is_rejected,
     "EnvironmentSettings._validate: 'monitoring.alarm_email'":
         test_settings.test_staging_and_prod_without_an_alarm_subscriber_stop_naming_the_environment_and_the_variables,
-    "preview_environment: 'ENVIRONMENT_SUFFIX' #2": test_rule_preview_suffix_names_no_other_environments_resource,
-    "StateBootstrapSettings.__post_init__: BOOTSTRAP_STATE_VARIABLE": test_rule_bootstrap_state_rejects_any_other_value,
-    "state_backend_settings: 'account_id'": test_rule_bootstrap_needs_the_account_that_holds_the_state,
-    "preview_environment: 'ENVIRONMENT_SUFFIX'": test_rule_preview_suffix_is_not_an_environment_name,
-    "selected_environments: 'TAP_STACKS'": test_rule_tap_stacks_names_environments_or_preview,
-    "selected_environments: 'ENVIRONMENT_SUFFIX'": test_rule_preview_needs_a_suffix,
+    "StateBootstrapSettings.__post_init__: 'own_state'": test_rule_bootstrap_state_rejects_any_other_value,
+    # modules/environments_file.py
+    "EnvironmentsFile.preview: SUFFIX_VARIABLE": test_rule_preview_suffix_is_not_an_environment_name,
+    "EnvironmentsFile.preview: SUFFIX_VARIABLE #2": test_rule_preview_suffix_names_no_other_environments_resource,
+    "EnvironmentsFile.selected: STACKS_VARIABLE": test_rule_tap_stacks_names_environments_or_preview,
+    "EnvironmentsFile.selected: SUFFIX_VARIABLE": test_rule_preview_needs_a_suffix,
+    "_check_structure: f'{label}: environments'": test_environments_file.test_a_file_without_environments_is_refused,
+    "_check_structure: f'{label}: environments' #2":
+        test_environments_file.test_an_environment_name_must_be_a_resource_name_part,
+    "_check_structure: f'{label}: environments' #3":
+        test_environments_file.test_two_environments_whose_resource_names_clash_are_refused,
+    "_check_structure: f'{label}: environments.{name}'": test_environments_file.test_an_environment_must_be_a_table,
+    "_check_structure: f'{label}: preview_from'":
+        test_environments_file.test_previews_must_come_from_a_declared_environment,
+    "_check_table: f'{label}: {key}'":
+        test_environments_file.test_a_value_of_the_wrong_type_is_named_with_the_type_the_key_takes,
+    "_check_table: f'{label}: {key}' #2":
+        test_environments_file.test_an_unknown_key_is_named_with_its_table_and_the_closest_known_key,
+    "_check_table: f'{label}: {key}' #3":
+        test_environments_file.test_a_value_of_the_wrong_type_is_named_with_the_type_the_key_takes,
+    "_check_table: f'{label}: {key}' #4":
+        test_environments_file.test_a_value_of_the_wrong_type_is_named_with_the_type_the_key_takes,
 }
+RULE_MODULES = (settings_module, environments_file_module)
 
 
-def rules_in_source() -> list[str]:
-    """Every validation call of modules/settings.py as "<function>: <setting as written>[ #n]"."""
-    tree = ast.parse(inspect.getsource(settings_module))
+def rules_in_source(module: ModuleType) -> list[str]:
+    """Every validation call of ``module`` as "<function>: <setting as written>[ #n]"."""
+    tree = ast.parse(inspect.getsource(module))
     found: list[str] = []
 
     def visit(node: ast.AST, scope: str) -> None:
@@ -495,70 +525,55 @@ def rules_in_source() -> list[str]:
 
 
 def test_every_validation_rule_has_its_own_test() -> None:
-    rules = rules_in_source()
+    rules = [rule for module in RULE_MODULES for rule in rules_in_source(module)]
     assert len(rules) == len(set(rules))
     untested = sorted(set(rules) - set(TESTED_RULES))
     stale = sorted(set(TESTED_RULES) - set(rules))
     assert not untested, f"rules without a test (add one and list it in TESTED_RULES): {untested}"
-    assert not stale, f"TESTED_RULES lists rules modules/settings.py no longer has: {stale}"
+    assert not stale, f"TESTED_RULES lists rules the settings modules no longer have: {stale}"
 
 
-def test_the_rule_registry_sees_every_call() -> None:
+@pytest.mark.parametrize("module", RULE_MODULES, ids=lambda m: m.__name__)
+def test_the_rule_registry_sees_every_call(module: ModuleType) -> None:
     # The AST walk must find as many calls as a plain text search, so a rule cannot hide from it.
-    source = inspect.getsource(settings_module)
-    calls = len(re.findall(r"\b_require(?:_range)?\(", source)) - 2  # less the two definitions
+    source = inspect.getsource(module)
+    calls = len(re.findall(r"\b_require(?:_range)?\(", source))
+    calls -= len(re.findall(r"^def _require(?:_range)?\(", source, flags=re.MULTILINE))  # the definitions
     calls -= source.count("_require(low <= value <= high")  # _require_range's own call
-    assert len(rules_in_source()) == calls
+    assert len(rules_in_source(module)) == calls
 
 
-# ------------------------------------------------------------------------------------------------ documented values
-@pytest.mark.parametrize("name", documented.ENVIRONMENTS)
-def test_shipped_environment_has_the_documented_values(name: str) -> None:
+# ------------------------------------------------------------------------------------------------ the fixture's values
+@pytest.mark.parametrize("name", fixture_values.ENVIRONMENTS)
+def test_the_fixture_environment_loads_to_the_values_written_out(name: str) -> None:
     env = load_environment(name, ACCOUNT)
-    assert env.log_retention_days == documented.LOG_RETENTION_DAYS[name]
+    assert env.log_retention_days == fixture_values.LOG_RETENTION_DAYS[name]
     assert {s: (f.reserved_concurrency, f.max_concurrency) for s, f in env.functions.items()} == {
-        s: documented.CONCURRENCY[name] for s in documented.STAGES}
+        s: fixture_values.CONCURRENCY[name] for s in fixture_values.STAGES}
     assert {s: f.provisioned_concurrency for s, f in env.functions.items() if f.provisioned_concurrency} == (
-        documented.PROVISIONED[name])
-    assert {s: f.memory_mb for s, f in env.functions.items()} == documented.MEMORY_MB
-    assert {f.max_receive_count for f in env.functions.values()} == {documented.MAX_RECEIVE_COUNT}
-    assert env.dlq_retention_s == documented.DLQ_RETENTION_S
-    assert env.table.deletion_protection is documented.DELETION_PROTECTION[name]
-    assert env.backend.kind == documented.STATE_BACKEND[name]
+        fixture_values.PROVISIONED[name])
+    assert {s: f.memory_mb for s, f in env.functions.items()} == fixture_values.MEMORY_MB
+    assert {f.max_receive_count for f in env.functions.values()} == {fixture_values.MAX_RECEIVE_COUNT}
+    assert env.dlq_retention_s == fixture_values.DLQ_RETENTION_S
+    assert env.table.deletion_protection is fixture_values.DELETION_PROTECTION[name]
+    assert env.backend.kind == fixture_values.STATE_BACKEND[name]
     assert env.emulator is (name == "local")
-    if name in documented.PROVISIONED_TABLE:
+    if name in fixture_values.PROVISIONED_TABLE:
         assert env.table.billing_mode is BillingMode.PROVISIONED
         scaling = {"read": env.table.read_autoscaling, "write": env.table.write_autoscaling}
         assert {k: (a.min_capacity, a.max_capacity, a.target_utilization) for k, a in scaling.items()} == (
-            documented.PROVISIONED_TABLE[name])
+            fixture_values.PROVISIONED_TABLE[name])
     else:
         assert env.table.billing_mode is BillingMode.PAY_PER_REQUEST
 
 
-def test_readme_environments_table_says_what_the_tests_pin() -> None:
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    rows = dict(re.findall(r"^\| ([a-z /()]+?) \| (.+) \|$", readme, flags=re.MULTILINE))
-    cells = {row: [c.strip() for c in rows[row].split("|")] for row in
-             ("log retention", "reserved / max concurrency", "provisioned concurrency", "deletion protection")}
-    order = ("local", "dev", "staging", "prod")  # the table's columns; dev's column covers previews
-    assert cells["log retention"] == [
-        f"{documented.LOG_RETENTION_DAYS[e]} day{'s' if documented.LOG_RETENTION_DAYS[e] > 1 else ''}" for e in order]
-    assert cells["reserved / max concurrency"] == ["{} / {}".format(*documented.CONCURRENCY[e]) for e in order]
-    assert cells["provisioned concurrency"] == ["–", "–", "–", "processor: 2"]
-    memory = "{validator} / {enricher} / {processor} MB".format(**documented.MEMORY_MB)
-    assert rows["memory (validator / enricher / processor)"] == " | ".join([memory] * 4)
-    assert cells["deletion protection"] == ["on" if documented.DELETION_PROTECTION[e] else "off" for e in order]
-    assert "provisioned, autoscaling 5–200 reads, 10–500 writes, 70 %" in readme
-    assert "redrive after 5 receives, DLQ keeps 14 days" in readme
-
-
 # ------------------------------------------------------------------------------------------------ the rest
 def test_a_synth_only_read_gets_the_example_account_unless_one_is_named() -> None:
-    assert settings_module.with_account_for_reading({"X": "1"}) == {
+    assert with_account_for_reading({"X": "1"}) == {
         "TAP_AWS_ACCOUNT_ID": "111122223333", "TAP_ALARM_EMAIL": "alarms@example.com", "X": "1"}
-    assert settings_module.with_account_for_reading({"TAP_AWS_ACCOUNT_ID": "000011112222"}) == {
+    assert with_account_for_reading({"TAP_AWS_ACCOUNT_ID": "000011112222"}) == {
         "TAP_AWS_ACCOUNT_ID": "000011112222", "TAP_ALARM_EMAIL": "alarms@example.com"}
-    assert settings_module.with_account_for_reading({"TAP_ALARM_HTTPS_ENDPOINT": "https://h.example.com"}) == {
+    assert with_account_for_reading({"TAP_ALARM_HTTPS_ENDPOINT": "https://h.example.com"}) == {
         "TAP_AWS_ACCOUNT_ID": "111122223333", "TAP_ALARM_HTTPS_ENDPOINT": "https://h.example.com"}
 
 
@@ -568,7 +583,7 @@ def test_stack_and_resource_names_carry_the_suffix() -> None:
 
 
 def test_state_backend_is_the_shared_one_with_shared_tags() -> None:
-    state = settings_module.state_backend_settings({"TAP_STATE_LOCK_TABLE": "locks", **ACCOUNT})
+    state = state_backend_settings({"TAP_STATE_LOCK_TABLE": "locks", **ACCOUNT})
     assert state.backend == s3(lock_table="locks", kms_key_alias="tap-pipeline-tfstate")
     assert state.tags == {"Project": "tap-pipeline", "Environment": "shared", "CostCenter": "data-platform",
                           "Owner": "platform-team", "ManagedBy": "cdktf"}
@@ -582,8 +597,8 @@ def test_state_backend_defaults_and_every_variable() -> None:
     assert load_environment("local", env).backend == BackendSettings(kind="local"), "local disk ignores them"
 
 
-def test_shipped_environments_carry_their_names_tags_and_region() -> None:
-    for name in documented.ENVIRONMENTS:
+def test_fixture_environments_carry_their_names_tags_and_region() -> None:
+    for name in fixture_values.ENVIRONMENTS:
         env = load_environment(name, ACCOUNT)
         assert (env.name, env.suffix, env.region) == (name, name, "us-east-1")
         assert dict(env.tags) == {"Project": "tap-pipeline", "Environment": name, "CostCenter": "data-platform",
@@ -618,8 +633,9 @@ def test_without_tap_stacks_every_environment_is_selected_and_the_preview_reads_
 
 @pytest.mark.parametrize(("tags", "value"), [({"Owner": " "}, " "), ({}, "")])
 def test_rule_each_cost_tag_is_set_and_not_blank(tags: dict[str, str], value: str) -> None:
-    shipped = {k: v for k, v in load_environment("dev", ACCOUNT).tags.items() if k != "Owner"}
-    assert problems_of(lambda: dev(tags={**shipped, **tags})) == (invalid("tags.Owner", value, "a non-empty string"),)
+    fixture_tags = {k: v for k, v in load_environment("dev", ACCOUNT).tags.items() if k != "Owner"}
+    assert problems_of(lambda: dev(tags={**fixture_tags, **tags})) == (
+        invalid("tags.Owner", value, "a non-empty string"),)
 
 
 def test_a_rule_checked_outside_a_validation_block_raises_at_once() -> None:
@@ -629,17 +645,15 @@ def test_a_rule_checked_outside_a_validation_block_raises_at_once() -> None:
     settings_module._require(True, "x", 1, "2..3")  # a condition that holds adds nothing, raises nothing
 
 
-@pytest.mark.parametrize("name", documented.ENVIRONMENTS)
+@pytest.mark.parametrize("name", fixture_values.ENVIRONMENTS)
 def test_staging_and_prod_prevent_destroying_their_data(name: str) -> None:
-    # README, "Staging and prod put lifecycle.prevent_destroy on the table, the rejects queue and every DLQ".
     assert load_environment(name, ACCOUNT).prevent_destroy is (name in ("staging", "prod"))
 
 
-@pytest.mark.parametrize("name", documented.ENVIRONMENTS)
+@pytest.mark.parametrize("name", fixture_values.ENVIRONMENTS)
 def test_prod_batches_every_stage_for_10_s_and_the_others_do_not_wait(name: str) -> None:
-    # README, "Cost": "prod (a 10 s batching window on every stage)".
     windows = {s: f.batching_window_s for s, f in load_environment(name, ACCOUNT).functions.items()}
-    assert windows == dict.fromkeys(documented.STAGES, 10 if name == "prod" else 0)
+    assert windows == dict.fromkeys(fixture_values.STAGES, 10 if name == "prod" else 0)
 
 
 def test_state_names_follow_the_project_prefix() -> None:
@@ -656,13 +670,13 @@ def test_an_empty_alarm_address_is_reported_as_given_by_both_rules() -> None:
     assert problems_of(build) == (
         invalid("monitoring.alarm_email", "", "an e-mail address such as oncall@example.com"),
         invalid("monitoring.alarm_email", "", "an alarm subscriber for staging, whose alarms must reach someone: "
-                "set TAP_ALARM_EMAIL (an e-mail address) or TAP_ALARM_HTTPS_ENDPOINT (an HTTPS endpoint, e.g. "
-                "AWS Chatbot's)"),
+                "alarm_email (an e-mail address) or alarm_https_endpoint (an HTTPS endpoint, e.g. AWS Chatbot's), "
+                "or turn require_subscriber off"),
     )
 
 
 def test_state_backend_settings_default_to_the_process_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TAP_AWS_ACCOUNT_ID", "000011112222")
     monkeypatch.setenv("TAP_BOOTSTRAP_STATE", "local")
-    state = settings_module.state_backend_settings()
+    state = state_backend_settings()
     assert (state.backend.account_id, state.own_state) == ("000011112222", "local")

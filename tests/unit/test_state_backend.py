@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from modules.settings import SettingsError, state_backend_settings
+from modules.settings import SettingsError
 from tests.conftest import PIPELINE_ENVIRONMENTS, TEST_ACCOUNT_ID
+from tests.support.environments import FIXTURE, state_backend_settings
 from tools.policy.stack_json import StackJson
 
 S3_ENVIRONMENTS = [e for e in PIPELINE_ENVIRONMENTS if e != "local"]
@@ -70,7 +71,7 @@ def test_bootstrap_stack_first_deploy_keeps_its_state_on_local_disk(tmp_path: Pa
     from main import build_app
 
     env = {"TAP_STACKS": "dev", "TAP_AWS_ACCOUNT_ID": TEST_ACCOUNT_ID, "TAP_BOOTSTRAP_STATE": "local"}
-    build_app(outdir=str(tmp_path), env=env).synth()
+    build_app(outdir=str(tmp_path), env=env, environments=FIXTURE).synth()
     document = json.loads((tmp_path / "stacks" / "tap-pipeline-state" / "cdk.tf.json").read_text())
     backend = document["terraform"]["backend"]
     assert list(backend) == ["local"] and backend["local"]["path"].endswith("tap-pipeline-state.tfstate")

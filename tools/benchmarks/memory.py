@@ -153,18 +153,22 @@ def configured_memory(results: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def _settings_or_none() -> dict[str, int] | None:
+    from modules.settings import SettingsError
+
     try:
         return settings_memory_mb()
-    except ImportError as exc:  # the settings module moved or its dependencies are missing
+    except (ImportError, SettingsError) as exc:  # the settings moved, or the environments file has no valid prod
         print(f"note: could not read the configured memory from the settings ({exc})", file=sys.stderr)
         return None
 
 
 def settings_memory_mb() -> dict[str, int]:
-    """The memory each function gets in the project's ``prod`` settings."""
-    from modules.settings import load_environment, with_account_for_reading
+    """The memory each function gets in the ``prod`` environment of the environments file."""
+    from main import environments_file
+    from modules.environments_file import with_account_for_reading
 
-    prod = load_environment("prod", with_account_for_reading(os.environ))
+    env = with_account_for_reading(os.environ)
+    prod = environments_file(env).environment("prod", env)
     return {name: function.memory_mb for name, function in prod.functions.items()}
 
 

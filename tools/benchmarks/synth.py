@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from modules.settings import with_account_for_reading
+from modules.environments_file import with_account_for_reading
 from tools.benchmarks import run_alone, summary
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from modules.settings import with_account_for_reading
+from modules.environments_file import with_account_for_reading
 from tools.cost.compare import compare
 from tools.cost.config import PipelineConfig, load_stacks
 from tools.cost.draft import DRAFT_NAME, draft_config

@@ -28,16 +28,24 @@ class PlanError(RuntimeError):
 
 
 def synthesize(env: str, project_root: Path = PROJECT_ROOT) -> Path:
-    """``main.py`` with only this environment selected (a preview name sets ENVIRONMENT_SUFFIX)."""
+    """``main.py`` with only this environment selected (a name the environments file does not declare is a
+    preview: it sets ENVIRONMENT_SUFFIX)."""
+    from main import environments_file
+    from modules.settings import SettingsError
+
     stack = stack_name(env)
     variables = {**os.environ}
+    try:
+        environments = environments_file(variables)
+    except SettingsError as error:
+        raise PlanError(f"synthesis of {stack} failed: {error}") from error
+    base = environments.preview_from or "dev"  # previews are made from it; the shipped one keeps state in S3
     if stack != "tap-pipeline-state":
-        known = ("local", "dev", "staging", "prod")
-        variables["TAP_STACKS"] = env if env in known else "dev"
-        if env not in known:
+        variables["TAP_STACKS"] = env if env in environments.names else base
+        if env not in environments.names:
             variables["ENVIRONMENT_SUFFIX"] = env
     else:
-        variables["TAP_STACKS"] = "dev"  # the bootstrap stack is always synthesized
+        variables["TAP_STACKS"] = base  # the bootstrap stack comes with any S3-backed environment
     result = subprocess.run([sys.executable, "main.py"], cwd=project_root, env=variables, text=True,
                             capture_output=True, check=False)
     folder = project_root / "cdktf.out" / "stacks" / stack
