@@ -22,6 +22,7 @@ import os
 import re
 import sys
 import tempfile
+import textwrap
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,7 +152,8 @@ def run_query(modules: Mapping[str, str], input_json: str, query: str = QUERY) -
             evaluation = Evaluation(None, f"does not compile: {error}")
     report = printed[0]
     if PRINTED_ERROR.search(report):
-        return Evaluation(None, report.strip())
+        lines = textwrap.dedent(report).splitlines()
+        return Evaluation(None, "\n".join(line.rstrip() for line in lines if line.strip()))
     if report.strip():
         sys.stdout.write(report)  # not the engine's: not ours to swallow
     return evaluation

@@ -8,10 +8,12 @@ import json
 import pytest
 
 from tests.tools.plans.conftest import PlanMaker
+from tools.cost.config import read_stack
+from tools.cost.plan_values import pipeline_from_values
 from tools.plans import offline
 from tools.plans.apply import ApplyRefused, apply_plan
 from tools.plans.layout import PROJECT_ROOT, PlanFolder
-from tools.plans.plan import PlanError
+from tools.plans.plan import PlanError, make_plan
 from tools.plans.review import ReviewError, build_review, write_review
 from tools.terraform_cli import run_terraform
 
@@ -49,7 +51,27 @@ def test_fresh_environment_creates_only_and_passes(fresh_plan) -> None:
     assert table.construct == "tap-pipeline-prod/data-table/table"
     record = json.loads(folder.review_json.read_text())
     assert record["passed"] is True and record["counts"] == {"create": PROD_RESOURCES}
+    assert record["offline"] is True, "apply must be able to refuse it"
+    assert record["cost"]["before_usd"] == 0 and record["cost"]["after_usd"] > 0
     assert f"{PROD_RESOURCES} to create" in folder.review_md.read_text()
+
+
+def test_the_cost_model_reads_the_planned_values_as_it_reads_the_synthesized_stack(fresh_plan,
+                                                                                    prod_stack_dir) -> None:
+    _, plan = fresh_plan
+    synthesized = read_stack(json.loads((prod_stack_dir / "cdk.tf.json").read_text()), "prod")
+    assert pipeline_from_values(plan["planned_values"], "prod", plan["configuration"]) == synthesized
+
+
+def test_the_bootstrap_stacks_fresh_plan_passes_the_policies(synth_dir, tmp_path) -> None:
+    # Its bucket policy is known only after apply (the bucket's ARN): it is reviewed from its document.
+    folder = PlanFolder.for_stack("tap-pipeline-state", tmp_path)
+    plan = make_plan(synth_dir / "tap-pipeline-state", folder, offline_mode=True)
+    [policy] = [c for c in plan["resource_changes"] if c["type"] == "aws_s3_bucket_policy"]
+    assert policy["change"]["after_unknown"]["policy"] is True
+    review = reviewed(folder, run_checkov=False)
+    assert review.blocking == [] and review.passed
+    assert review.cost.note.startswith("not estimated: state: no aws_lambda_function")
 
 
 def test_offline_plan_reads_the_locked_layer_from_the_public_parameter_stand_in(fresh_plan) -> None:
