@@ -167,6 +167,34 @@ policy_values contains entry if {
 	}
 }
 
+# A role's inline policies (the inline_policy blocks of aws_iam_role), each a document of its own: an
+# identity policy, so judged as aws_iam_role_policy is; one the role did not have before is compared with
+# nothing.
+policy_values contains entry if {
+	some rc in input.resource_changes
+	rc.mode == "managed"
+	rc.type == "aws_iam_role"
+	rc.change.actions in changing_actions
+	some inline in as_list(object.get(object.get(rc.change, "after", {}), "inline_policy", []))
+	is_string(inline.policy)
+	entry := {
+		"address": rc.address, "type": "aws_iam_role_policy", "attribute": sprintf("inline_policy %s", [inline.name]),
+		"actions": rc.change.actions, "before": inline_before(rc, inline.name), "after": inline.policy, "from": "plan",
+	}
+}
+
+inline_before(rc, name) := null if rc.change.actions == ["create"]
+
+inline_before(rc, name) := policy if {
+	rc.change.actions != ["create"]
+	policies := [b.policy | some b in as_list(object.get(object.get(rc.change, "before", {}), "inline_policy", [])); b.name == name]
+	policy := first_or_null(policies)
+}
+
+first_or_null(values) := values[0] if count(values) > 0
+
+first_or_null(values) := null if count(values) == 0
+
 before_value(rc, attribute) := null if rc.change.actions == ["create"]
 
 before_value(rc, attribute) := object.get(object.get(rc.change, "before", {}), attribute, null) if {
@@ -282,6 +310,13 @@ unreviewable_reasons[[address, attribute]] := reasons if {
 	source := policy_source[[address, attribute]]
 	reasons := source_reasons(source_states[source], known_values)
 	count(reasons) > 0
+}
+
+unreviewable contains [rc.address, "inline_policy", {"inline policies known only after apply are not built from their documents"}] if {
+	some rc in input.resource_changes
+	rc.type == "aws_iam_role"
+	rc.change.actions in changing_actions
+	contains_unknown(object.get(object.get(rc.change, "after_unknown", {}), "inline_policy", false))
 }
 
 unreviewable contains [address, attribute, reasons] if {

@@ -8,7 +8,8 @@ package main
 
 import rego.v1
 
-policy_pairs contains [d.address, d.before, d.after] if {
+# [[address, attribute], before, after] for each document an update or replacement changes.
+policy_pairs contains [[d.address, d.attribute], d.before, d.after] if {
 	some d in documents
 	d.before != null
 }
@@ -46,62 +47,62 @@ narrower_values(operator, old, new) if {
 
 # Per pair, computed once: the grants before and after, what was allowed before, the new grants no old
 # one covers.
-old_grants[address] := grants(before) if some [address, before, _] in policy_pairs
+old_grants[key] := grants(before) if some [key, before, _] in policy_pairs
 
-new_grants[address] := grants(after) if some [address, _, after] in policy_pairs
+new_grants[key] := grants(after) if some [key, _, after] in policy_pairs
 
-old_principals[address] := {g[0] | some g in old_grants[address]} if some address in object.keys(old_grants)
+old_principals[key] := {g[0] | some g in old_grants[key]} if some key in object.keys(old_grants)
 
-old_actions[address] := {lower(g[1]) | some g in old_grants[address]} if some address in object.keys(old_grants)
+old_actions[key] := {lower(g[1]) | some g in old_grants[key]} if some key in object.keys(old_grants)
 
-old_resources[address] := {g[2] | some g in old_grants[address]} if some address in object.keys(old_grants)
+old_resources[key] := {g[2] | some g in old_grants[key]} if some key in object.keys(old_grants)
 
-uncovered contains [address, g] if {
-	some address in object.keys(new_grants)
-	some g in new_grants[address]
-	not covered(g, old_grants[address])
+uncovered contains [key, g] if {
+	some key in object.keys(new_grants)
+	some g in new_grants[key]
+	not covered(g, old_grants[key])
 }
 
 # Why a grant is new: each field it brings, or else the combination, or else the conditions it lost.
-widening contains [address, reason] if {
-	some [address, g] in uncovered
-	not lower(g[1]) in old_actions[address]
+widening contains [key[0], reason] if {
+	some [key, g] in uncovered
+	not lower(g[1]) in old_actions[key]
 	reason := sprintf("new allowed action %s", [g[1]])
 }
 
-widening contains [address, reason] if {
-	some [address, g] in uncovered
-	not lower(g[1]) in old_actions[address]
+widening contains [key[0], reason] if {
+	some [key, g] in uncovered
+	not lower(g[1]) in old_actions[key]
 	contains(g[1], "*")
 	reason := sprintf("wildcard in action %s", [g[1]])
 }
 
-widening contains [address, reason] if {
-	some [address, g] in uncovered
-	not g[2] in old_resources[address]
+widening contains [key[0], reason] if {
+	some [key, g] in uncovered
+	not g[2] in old_resources[key]
 	reason := sprintf("new allowed resource %s", [g[2]])
 }
 
-widening contains [address, reason] if {
-	some [address, g] in uncovered
-	not g[2] in old_resources[address]
+widening contains [key[0], reason] if {
+	some [key, g] in uncovered
+	not g[2] in old_resources[key]
 	contains(g[2], "*")
 	reason := sprintf("wildcard in resource %s", [g[2]])
 }
 
-widening contains [address, reason] if {
-	some [address, g] in uncovered
-	not g[0] in old_principals[address]
+widening contains [key[0], reason] if {
+	some [key, g] in uncovered
+	not g[0] in old_principals[key]
 	reason := sprintf("new allowed principal %s", [g[0]])
 }
 
 # Each field was allowed before, but never together.
-widening contains [address, reason] if {
-	some [address, g] in uncovered
-	lower(g[1]) in old_actions[address]
-	g[2] in old_resources[address]
-	g[0] in old_principals[address]
-	not same_grant_before(g, old_grants[address])
+widening contains [key[0], reason] if {
+	some [key, g] in uncovered
+	lower(g[1]) in old_actions[key]
+	g[2] in old_resources[key]
+	g[0] in old_principals[key]
+	not same_grant_before(g, old_grants[key])
 	reason := sprintf("statement %s newly allows %s on %s to %s", [g[4], g[1], g[2], g[0]])
 }
 
@@ -113,9 +114,9 @@ same_grant_before(g, old) if {
 }
 
 # The same grant existed, under conditions the new statement drops or loosens.
-widening contains [address, reason] if {
-	some [address, g] in uncovered
-	some o in old_grants[address]
+widening contains [key[0], reason] if {
+	some [key, g] in uncovered
+	some o in old_grants[key]
 	o[0] == g[0]
 	lower(o[1]) == lower(g[1])
 	o[2] == g[2]
@@ -138,8 +139,8 @@ same_condition_key(c, conditions) if {
 	n[1] == c[1]
 }
 
-widening contains [address, reason] if {
-	some [address, before, after] in policy_pairs
+widening contains [key[0], reason] if {
+	some [key, before, after] in policy_pairs
 	some i, old in statements(before)
 	object.get(old, "Effect", "") == "Deny"
 	not normalized(old) in {normalized(s) | some s in statements(after)}

@@ -147,3 +147,13 @@ case_the_same_grants_known_only_after_apply_are_allowed := {
 }
 
 test_the_same_grants_known_only_after_apply_are_allowed if fixture_passes(case_the_same_grants_known_only_after_apply_are_allowed)
+
+case_a_widened_role_inline_policy_is_denied := {
+	"input": fixture_plan([fixture_change("aws_iam_role", ["update"],
+		{"inline_policy": [{"name": "app", "policy": `{"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}`}]},
+		{"inline_policy": [{"name": "app", "policy": `{"Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::b/*"}]}`}]},
+	)]),
+	"denies": ["aws_iam_role.x: IAM widening: new allowed action s3:PutObject"],
+}
+
+test_a_widened_role_inline_policy_is_denied if fixture_passes(case_a_widened_role_inline_policy_is_denied)

@@ -288,3 +288,19 @@ case_a_policy_the_configuration_leaves_to_aws_is_allowed := {
 }
 
 test_a_policy_the_configuration_leaves_to_aws_is_allowed if fixture_passes(case_a_policy_the_configuration_leaves_to_aws_is_allowed)
+
+# --- a role's inline policies
+
+case_a_wildcard_in_a_role_inline_policy_is_denied := {
+	"input": fixture_plan([fixture_change("aws_iam_role", ["create"], null, {"inline_policy": [{"name": "app", "policy": `{"Statement": [{"Sid": "All", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}`}]})]),
+	"denies": ["aws_iam_role.x: statement All of inline_policy app allows the wildcard action s3:*"],
+}
+
+test_a_wildcard_in_a_role_inline_policy_is_denied if fixture_passes(case_a_wildcard_in_a_role_inline_policy_is_denied)
+
+case_a_narrow_role_inline_policy_is_allowed := {
+	"input": fixture_plan([fixture_change("aws_iam_role", ["update"], {"inline_policy": []}, {"inline_policy": [{"name": "app", "policy": `{"Statement": [{"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}]}`}]})]),
+	"denies_nothing": true,
+}
+
+test_a_narrow_role_inline_policy_is_allowed if fixture_passes(case_a_narrow_role_inline_policy_is_allowed)

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from tests.support.opa_engine import deny_and_warn, engine
 from tests.tools.plans.conftest import PlanMaker
 from tools.cost.config import read_stack
 from tools.cost.plan_values import pipeline_from_values
@@ -14,6 +15,7 @@ from tools.plans import offline
 from tools.plans.apply import ApplyRefused, apply_plan
 from tools.plans.layout import PROJECT_ROOT, PlanFolder
 from tools.plans.plan import PlanError, make_plan
+from tools.plans.policies import evaluate, policy_files
 from tools.plans.review import ReviewError, build_review, write_review
 from tools.terraform_cli import run_terraform
 
@@ -61,6 +63,13 @@ def test_the_cost_model_reads_the_planned_values_as_it_reads_the_synthesized_sta
     _, plan = fresh_plan
     synthesized = read_stack(json.loads((prod_stack_dir / "cdk.tf.json").read_text()), "prod")
     assert pipeline_from_values(plan["planned_values"], "prod", plan["configuration"]) == synthesized
+
+
+def test_opa_decides_the_fresh_plan_as_regopy_does(fresh_plan) -> None:
+    _, plan = fresh_plan
+    ours = evaluate(plan)
+    with engine(policy_files()) as opa:
+        assert deny_and_warn(opa, plan) == (ours.deny, ours.warn)
 
 
 def test_the_bootstrap_stacks_fresh_plan_passes_the_policies(synth_dir, tmp_path) -> None:
