@@ -317,6 +317,7 @@ unreviewable contains [rc.address, "inline_policy", {"inline policies known only
 	rc.type == "aws_iam_role"
 	rc.change.actions in changing_actions
 	contains_unknown(object.get(object.get(rc.change, "after_unknown", {}), "inline_policy", false))
+	not left_to_aws(configuration_by_address, rc.address, "inline_policy")
 }
 
 unreviewable contains [address, attribute, reasons] if {

@@ -304,3 +304,23 @@ case_a_narrow_role_inline_policy_is_allowed := {
 }
 
 test_a_narrow_role_inline_policy_is_allowed if fixture_passes(case_a_narrow_role_inline_policy_is_allowed)
+
+case_inline_policies_the_configuration_does_not_set_are_allowed := {
+	"input": {
+		"resource_changes": [{"address": "aws_iam_role.x", "mode": "managed", "type": "aws_iam_role", "name": "x", "change": {"actions": ["create"], "before": null, "after": {"assume_role_policy": `{"Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}`}, "after_unknown": {"inline_policy": true}}}],
+		"configuration": {"root_module": {"resources": [{"address": "aws_iam_role.x", "expressions": {"assume_role_policy": {"constant_value": "{}"}}}]}},
+	},
+	"denies_nothing": true,
+}
+
+test_inline_policies_the_configuration_does_not_set_are_allowed if fixture_passes(case_inline_policies_the_configuration_does_not_set_are_allowed)
+
+case_inline_policies_known_only_after_apply_are_denied := {
+	"input": {
+		"resource_changes": [{"address": "aws_iam_role.x", "mode": "managed", "type": "aws_iam_role", "name": "x", "change": {"actions": ["update"], "before": {"inline_policy": []}, "after": {}, "after_unknown": {"inline_policy": [{"policy": true}]}}}],
+		"configuration": {"root_module": {"resources": [{"address": "aws_iam_role.x", "expressions": {"inline_policy": [{"name": {"constant_value": "app"}, "policy": {"references": ["data.aws_iam_policy_document.d.json", "data.aws_iam_policy_document.d"]}}]}}]}},
+	},
+	"denies": ["aws_iam_role.x: inline_policy cannot be reviewed before apply"],
+}
+
+test_inline_policies_known_only_after_apply_are_denied if fixture_passes(case_inline_policies_known_only_after_apply_are_denied)
