@@ -205,9 +205,21 @@ def open_key_to_anyone(document: dict) -> None:
     key["policy"] = json.dumps(policy)
 
 
-def test_a_principal_widened_to_anyone_is_blocked_with_the_same_action_and_resource(plan_variant: PlanMaker) -> None:
-    folder, _ = plan_variant(edit_stack=open_key_to_anyone)
+def hide_the_key_change(plan: dict) -> dict:
+    """The plan JSON as someone would edit it to hide the widening: the key's policy as it was."""
+    hidden = copy.deepcopy(plan)
+    [key] = [c for c in hidden["resource_changes"] if c["address"] == KEY]
+    key["change"]["after"]["policy"] = key["change"]["before"]["policy"]
+    return hidden
+
+
+def test_a_principal_widened_to_anyone_is_blocked_and_an_edited_plan_json_cannot_hide_it(
+        plan_variant: PlanMaker) -> None:
+    folder, plan = plan_variant(edit_stack=open_key_to_anyone)
+    # The review reads the binary plan it hashes (terraform show -json), not the JSON beside it.
+    folder.plan_json.write_text(json.dumps(hide_the_key_change(plan)))
     review = reviewed(folder, run_checkov=False)
+    assert json.loads(folder.plan_json.read_text()) == plan, "plan.json is written again from the plan file"
     key_findings = sorted(f.message for f in review.blocking if f.address == KEY)
     assert key_findings == [
         f"{KEY}: IAM widening: new allowed principal *",
@@ -263,18 +275,6 @@ def test_a_public_policy_on_a_queue_that_had_none_is_blocked(plan_variant: PlanM
     assert any(m.startswith(f"{REJECTS_QUEUE}: public access: statement AnyoneSends of policy allows anyone")
                for m in queue_findings)
     assert not review.passed
-
-
-def test_the_review_reads_the_plan_file_not_an_edited_plan_json(plan_variant: PlanMaker) -> None:
-    folder, _ = plan_variant()
-    edited = json.loads(folder.plan_json.read_text())
-    edited["resource_changes"] = [{"address": TABLE, "mode": "managed", "type": "aws_dynamodb_table",
-                                   "name": TABLE.split(".")[1], "change": {"actions": ["delete"], "before": {},
-                                                                            "after": None}}]
-    folder.plan_json.write_text(json.dumps(edited))
-    review = reviewed(folder, run_checkov=False)
-    assert review.changes == [] and review.passed, "the review read the edited JSON"
-    assert json.loads(folder.plan_json.read_text())["resource_changes"] != edited["resource_changes"]
 
 
 def raise_processor_warm_instances(document: dict) -> None:
