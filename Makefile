@@ -23,7 +23,7 @@ help:
 	@echo "make synth     write every stack to cdktf.out/"
 	@echo "make bootstrap create the Terraform state bucket, lock table and key (once per account), then migrate-state"
 	@echo "make migrate-state   move the bootstrap stack's own state from .state/ into its bucket"
-	@echo "make plan ENV=dev|staging|prod|local|state   plan one stack into .plans/<stack>/ and review it"
+	@echo "make plan ENV=dev|staging|prod|local|state   plan one stack into .plans/<stack>/ and review it (exit 1: blocked)"
 	@echo "make review ENV=... [ACK=address,...]        review the saved plan again (acknowledging blocked addresses)"
 	@echo "make apply ENV=...                           apply the saved plan if its passing review recorded its SHA-256"
 	@echo "make deploy ENV=... [YES=1]                  plan, review, confirm, apply"
@@ -76,7 +76,7 @@ synth: setup
 # Once per account: the state bucket, lock table and KMS key, through the reviewed path on a local state
 # file (the bucket does not exist yet), then that state moves into the bucket (migrate-state).
 bootstrap: setup
-	TAP_BOOTSTRAP_STATE=local $(PY) -m tools plan --env state --strict $(ACK_ARGS)
+	TAP_BOOTSTRAP_STATE=local $(PY) -m tools plan --env state $(ACK_ARGS)
 	TAP_BOOTSTRAP_STATE=local $(PY) -m tools apply --env state --confirm $(if $(YES),--yes)
 	$(MAKE) migrate-state
 
@@ -102,7 +102,7 @@ apply: setup
 
 # plan -> review (stops when blocked) -> confirmation prompt (YES=1 skips it) -> apply of that plan.
 deploy: setup
-	$(PY) -m tools plan --env $(ENV) --strict $(ACK_ARGS)
+	$(PY) -m tools plan --env $(ENV) $(ACK_ARGS)
 	$(PY) -m tools apply --env $(ENV) --confirm $(if $(YES),--yes)
 
 destroy: setup

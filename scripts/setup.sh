@@ -39,3 +39,21 @@ if ! stamp_ok node "$npm_hash" || [ ! -x node_modules/.bin/cdktf ]; then
 fi
 
 say "terraform CLI config: $(.venv/bin/python -m tools.terraform_cli)"
+
+# The OPA engine (Go, v1.20.2) for the tests that check the Rego policies against it as well as against
+# regopy: PyPI's opa-golib-python-bindings is a py3-none wheel holding OPA as a C shared library and a
+# stdlib-only ctypes wrapper. It declares Python >= 3.14, which neither the locked interpreter (3.11) nor
+# Debian bookworm has, so it is not a locked package: the pinned wheel is downloaded by hash and unpacked
+# into .build/opa, where only the tests load it (the wrapper runs on 3.11). Linux x86_64 only: elsewhere
+# the tests that need it say so and are skipped.
+opa_requirement=scripts/opa-engine.txt
+opa_hash=$(sha256sum "$opa_requirement" | cut -d' ' -f1)
+if [ "$(uname -sm)" = "Linux x86_64" ] && { ! stamp_ok opa "$opa_hash" || [ ! -f .build/opa/opa_bindings/libopabridge.so ]; }; then
+  say "unpacking the OPA engine for the policy tests into .build/opa"
+  rm -rf .build/opa .build/opa-wheel
+  .venv/bin/python -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.14 \
+    --platform manylinux_2_34_x86_64 --require-hashes -r "$opa_requirement" -d .build/opa-wheel
+  .venv/bin/python -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' \
+    .build/opa-wheel/*.whl .build/opa
+  echo "$opa_hash" > .build/opa.stamp
+fi

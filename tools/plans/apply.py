@@ -1,8 +1,9 @@
 """``apply``: apply the saved plan, byte for byte, only if a passing review recorded its SHA-256.
 
 It never plans: Terraform applies the saved plan file, and itself refuses a stale one (the state
-changed since the plan was made).  ``--confirm`` asks before applying (``make deploy``); ``--yes``
-answers for you.
+changed since the plan was made).  A plan made with ``--offline`` (stub credentials, no refresh) is
+refused before Terraform runs: it was computed against no real account.  ``--confirm`` asks before
+applying (``make deploy``); ``--yes`` answers for you.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from tools.plans.layout import PLANS_DIR, PlanFolder, sha256_of, stack_name
-from tools.plans.plan import terraform_variables
+from tools.plans import offline
+from tools.plans.layout import PLANS_DIR, PlanFolder, sha256_of, stack_name, terraform_variables
 from tools.terraform_cli import run_terraform
 
 
@@ -22,8 +23,8 @@ class ApplyRefused(RuntimeError):
     """The plan may not be applied; the message says why and what to do."""
 
 
-def check_reviewed(folder: PlanFolder) -> dict:
-    """The passing review of exactly this plan file, or ApplyRefused."""
+def check_reviewed(folder: PlanFolder, *, allow_offline: bool = False) -> dict:
+    """The passing review of exactly this plan file, made against a real account, or ApplyRefused."""
     if not folder.plan_file.is_file():
         raise ApplyRefused(f"no plan at {folder.plan_file}: run `make plan ENV=<env>` first")
     if not folder.review_json.is_file():
@@ -36,6 +37,9 @@ def check_reviewed(folder: PlanFolder) -> dict:
     if not record.get("passed"):
         raise ApplyRefused("the review of this plan is blocked: fix the findings, or acknowledge them by address "
                            "(`make review ENV=<env> ACK=<address>`) if they are intended")
+    if not allow_offline and (record.get("offline") or (folder.workdir / offline.OVERRIDE_FILE).is_file()):
+        raise ApplyRefused("this plan was made with --offline (stub credentials, a local state file, no refresh): "
+                           "it describes no real account and cannot be applied; plan again without --offline")
     return record
 
 
@@ -53,16 +57,17 @@ def concurrency_preflight(folder: PlanFolder) -> None:
 
 
 def apply_plan(folder: PlanFolder, *, confirm: Callable[[str], bool] | None = None,
-               preflight: Callable[[PlanFolder], None] | None = None) -> str:
-    record = check_reviewed(folder)
+               preflight: Callable[[PlanFolder], None] | None = None, allow_offline: bool = False) -> str:
+    """Apply the reviewed plan.  ``allow_offline`` is for tests that apply an offline plan to its local
+    state file (it changes only outputs); the command line never sets it."""
+    record = check_reviewed(folder, allow_offline=allow_offline)
     if preflight is not None:
         preflight(folder)
     if confirm is not None and not confirm(f"Apply the reviewed plan {record['plan_sha256'][:12]} to "
                                            f"{record['stack']}? Type 'yes': "):
         raise ApplyRefused("not confirmed: nothing applied")
-    settings = json.loads(folder.settings_json.read_text()) if folder.settings_json.is_file() else {}
     result = run_terraform(["apply", "-input=false", "-no-color", str(folder.plan_file.resolve())],
-                           folder.workdir, check=False, extra_env=terraform_variables(settings))
+                           folder.workdir, check=False, extra_env=terraform_variables(folder.settings()))
     if result.returncode != 0:
         raise ApplyRefused(f"terraform apply failed (exit {result.returncode}):\n{result.stdout[-3000:]}"
                            f"\n{result.stderr[-3000:]}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,3 +62,16 @@ class PlanFolder:
     def settings_json(self) -> Path:
         """How the plan was made (offline, emulator endpoint), so that apply runs terraform the same way."""
         return self.root / "plan-settings.json"
+
+    def settings(self) -> dict:
+        """How the plan was made ({} for a folder from before the settings were recorded)."""
+        return json.loads(self.settings_json.read_text()) if self.settings_json.is_file() else {}
+
+
+def terraform_variables(settings: dict) -> dict[str, str]:
+    """Environment for terraform: the emulator's endpoint and dummy credentials for `local`."""
+    if not settings.get("emulator_endpoint"):
+        return {}
+    from tools.local.emulator import EMULATOR_ENV
+
+    return {**EMULATOR_ENV, "TF_VAR_emulator_endpoint": settings["emulator_endpoint"]}

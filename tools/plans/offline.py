@@ -18,6 +18,8 @@ OVERRIDE_FILE = "offline_override.tf.json"
 STATE_FILE = "offline.tfstate"
 PROVIDER = 'provider["registry.terraform.io/hashicorp/aws"]'
 FAKE_ACCOUNT = "123456789012"
+#: The stub access key of the override: a plan whose AWS provider has it was made offline.
+STUB_ACCESS_KEY = "offline"
 SCALAR_TYPES = {str: "string", bool: "bool", int: "number", float: "number"}
 
 
@@ -25,7 +27,7 @@ def offline_override(region: str = "us-east-1", endpoints: Mapping[str, str] | N
     """The override document: local backend, stub credentials, no account lookup or guard; endpoints if given."""
     provider: dict[str, Any] = {
         "region": region,
-        "access_key": "offline",
+        "access_key": STUB_ACCESS_KEY,
         "secret_key": "offline",  # noqa: S105 - a stub: the offline plan never calls AWS
         "skip_credentials_validation": True,
         "skip_requesting_account_id": True,
@@ -36,6 +38,14 @@ def offline_override(region: str = "us-east-1", endpoints: Mapping[str, str] | N
     if endpoints:
         provider["endpoints"] = [dict(endpoints)]
     return {"terraform": {"backend": {"local": {"path": STATE_FILE}}}, "provider": {"aws": [provider]}}
+
+
+def is_offline_plan(plan: Mapping[str, Any]) -> bool:
+    """Whether the plan JSON's AWS provider configuration carries the offline override's stub key."""
+    providers = (plan.get("configuration") or {}).get("provider_config") or {}
+    return any(provider.get("name") == "aws"
+               and (provider.get("expressions") or {}).get("access_key", {}).get("constant_value") == STUB_ACCESS_KEY
+               for provider in providers.values())
 
 
 def write_override(workdir: Path, region: str = "us-east-1", endpoints: Mapping[str, str] | None = None) -> Path:

@@ -2,7 +2,9 @@
 
 The plan is made in ``.plans/<stack>/work`` (a copy of the synthesized stack), so that ``apply`` later
 runs in the very folder that was initialized for it.  ``--offline`` plans without AWS (local state
-file, stub credentials, no refresh); ``local`` plans against the running emulator.
+file, stub credentials, no refresh; such a plan is reviewed but never applied); ``local`` plans against
+the running emulator.  Exit codes: 0 the review passed, 1 it blocks, 2 with ``--detailed-exitcode`` when
+the plan has changes, 3 the plan or its review could not be made.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tools.plans import offline, public_parameters, review
-from tools.plans.layout import PLANS_DIR, PROJECT_ROOT, PlanFolder, stack_name
+from tools.plans.layout import PLANS_DIR, PROJECT_ROOT, PlanFolder, stack_name, terraform_variables
 from tools.terraform_cli import run_terraform
 
 LOCAL_ENVIRONMENT = "local"
@@ -62,15 +64,6 @@ def emulator_endpoint() -> str:
         raise PlanError(f"no local environment: {session_file()} is missing; start one with "
                         "`python -m tools local up`, or pass --endpoint URL")
     return Session.load().endpoint
-
-
-def terraform_variables(settings: dict) -> dict[str, str]:
-    """Environment for terraform: the emulator's endpoint and dummy credentials for `local`."""
-    if not settings.get("emulator_endpoint"):
-        return {}
-    from tools.local.emulator import EMULATOR_ENV
-
-    return {**EMULATOR_ENV, "TF_VAR_emulator_endpoint": settings["emulator_endpoint"]}
 
 
 def make_plan(stack_dir: Path, folder: PlanFolder, *, offline_mode: bool = False, state: Path | None = None,
@@ -147,10 +140,10 @@ def run(args: argparse.Namespace) -> int:
     except (PlanError, ValueError, RuntimeError) as error:
         print(f"plan: {error}", file=sys.stderr)
         return 3
-    code = review.review_folder(folder, args)
+    code = review.review_folder(folder, args, plan=plan)
     if args.detailed_exitcode and review.has_changes(plan):
         return 2
-    return code if args.strict else 0
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:

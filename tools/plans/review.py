@@ -1,9 +1,14 @@
 """``review``: policies and checkov on a saved plan; a report, and a record that ``apply`` trusts.
 
-Blocking findings come from the Rego policies' ``deny``, checkov's failed checks and the callables of
-:data:`EXTRA_CHECKS`; warnings from the policies' ``warn``.  The review passes when nothing blocks, or
-when every blocked address is acknowledged by name (``--ack ADDRESS``); the record (``review.json``)
-keeps the plan's SHA-256, the acknowledgements and the outcome.
+The plan reviewed is the binary plan file whose SHA-256 is recorded: its JSON is derived from it with
+``terraform show -json`` (:func:`plan_from_binary`), never read from a file that could describe another
+plan.  The record says whether the plan was made offline, which ``apply`` refuses.
+
+Blocking findings come from the Rego policies' ``deny``, checkov's failed checks, the callables of
+:data:`EXTRA_CHECKS` and a monthly cost above the environment's ceiling; warnings from the policies'
+``warn`` and a cost rise above the budget's share (:mod:`tools.plans.cost_gate`).  The review passes
+when nothing blocks, or when every blocked address is acknowledged by name (``--ack ADDRESS``); the
+record (``review.json``) keeps the plan's SHA-256, the acknowledgements, the cost and the outcome.
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from tools.plans import changes as plan_changes
-from tools.plans import checkov_scan, policies, report
-from tools.plans.layout import PLANS_DIR, PlanFolder, sha256_of, stack_name
+from tools.plans import checkov_scan, cost_gate, offline, policies, report
+from tools.plans.layout import PLANS_DIR, PlanFolder, sha256_of, stack_name, terraform_variables
 from tools.terraform_cli import run_terraform
 
 
@@ -87,6 +92,8 @@ class Review:
     warnings: list[Finding]
     acknowledged: list[str]
     checkov: str
+    offline: bool = False
+    cost: cost_gate.CostReview | None = None
     reviewed_at: str = field(default_factory=lambda: datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"))
 
     @property
@@ -99,10 +106,11 @@ class Review:
 
     def record(self) -> dict[str, Any]:
         return {
-            "stack": self.stack, "plan_sha256": self.plan_sha256, "passed": self.passed,
+            "stack": self.stack, "plan_sha256": self.plan_sha256, "passed": self.passed, "offline": self.offline,
             "reviewed_at": self.reviewed_at, "acknowledged": self.acknowledged, "checkov": self.checkov,
             "counts": dict(plan_changes.action_counts(self.changes)),
             "blocking": [asdict(f) for f in self.blocking], "warnings": [asdict(f) for f in self.warnings],
+            "cost": self.cost.record() if self.cost else None,
         }
 
 
@@ -110,13 +118,42 @@ def has_changes(plan: Mapping[str, Any]) -> bool:
     return bool(plan_changes.resource_changes(plan)) or plan_changes.has_output_changes(plan)
 
 
-def build_review(folder: PlanFolder, *, acknowledged: Sequence[str] = (), run_checkov: bool = True) -> Review:
-    if not folder.plan_file.is_file() or not folder.plan_json.is_file():
+def plan_from_binary(folder: PlanFolder) -> tuple[dict[str, Any], str]:
+    """The JSON of exactly the plan file that is hashed: ``terraform show -json`` of it, and its SHA-256.
+
+    ``plan.json`` is written again from it, so that checkov and a reader see the same plan; a JSON left
+    beside the binary plan is never trusted.
+    """
+    if not folder.plan_file.is_file():
         raise ReviewError(f"no plan in {folder.root}: run `make plan ENV=<env>` first")
-    plan = json.loads(folder.plan_json.read_text())
+    digest = sha256_of(folder.plan_file)
+    shown = run_terraform(["show", "-json", "-no-color", str(folder.plan_file.resolve())], folder.workdir,
+                          check=False, extra_env=terraform_variables(folder.settings()))
+    if shown.returncode != 0:
+        raise ReviewError(f"terraform show cannot read {folder.plan_file} (exit {shown.returncode}): "
+                          f"{shown.stderr[-2000:]}; plan again")
+    if sha256_of(folder.plan_file) != digest:
+        raise ReviewError(f"{folder.plan_file} changed while it was being read: review again")
+    folder.plan_json.write_text(shown.stdout)
+    return json.loads(shown.stdout), digest
+
+
+def build_review(folder: PlanFolder, *, acknowledged: Sequence[str] = (), run_checkov: bool = True,
+                 plan: tuple[dict[str, Any], str] | None = None, budget: Path = cost_gate.DEFAULT_BUDGET) -> Review:
+    """Review the plan file of ``folder``.  ``plan`` is its JSON and SHA-256 when the caller has just
+    derived them from it (``make_plan``); otherwise they are derived here (:func:`plan_from_binary`)."""
+    plan_json, digest = plan if plan is not None else plan_from_binary(folder)
+    return _review(folder, plan_json, digest, acknowledged, run_checkov, budget)
+
+
+def _review(folder: PlanFolder, plan: dict[str, Any], digest: str, acknowledged: Sequence[str],
+            run_checkov: bool, budget: Path) -> Review:
     result = policies.evaluate(plan)
     blocking = [Finding(policies.address_of(m), m, "policy") for m in result.deny]
     warnings = [Finding(policies.address_of(m), m, "policy") for m in result.warn]
+    cost = cost_gate.review_cost(plan, folder.root.name, budget)
+    for finding in cost.findings:
+        (blocking if finding.blocking else warnings).append(Finding(cost_gate.ADDRESS, finding.message, "cost"))
     checkov_note = "skipped (--skip-checkov)"
     if run_checkov:
         scanned = checkov_scan.scan(folder.plan_json)
@@ -131,8 +168,8 @@ def build_review(folder: PlanFolder, *, acknowledged: Sequence[str] = (), run_ch
         raise ReviewError(f"acknowledged {', '.join(unknown)}, but nothing blocks it; blocked addresses: "
                           f"{', '.join(sorted(found)) or 'none'} (check the spelling)")
     changes = plan_changes.resource_changes(plan, plan_changes.construct_paths(folder.workdir))
-    return Review(folder.root.name, sha256_of(folder.plan_file), changes, plan_changes.has_output_changes(plan),
-                  blocking, warnings, sorted(set(acknowledged)), checkov_note)
+    return Review(folder.root.name, digest, changes, plan_changes.has_output_changes(plan),
+                  blocking, warnings, sorted(set(acknowledged)), checkov_note, offline.is_offline_plan(plan), cost)
 
 
 def write_review(folder: PlanFolder, review: Review) -> None:
@@ -144,14 +181,20 @@ def add_review_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ack", action="append", default=[], metavar="ADDRESS",
                         help="acknowledge a blocked resource address (repeatable); recorded in the review")
     parser.add_argument("--skip-checkov", action="store_true", help="leave checkov out (recorded in the review)")
-    parser.add_argument("--strict", action="store_true", help="plan: exit 1 when the review blocks")
+    parser.add_argument("--budget", type=Path, default=cost_gate.DEFAULT_BUDGET,
+                        help="the cost rule's budget file: volume, warning share, ceilings (default: %(default)s)")
 
 
-def review_folder(folder: PlanFolder, args: argparse.Namespace) -> int:
-    """Review, write the record and Markdown, print the terminal report; 0 passed, 1 blocked, 3 error."""
+def review_folder(folder: PlanFolder, args: argparse.Namespace, plan: dict[str, Any] | None = None) -> int:
+    """Review, write the record and Markdown, print the terminal report; 0 passed, 1 blocked, 3 error.
+
+    ``plan``: the JSON ``make_plan`` has just derived from the plan file (the review then hashes that file
+    once more rather than asking Terraform again)."""
     acks = [a for value in args.ack for a in value.replace(",", " ").split()]
     try:
-        review = build_review(folder, acknowledged=acks, run_checkov=not args.skip_checkov)
+        derived = (plan, sha256_of(folder.plan_file)) if plan is not None else None
+        review = build_review(folder, acknowledged=acks, run_checkov=not args.skip_checkov, plan=derived,
+                              budget=args.budget)
     except (ReviewError, policies.PolicyError, checkov_scan.CheckovError) as error:
         print(f"review: {error}", file=sys.stderr)
         return 3

@@ -70,6 +70,7 @@ def test_wildcards_are_denied() -> None:
     wider = {**READ, "Action": "sqs:*", "Resource": "*"}
     result = evaluate(policy_update("aws_iam_role_policy", policy(READ), policy(wider)))
     assert set(result.deny) == {
+        "aws_iam_role_policy.p: statement Read of policy allows the wildcard action sqs:*",
         "aws_iam_role_policy.p: IAM widening: new allowed action sqs:*",
         "aws_iam_role_policy.p: IAM widening: new allowed resource *",
         "aws_iam_role_policy.p: IAM widening: wildcard in action sqs:*",
@@ -105,8 +106,12 @@ def test_narrowing_or_reordering_a_policy_is_allowed() -> None:
     assert evaluate(policy_update("aws_iam_role_policy", policy(wider, TLS), policy(TLS, READ))).deny == ()
 
 
-def test_policy_known_only_after_apply_is_not_compared() -> None:
-    assert evaluate(plan(change("aws_iam_role_policy.p", ["update"], {"policy": policy(READ)}, {}))).deny == ()
+def test_policy_known_only_after_apply_without_its_configuration_cannot_be_reviewed() -> None:
+    unknown = change("aws_iam_role_policy.p", ["update"], {"policy": policy(READ)}, {})
+    unknown["change"]["after_unknown"] = {"policy": True}
+    assert evaluate(plan(unknown)).deny == (
+        "aws_iam_role_policy.p: policy cannot be reviewed before apply: its value is known only after apply and "
+        "its value does not come from an aws_iam_policy_document data source",)
 
 
 @pytest.mark.parametrize(("type_", "attribute", "before", "after"), [

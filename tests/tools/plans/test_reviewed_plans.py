@@ -7,11 +7,15 @@ import json
 
 import pytest
 
+from tests.support.opa_engine import deny_and_warn, engine
 from tests.tools.plans.conftest import PlanMaker
+from tools.cost.config import read_stack
+from tools.cost.plan_values import pipeline_from_values
 from tools.plans import offline
 from tools.plans.apply import ApplyRefused, apply_plan
 from tools.plans.layout import PROJECT_ROOT, PlanFolder
-from tools.plans.plan import PlanError
+from tools.plans.plan import PlanError, make_plan
+from tools.plans.policies import evaluate, policy_files
 from tools.plans.review import ReviewError, build_review, write_review
 from tools.terraform_cli import run_terraform
 
@@ -50,7 +54,34 @@ def test_fresh_environment_creates_only_and_passes(fresh_plan) -> None:
     assert table.construct == "tap-pipeline-prod/data-table/table"
     record = json.loads(folder.review_json.read_text())
     assert record["passed"] is True and record["counts"] == {"create": PROD_RESOURCES}
+    assert record["offline"] is True, "apply must be able to refuse it"
+    assert record["cost"]["before_usd"] == 0 and record["cost"]["after_usd"] > 0
     assert f"{PROD_RESOURCES} to create" in folder.review_md.read_text()
+
+
+def test_the_cost_model_reads_the_planned_values_as_it_reads_the_synthesized_stack(fresh_plan,
+                                                                                    prod_stack_dir) -> None:
+    _, plan = fresh_plan
+    synthesized = read_stack(json.loads((prod_stack_dir / "cdk.tf.json").read_text()), "prod")
+    assert pipeline_from_values(plan["planned_values"], "prod", plan["configuration"]) == synthesized
+
+
+def test_opa_decides_the_fresh_plan_as_regopy_does(fresh_plan) -> None:
+    _, plan = fresh_plan
+    ours = evaluate(plan)
+    with engine(policy_files()) as opa:
+        assert deny_and_warn(opa, plan) == (ours.deny, ours.warn)
+
+
+def test_the_bootstrap_stacks_fresh_plan_passes_the_policies(synth_dir, tmp_path) -> None:
+    # Its bucket policy is known only after apply (the bucket's ARN): it is reviewed from its document.
+    folder = PlanFolder.for_stack("tap-pipeline-state", tmp_path)
+    plan = make_plan(synth_dir / "tap-pipeline-state", folder, offline_mode=True)
+    [policy] = [c for c in plan["resource_changes"] if c["type"] == "aws_s3_bucket_policy"]
+    assert policy["change"]["after_unknown"]["policy"] is True
+    review = reviewed(folder, run_checkov=False)
+    assert review.blocking == [] and review.passed
+    assert review.cost.note.startswith("not estimated: state: no aws_lambda_function")
 
 
 def test_offline_plan_reads_the_locked_layer_from_the_public_parameter_stand_in(fresh_plan) -> None:
@@ -162,6 +193,113 @@ def test_widened_iam_policy_is_blocked_naming_the_action(plan_variant: PlanMaker
     assert not review.passed
 
 
+KEY = "aws_kms_key.key_F64E54E4"
+PROCESSOR_POLICY = "aws_iam_role_policy.processor_role-policy_055AD541"
+
+
+def open_key_to_anyone(document: dict) -> None:
+    """The key policy's root statement (kms:* for the account root) with its principal widened to "*"."""
+    key = resource(document, KEY)
+    policy = json.loads(key["policy"])
+    assert policy["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
+    policy["Statement"][0]["Principal"] = "*"
+    key["policy"] = json.dumps(policy)
+
+
+def hide_the_key_change(plan: dict) -> dict:
+    """The plan JSON as someone would edit it to hide the widening: the key's policy as it was."""
+    hidden = copy.deepcopy(plan)
+    [key] = [c for c in hidden["resource_changes"] if c["address"] == KEY]
+    key["change"]["after"]["policy"] = key["change"]["before"]["policy"]
+    return hidden
+
+
+def test_a_principal_widened_to_anyone_is_blocked_and_an_edited_plan_json_cannot_hide_it(
+        plan_variant: PlanMaker) -> None:
+    folder, plan = plan_variant(edit_stack=open_key_to_anyone)
+    # The review reads the binary plan it hashes (terraform show -json), not the JSON beside it.
+    folder.plan_json.write_text(json.dumps(hide_the_key_change(plan)))
+    review = reviewed(folder, run_checkov=False)
+    assert json.loads(folder.plan_json.read_text()) == plan, "plan.json is written again from the plan file"
+    key_findings = sorted(f.message for f in review.blocking if f.address == KEY)
+    assert key_findings == [
+        f"{KEY}: IAM widening: new allowed principal *",
+        f"{KEY}: public access: statement AccountAdministersTheKeyThroughIam of policy allows anyone "
+        "(Principal \"*\") without a condition that fixes the caller's account, organization, source or network "
+        "(aws:SourceAccount, aws:SourceArn, aws:PrincipalOrgID, ...)",
+        f"{KEY}: statement AccountAdministersTheKeyThroughIam of policy allows the wildcard action kms:*",
+    ]
+    # The role policies' documents refer to the key's ARN and are read again at apply: reviewed from the
+    # configuration, they grant what they granted.
+    assert {f.address for f in review.blocking} == {KEY}
+    assert not review.passed
+
+
+def swap_table_key_and_let_the_processor_delete_tables(document: dict) -> None:
+    swap_table_key_unprotected(document)
+    statements = document["data"]["aws_iam_policy_document"]["processor_policy-document_FE41560A"]["statement"]
+    [write] = [s for s in statements if s["sid"] == "WriteRecordsTable"]
+    write["actions"].append("dynamodb:DeleteTable")
+
+
+def test_a_widening_known_only_after_apply_is_blocked_beside_the_replacement(plan_variant: PlanMaker) -> None:
+    # Replacing the table makes its ARN, so the processor's policy, known only after apply: acknowledging
+    # the table alone must not let the new action through.
+    folder, plan = plan_variant(edit_stack=swap_table_key_and_let_the_processor_delete_tables)
+    [policy_change] = [c for c in plan["resource_changes"] if c["address"] == PROCESSOR_POLICY]
+    assert policy_change["change"]["after_unknown"]["policy"] is True
+    review = reviewed(folder, acknowledged=[TABLE], run_checkov=False)
+    assert [f.message for f in review.blocking if f.address == PROCESSOR_POLICY] == [
+        f"{PROCESSOR_POLICY}: IAM widening: new allowed action dynamodb:DeleteTable"]
+    assert review.unacknowledged and not review.passed
+
+
+def rejects_queue_without_a_policy(state: dict) -> None:
+    queue = next(r for r in state["resources"] if f"{r['type']}.{r['name']}" == REJECTS_QUEUE)
+    queue["instances"][0]["attributes"]["policy"] = ""  # how AWS and the provider report "no policy"
+
+
+def let_anyone_send_to_the_rejects_queue(document: dict) -> None:
+    document["data"]["aws_iam_policy_document"]["rejects-queue_tls-only-document_686295F8"]["statement"].append({
+        "sid": "AnyoneSends", "effect": "Allow", "actions": ["sqs:SendMessage"], "resources": ["*"],
+        "principals": [{"type": "*", "identifiers": ["*"]}]})
+
+
+def test_a_public_policy_on_a_queue_that_had_none_is_blocked(plan_variant: PlanMaker) -> None:
+    folder, plan = plan_variant(edit_stack=let_anyone_send_to_the_rejects_queue,
+                                edit_state=rejects_queue_without_a_policy)
+    [queue] = [c for c in plan["resource_changes"] if c["address"] == REJECTS_QUEUE]
+    assert queue["change"]["before"]["policy"] == ""
+    review = reviewed(folder, run_checkov=False)
+    queue_findings = [f.message for f in review.blocking if f.address == REJECTS_QUEUE]
+    assert f"{REJECTS_QUEUE}: IAM widening: new allowed principal *" in queue_findings
+    assert any(m.startswith(f"{REJECTS_QUEUE}: public access: statement AnyoneSends of policy allows anyone")
+               for m in queue_findings)
+    assert not review.passed
+
+
+def raise_processor_warm_instances(document: dict) -> None:
+    [config] = document["resource"]["aws_lambda_provisioned_concurrency_config"].values()
+    config["provisioned_concurrent_executions"] = 20
+
+
+def test_a_plan_raising_the_cost_shows_it_per_line_and_blocks_above_prods_ceiling(plan_variant: PlanMaker) -> None:
+    folder, _ = plan_variant(edit_stack=raise_processor_warm_instances)
+    review = reviewed(folder, run_checkov=False)
+    cost = review.cost.change
+    lines = {label: (before, after) for label, before, after in cost.lines()}
+    # 2 -> 20 warm 256 MB arm64 instances: 18 x 0.25 GB x 2,628,000 s x 0.0000033334 USD = 39.42 USD more.
+    before, after = lines["Lambda provisioned concurrency"]
+    assert round(after - before, 2) == 39.42
+    assert [m for m in (f.message for f in review.warnings) if m.startswith("cost:")] == [
+        f"cost: the monthly cost at 10 M events rises by {cost.share:.0%} ({cost.before_usd:,.2f} -> "
+        f"{cost.after.total:,.2f} USD), more than 20%"]
+    assert [f.message for f in review.blocking] == [
+        f"cost: the monthly cost at 10 M events would be {cost.after.total:,.2f} USD, above prod's ceiling of "
+        "60.00 USD (budgets.json); acknowledge with --ack cost if intended"]
+    assert "| Lambda provisioned concurrency | 4.38 | 43.80 | +39.42 | +900.0% |" in folder.review_md.read_text()
+
+
 def test_tampered_plan_is_refused_by_apply(plan_variant: PlanMaker) -> None:
     folder, _ = plan_variant()
     assert reviewed(folder, run_checkov=False).passed
@@ -190,13 +328,13 @@ def test_stale_plan_is_refused_by_terraform_and_a_fresh_one_applies(plan_variant
     # Someone else applies in the meantime: the state's serial moves on.
     run_terraform(["apply", "-auto-approve", "-refresh=false", "-input=false", "-no-color"], folder.workdir)
     with pytest.raises(ApplyRefused, match="Saved plan is stale"):
-        apply_plan(folder)
+        apply_plan(folder, allow_offline=True)
 
 
 def test_reviewed_plan_applies(plan_variant: PlanMaker) -> None:
     folder, _ = plan_variant(edit_state=drop_outputs)
     assert reviewed(folder, run_checkov=False).passed
-    assert "Apply complete!" in apply_plan(folder)
+    assert "Apply complete!" in apply_plan(folder, allow_offline=True)
     state = json.loads((folder.workdir / "offline.tfstate").read_text())
     assert state["outputs"], "the outputs were not written"
 

@@ -73,6 +73,24 @@ def test_drift_never_shares_a_concurrency_group_with_the_deploys() -> None:
     assert deploys and not concurrency_groups(load("drift.yml")) & deploys
 
 
+def test_a_blocked_review_is_posted_and_then_fails_the_pull_request() -> None:
+    # `make plan` exits 1 when the review blocks: the comment step must not depend on its success.
+    steps = {s.get("id") or s.get("name"): s for s in load("plan-review.yml")["jobs"]["plan"]["steps"]}
+    plan = steps["plan"]
+    assert plan["run"].startswith("make plan ") and plan["continue-on-error"] is True
+    [post] = [s for s in steps.values() if "gh pr comment" in s.get("run", "")]
+    assert "steps.plan" not in post["if"]
+    assert list(steps.values())[-1]["if"] == "steps.plan.outcome == 'failure'"
+
+
+def test_main_applies_only_after_make_plan_passed() -> None:
+    steps = load("apply.yml")["jobs"]["plan"]["steps"]
+    [plan] = [s for s in steps if "make plan" in s.get("run", "")]
+    assert plan["run"] == "make plan ENV=${{ matrix.env }}" and "continue-on-error" not in plan
+
+
+
+
 @pytest.mark.parametrize("target", ["plan", "review", "apply", "deploy"])
 def test_make_targets_go_through_the_reviewed_path(target: str) -> None:
     result = subprocess.run(["make", "-n", target, "ENV=prod", "ACK=aws_sqs_queue.q", "YES=1"], cwd=PROJECT_ROOT,
@@ -82,4 +100,4 @@ def test_make_targets_go_through_the_reviewed_path(target: str) -> None:
     assert "cdktf deploy" not in result.stdout
     if target == "deploy":
         assert [c.split(" -m tools ")[1] for c in commands] == [
-            "plan --env prod --strict --ack aws_sqs_queue.q", "apply --env prod --confirm --yes"]
+            "plan --env prod --ack aws_sqs_queue.q", "apply --env prod --confirm --yes"]

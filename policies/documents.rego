@@ -1,0 +1,671 @@
+# The policy documents of a plan, parsed and normalized, for the rules of policy_documents.rego and
+# iam_widening.rego. Defines no deny or warn of its own.
+#
+# A document is the JSON string a resource holds in a policy attribute (document_attributes). Its value
+# after the change comes from the plan (resource_changes[].change.after) or, when Terraform knows it only
+# after apply, from the aws_iam_policy_document data source the configuration builds it with (the
+# data source's planned statements, with the elements still unknown taken from the configuration's
+# references: see document_from_source). "" and null mean "no statements" (AWS's own representation of a
+# queue or topic without a policy); anything else that is not a JSON object with a Statement cannot be
+# reviewed, and blocks (policy_documents.rego).
+package main
+
+import rego.v1
+
+# regopy 1.5.2 (rego-cpp) quirks these files avoid, each also checked against the OPA engine by the tests:
+# a function's argument in the head of a comprehension yields nothing ([x | ...] with x an argument is
+# empty: heads use variables bound in the body); object.union is shallow (OPA's is deep);
+# sprintf("%s") of a string made by lower, upper, concat, replace or regex.replace quotes it (messages are
+# composed with concat instead); "some k, v in x" inside a comprehension does not compile ("some k" and
+# "v := x[k]" instead).
+
+# resource type -> the attributes that hold a JSON policy document.
+document_attributes := {
+	"aws_iam_role": ["assume_role_policy"],
+	"aws_iam_role_policy": ["policy"],
+	"aws_iam_user_policy": ["policy"],
+	"aws_iam_group_policy": ["policy"],
+	"aws_iam_policy": ["policy"],
+	"aws_sqs_queue": ["policy"],
+	"aws_sqs_queue_policy": ["policy"],
+	"aws_sns_topic": ["policy"],
+	"aws_sns_topic_policy": ["policy"],
+	"aws_s3_bucket": ["policy"],
+	"aws_s3_bucket_policy": ["policy"],
+	"aws_s3_access_point": ["policy"],
+	"aws_kms_key": ["policy"],
+	"aws_kms_key_policy": ["policy"],
+	"aws_ecr_repository_policy": ["policy"],
+	"aws_secretsmanager_secret_policy": ["policy"],
+	"aws_cloudwatch_log_resource_policy": ["policy_document"],
+	"aws_dynamodb_resource_policy": ["policy"],
+	"aws_api_gateway_rest_api_policy": ["policy"],
+	"aws_efs_file_system_policy": ["policy"],
+	"aws_backup_vault_policy": ["policy"],
+	"aws_opensearch_domain_policy": ["access_policies"],
+	"aws_elasticsearch_domain_policy": ["access_policies"],
+}
+
+# Policies attached to an identity (no Principal: the role, user or group is the principal).
+identity_policy_types := {"aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_policy"}
+
+key_policy_types := {"aws_kms_key", "aws_kms_key_policy"}
+
+changing_actions := {["create"], ["update"], ["delete", "create"], ["create", "delete"]}
+
+as_list(x) := x if is_array(x)
+
+as_list(x) := [] if x == null
+
+as_list(x) := [x] if {
+	not is_array(x)
+	x != null
+}
+
+# --- Parsing -----------------------------------------------------------------------------------------
+
+no_statements := {"Statement": []}
+
+# A policy value: "" or null -> no statements; a JSON object with a Statement -> that object.
+parsed(value) := no_statements if value == null
+
+parsed(value) := no_statements if value == ""
+
+parsed(value) := doc if {
+	is_string(value)
+	value != ""
+	json.is_valid(value)
+	doc := json.unmarshal(value)
+	well_formed(doc)
+}
+
+parsed(value) := value if {
+	is_object(value)
+	well_formed(value)
+}
+
+well_formed(doc) if {
+	is_object(doc)
+	statements := object.get(doc, "Statement", null)
+	statements != null
+	every s in as_list(statements) {
+		is_object(s)
+	}
+}
+
+statements(doc) := as_list(doc.Statement)
+
+# "Sid", or "#<position>" (from 1) for a statement without one.
+label(s, i) := s.Sid if {
+	is_string(s.Sid)
+	s.Sid != ""
+}
+
+label(s, i) := sprintf("#%d", [i + 1]) if not has_sid(s)
+
+has_sid(s) if {
+	is_string(s.Sid)
+	s.Sid != ""
+}
+
+# --- The documents of the plan's changes --------------------------------------------------------------
+
+# (regopy 1.5.2 evaluates a rule again on every call of a function that refers to it, so the lookups below
+# are rules used in rule bodies, and the functions they feed take what they need as arguments.)
+changes_by_address := {rc.address: rc | some rc in input.resource_changes}
+
+configuration_by_address := {r.address: r | some r in object.get(object.get(object.get(input, "configuration", {}), "root_module", {}), "resources", [])}
+
+prior_resources := object.get(object.get(object.get(input, "prior_state", {}), "values", {}), "root_module", {}).resources
+
+# address -> attribute -> value, for every value known at plan time: the planned one where Terraform
+# knows it, else the prior state's (a resource that exists before the change stands for its current value
+# also when the plan replaces it: a grant on it stays on the same resource of the configuration).
+# (Merged address by address: regopy's object.union is shallow, OPA's deep.)
+known_values := {address: object.union(object.get(prior_values, address, {}), object.get(planned_values, address, {})) |
+	some address in object.keys(prior_values) | object.keys(planned_values)
+}
+
+prior_values := {r.address: r.values | some r in prior_resources}
+
+planned_values := {rc.address: known_after(rc) | some rc in input.resource_changes; is_object(rc.change.after)}
+
+known_after(rc) := {attribute: value |
+	some attribute
+	value := rc.change.after[attribute]
+	value != null
+	not rc.change.after_unknown[attribute] == true
+}
+
+attribute_unknown(rc, attribute) if rc.change.after_unknown[attribute] == true
+
+# Every policy attribute of a resource the plan creates, updates or replaces:
+# {address, type, attribute, actions, before (the old value, or null on create), after (the new value),
+#  from ("plan" or "configuration")}.
+policy_values contains entry if {
+	some rc in input.resource_changes
+	rc.mode == "managed"
+	rc.change.actions in changing_actions
+	some attribute in document_attributes[rc.type]
+	not attribute_unknown(rc, attribute)
+	entry := {
+		"address": rc.address, "type": rc.type, "attribute": attribute, "actions": rc.change.actions,
+		"before": before_value(rc, attribute), "after": object.get(object.get(rc.change, "after", {}), attribute, null),
+		"from": "plan",
+	}
+}
+
+policy_values contains entry if {
+	some [address, attribute] in unknown_policies
+	not unreviewable_reasons[[address, attribute]]
+	source := policy_source[[address, attribute]]
+	rc := changes_by_address[address]
+	entry := {
+		"address": address, "type": rc.type, "attribute": attribute, "actions": rc.change.actions,
+		"before": before_value(rc, attribute), "after": document_from_source(source_states[source], known_values),
+		"from": "configuration",
+	}
+}
+
+# A role's inline policies (the inline_policy blocks of aws_iam_role), each a document of its own: an
+# identity policy, so judged as aws_iam_role_policy is; one the role did not have before is compared with
+# nothing.
+policy_values contains entry if {
+	some rc in input.resource_changes
+	rc.mode == "managed"
+	rc.type == "aws_iam_role"
+	rc.change.actions in changing_actions
+	some inline in as_list(object.get(object.get(rc.change, "after", {}), "inline_policy", []))
+	is_string(inline.policy)
+	entry := {
+		"address": rc.address, "type": "aws_iam_role_policy", "attribute": sprintf("inline_policy %s", [inline.name]),
+		"actions": rc.change.actions, "before": inline_before(rc, inline.name), "after": inline.policy, "from": "plan",
+	}
+}
+
+inline_before(rc, name) := null if rc.change.actions == ["create"]
+
+inline_before(rc, name) := policy if {
+	rc.change.actions != ["create"]
+	policies := [b.policy | some b in as_list(object.get(object.get(rc.change, "before", {}), "inline_policy", [])); b.name == name]
+	policy := first_or_null(policies)
+}
+
+first_or_null(values) := values[0] if count(values) > 0
+
+first_or_null(values) := null if count(values) == 0
+
+before_value(rc, attribute) := null if rc.change.actions == ["create"]
+
+before_value(rc, attribute) := object.get(object.get(rc.change, "before", {}), attribute, null) if {
+	rc.change.actions != ["create"]
+}
+
+# The documents that parse: {address, type, attribute, actions, from, before (a document, or null on
+# create), after (a document)}.
+documents contains doc if {
+	some v in policy_values
+	after := parsed(v.after)
+	doc := {
+		"address": v.address, "type": v.type, "attribute": v.attribute, "actions": v.actions,
+		"from": v.from, "after": after, "before": before_document(v),
+	}
+}
+
+before_document(v) := null if v.actions == ["create"]
+
+before_document(v) := parsed(v.before) if v.actions != ["create"]
+
+# An old value that does not parse blocks (unparseable) and is compared as no statements.
+before_document(v) := no_statements if {
+	v.actions != ["create"]
+	not parsed(v.before)
+}
+
+# A value that is neither "", null nor a JSON policy document: [address, attribute, side].
+unparseable contains [v.address, v.attribute, "new"] if {
+	some v in policy_values
+	not parsed(v.after)
+}
+
+unparseable contains [v.address, v.attribute, "old"] if {
+	some v in policy_values
+	v.actions != ["create"]
+	not parsed(v.before)
+}
+
+# --- Unknown values: the document from the configuration ----------------------------------------------
+
+# Policy attributes of changing resources whose new value Terraform knows only after apply, and that the
+# configuration sets (one it leaves unset gets AWS's default, e.g. an SNS topic's owner-only policy).
+unknown_policies contains [rc.address, attribute] if {
+	some rc in input.resource_changes
+	rc.mode == "managed"
+	rc.change.actions in changing_actions
+	some attribute in document_attributes[rc.type]
+	attribute_unknown(rc, attribute)
+	not left_to_aws(configuration_by_address, rc.address, attribute)
+}
+
+left_to_aws(configuration, address, attribute) if {
+	r := configuration[address]
+	not r.expressions[attribute]
+}
+
+# The data source an attribute is exactly `${data.aws_iam_policy_document.X.json}` of.
+policy_source[[address, attribute]] := source if {
+	some [address, attribute] in unknown_policies
+	source := document_source(configuration_by_address[address].expressions[attribute])
+}
+
+document_source(expression) := source if {
+	some reference in expression.references
+	parts := split(reference, ".")
+	count(parts) == 4
+	parts[0] == "data"
+	parts[1] == "aws_iam_policy_document"
+	parts[3] in {"json", "minified_json"}
+	source := sprintf("data.aws_iam_policy_document.%s", [parts[2]])
+	every other in expression.references {
+		other in {reference, source}
+	}
+	object.get(expression, "constant_value", sprintf("${%s}", [reference])) == sprintf("${%s}", [reference])
+}
+
+# Each such data source: its values as the plan knows them (its deferred read, or what was read while
+# planning), which of them are unknown, and its configuration.
+source_states[source] := {"source": source, "values": values, "unknown": unknown, "config": config} if {
+	some key in object.keys(policy_source)
+	source := policy_source[key]
+	rc := changes_by_address[source]
+	values := rc.change.after
+	unknown := object.get(rc.change, "after_unknown", {})
+	config := object.get(object.get(configuration_by_address, source, {}), "expressions", {})
+}
+
+source_states[source] := {"source": source, "values": values, "unknown": {}, "config": config} if {
+	some key in object.keys(policy_source)
+	source := policy_source[key]
+	not changes_by_address[source]
+	some r in prior_resources
+	r.address == source
+	values := r.values
+	config := object.get(object.get(configuration_by_address, source, {}), "expressions", {})
+}
+
+# Why the document behind an unknown attribute cannot be built before apply (a non-empty set of sentences).
+unreviewable_reasons[[address, attribute]] := {"its value does not come from an aws_iam_policy_document data source"} if {
+	some [address, attribute] in unknown_policies
+	not policy_source[[address, attribute]]
+}
+
+unreviewable_reasons[[address, attribute]] := {sprintf("the plan has no values of %s", [source])} if {
+	some [address, attribute] in unknown_policies
+	source := policy_source[[address, attribute]]
+	not source_states[source]
+}
+
+unreviewable_reasons[[address, attribute]] := reasons if {
+	some [address, attribute] in unknown_policies
+	source := policy_source[[address, attribute]]
+	reasons := source_reasons(source_states[source], known_values)
+	count(reasons) > 0
+}
+
+unreviewable contains [rc.address, "inline_policy", {"inline policies known only after apply are not built from their documents"}] if {
+	some rc in input.resource_changes
+	rc.type == "aws_iam_role"
+	rc.change.actions in changing_actions
+	contains_unknown(object.get(object.get(rc.change, "after_unknown", {}), "inline_policy", false))
+	not left_to_aws(configuration_by_address, rc.address, "inline_policy")
+}
+
+unreviewable contains [address, attribute, reasons] if {
+	some key in object.keys(unreviewable_reasons)
+	[address, attribute] := key
+	reasons := unreviewable_reasons[key]
+}
+
+combining_fields := ["source_policy_documents", "override_policy_documents", "source_json", "override_json"]
+
+source_reasons(state, known) := (combined | whole) | elements if {
+	combined := {reason |
+		some field in combining_fields
+		combining(state.values, state.unknown, field)
+		reason := sprintf("%s combines other documents (%s)", [state.source, field])
+	}
+	whole := {reason |
+		state.unknown.statement == true
+		reason := sprintf("the statements of %s are known only after apply", [state.source])
+	}
+	elements := {reason |
+		some i
+		block := object.get(state.values, "statement", [])[i]
+		some field in ["actions", "not_actions", "principals", "not_principals", "condition", "effect", "sid"]
+		field_unknown(unknown_block(state.unknown, i), field)
+		not resolved_from_configuration(object.get(state.config, "statement", [])[i], field, known)
+		reason := sprintf("%s of statement %s of %s are known only after apply", [field, statement_name(block, i), state.source])
+	}
+}
+
+combining(values, unknown, field) if unknown[field] == true
+
+combining(values, unknown, field) if {
+	value := object.get(values, field, null)
+	value != null
+	value != []
+}
+
+unknown_block(unknown, i) := unknown.statement[i] if is_array(unknown.statement)
+
+unknown_block(unknown, i) := {} if not is_array(unknown.statement)
+
+statement_name(block, i) := block.sid if {
+	is_string(block.sid)
+	block.sid != ""
+}
+
+statement_name(block, i) := sprintf("#%d", [i + 1]) if not has_block_sid(block)
+
+has_block_sid(block) if {
+	is_string(block.sid)
+	block.sid != ""
+}
+
+# Whether any element of a field is unknown (true for the whole field, or in a list of marks).
+field_unknown(marks, field) if marks[field] == true
+
+field_unknown(marks, field) if {
+	some mark in marks[field]
+	contains_unknown(mark)
+}
+
+# (walk, not recursion: OPA rejects recursive rules.)
+contains_unknown(mark) if {
+	walk(mark, [_, value])
+	value == true
+}
+
+# Whether the configuration gives every element of a statement's field (resources may stay unresolved:
+# an unknown resource is named as such and compared, see field_values).
+resolved_from_configuration(config, field, known) if {
+	field in {"actions", "not_actions", "effect", "sid"}
+	every template in as_list(config[field].constant_value) {
+		resolve(template, known)
+	}
+}
+
+resolved_from_configuration(config, field, known) if {
+	field in {"principals", "not_principals"}
+	every b in config[field] {
+		resolve(b.type.constant_value, known)
+		every template in as_list(b.identifiers.constant_value) {
+			resolve(template, known)
+		}
+	}
+}
+
+resolved_from_configuration(config, field, known) if {
+	field == "condition"
+	every b in config.condition {
+		resolve(b.test.constant_value, known)
+		resolve(b.variable.constant_value, known)
+		every template in as_list(b.values.constant_value) {
+			resolve(template, known)
+		}
+	}
+}
+
+# The document an unknown policy attribute will hold, in the JSON policy grammar (only built when
+# unreviewable_reasons has none for it).
+document_from_source(state, known) := {"Statement": [statement |
+	some i
+	block := object.get(state.values, "statement", [])[i]
+	statement := statement_from_block(block, unknown_block(state.unknown, i), object.get(state.config, "statement", [])[i], known)
+]}
+
+statement_from_block(block, marks, config, known) := object.union_n([
+	{"Effect": field_value(block, marks, config, known, "effect", "Allow")},
+	optional("Sid", field_value(block, marks, config, known, "sid", "")),
+	optional("Action", field_values(block, marks, config, known, "actions")),
+	optional("NotAction", field_values(block, marks, config, known, "not_actions")),
+	optional("Resource", field_values(block, marks, config, known, "resources")),
+	optional("NotResource", field_values(block, marks, config, known, "not_resources")),
+	optional("Principal", principal_object(principal_blocks(block, marks, config, known, "principals"))),
+	optional("NotPrincipal", principal_object(principal_blocks(block, marks, config, known, "not_principals"))),
+	optional("Condition", condition_object(condition_blocks(block, marks, config, known))),
+])
+
+optional(key, value) := {} if value in {"", [], {}, null}
+
+optional(key, value) := {key: value} if not value in {"", [], {}, null}
+
+field_value(block, marks, config, known, field, fallback) := object.get(block, field, fallback) if {
+	not field_unknown(marks, field)
+	object.get(block, field, fallback) != null
+}
+
+field_value(block, marks, config, known, field, fallback) := fallback if {
+	not field_unknown(marks, field)
+	object.get(block, field, fallback) == null
+}
+
+field_value(block, marks, config, known, field, fallback) := resolve(config[field].constant_value, known) if {
+	field_unknown(marks, field)
+}
+
+# A list field: as planned when fully known; otherwise every element from the configuration's templates,
+# each resolved, or left as its template ("${aws_x.y.arn}") when it names a value known only after apply.
+field_values(block, marks, config, known, field) := as_list(object.get(block, field, [])) if {
+	not field_unknown(marks, field)
+}
+
+field_values(block, marks, config, known, field) := [value |
+	some t in as_list(config[field].constant_value)
+	value := resolve_or_template(t, known)
+] if {
+	field_unknown(marks, field)
+}
+
+resolve_or_template(template, known) := value if {
+	values := [v | v := resolve(template, known)]
+	count(values) == 1
+	value := values[0]
+}
+
+resolve_or_template(template, known) := template if {
+	count([v | v := resolve(template, known)]) == 0
+}
+
+principal_object(blocks) := {t: ids |
+	some b in blocks
+	t := b.type
+	ids := [id | some other in blocks; other.type == t; some id in other.identifiers]
+}
+
+principal_blocks(block, marks, config, known, field) := object.get(block, field, []) if not field_unknown(marks, field)
+
+principal_blocks(block, marks, config, known, field) := [resolved |
+	some b in config[field]
+	ids := [id | some t in as_list(b.identifiers.constant_value); id := resolve(t, known)]
+	resolved := {"type": resolve(b.type.constant_value, known), "identifiers": ids}
+] if {
+	field_unknown(marks, field)
+}
+
+condition_object(blocks) := {test: by_variable |
+	some c in blocks
+	test := c.test
+	by_variable := {variable: values |
+		some d in blocks
+		d.test == test
+		variable := d.variable
+		values := [v | some e in blocks; e.test == test; e.variable == variable; some v in e.values]
+	}
+}
+
+condition_blocks(block, marks, config, known) := object.get(block, "condition", []) if not field_unknown(marks, "condition")
+
+condition_blocks(block, marks, config, known) := [resolved |
+	some b in config.condition
+	values := [v | some t in as_list(b.values.constant_value); v := resolve(t, known)]
+	resolved := {"test": resolve(b.test.constant_value, known), "variable": resolve(b.variable.constant_value, known), "values": values}
+] if {
+	field_unknown(marks, "condition")
+}
+
+# A configuration template with its `${type.name.attribute}` references replaced by their known values
+# (known_values); undefined when one is known only after apply (or is an expression, not a reference).
+resolve(template, known) := template if {
+	is_string(template)
+	not contains(template, "${")
+}
+
+resolve(template, known) := result if {
+	is_string(template)
+	contains(template, "${")
+	matches := regex.find_all_string_submatch_n(`\$\{([^}]*)\}`, template, -1)
+	replacements := {key: value |
+		some m in matches
+		key := concat("", ["${", m[1], "}"])
+		value := reference_value(m[1], known)
+	}
+	count(replacements) == count({m[1] | some m in matches})
+	result := strings.replace_n(replacements, template)
+}
+
+resolve(template, known) := sprintf("%v", [template]) if {
+	not is_string(template)
+	template != null
+}
+
+reference_value(reference, known) := as_text(known[address][attribute]) if {
+	[address, attribute] := reference_parts(reference)
+}
+
+as_text(value) := value if is_string(value)
+
+as_text(value) := sprintf("%v", [value]) if is_number(value)
+
+reference_parts(reference) := [sprintf("data.%s.%s", [parts[1], parts[2]]), parts[3]] if {
+	parts := split(reference, ".")
+	count(parts) == 4
+	parts[0] == "data"
+}
+
+reference_parts(reference) := [sprintf("%s.%s", [parts[0], parts[1]]), parts[2]] if {
+	parts := split(reference, ".")
+	count(parts) == 3
+	parts[0] != "data"
+	regex.match(`^[a-z0-9_]+$`, parts[0])
+}
+
+# --- Normalized statements ----------------------------------------------------------------------------
+
+# A principal as a token: "*" for anyone; "<type>:<id>" otherwise (an account id as its root ARN).
+principal_tokens(p) := {"*"} if p == "*"
+
+principal_tokens(p) := {token |
+	some kind
+	ids := p[kind]
+	some id in as_list(ids)
+	token := principal_token(kind, id)
+} if is_object(p)
+
+principal_token(kind, id) := "*" if {
+	kind in {"AWS", "*"}
+	id == "*"
+}
+
+principal_token(kind, id) := sprintf("AWS:arn:aws:iam::%s:root", [id]) if {
+	kind == "AWS"
+	regex.match(`^[0-9]{12}$`, id)
+}
+
+principal_token(kind, id) := sprintf("%s:%s", [kind, id]) if {
+	not id == "*"
+	not account_id(kind, id)
+}
+
+principal_token(kind, id) := "*" if {
+	not kind in {"AWS", "*"}
+	id == "*"
+}
+
+account_id(kind, id) if {
+	kind == "AWS"
+	regex.match(`^[0-9]{12}$`, id)
+}
+
+negated_operator(operator) if startswith(operator, "StringNot")
+
+negated_operator(operator) if startswith(operator, "ArnNot")
+
+negated_operator(operator) if operator == "NotIpAddress"
+
+# [operator, key in lower case (condition keys are case-insensitive), values as a set of strings, key as
+# written] (the key as written for messages: regopy 1.5.2's sprintf garbles the result of lower()).
+normalized_conditions(s) := {[operator, lower(key), {sprintf("%v", [v]) | some v in as_list(values)}, key] |
+	some operator, key
+	values := object.get(s, "Condition", {})[operator][key]
+}
+
+# What a statement means, without its Sid, for comparing statements (reordering changes nothing).
+normalized(s) := {
+	"effect": object.get(s, "Effect", ""),
+	"action": {lower(a) | some a in as_list(object.get(s, "Action", []))},
+	"not_action": {lower(a) | some a in as_list(object.get(s, "NotAction", []))},
+	"resource": {r | some r in as_list(object.get(s, "Resource", []))},
+	"not_resource": {r | some r in as_list(object.get(s, "NotResource", []))},
+	"principal": principal_tokens(object.get(s, "Principal", {})),
+	"not_principal": principal_tokens(object.get(s, "NotPrincipal", {})),
+	"condition": normalized_conditions(s),
+}
+
+# What an Allow statement grants: [principal, action, resource, conditions, statement label] for each
+# combination; "(the identity)" for identity policies, "(this resource)" when no Resource is named, and
+# NotAction / NotResource / NotPrincipal as one token each (policy_documents.rego blocks them in an Allow).
+grants(doc) := {[p, a, r, normalized_conditions(s), label(s, i)] |
+	some i
+	s := statements(doc)[i]
+	object.get(s, "Effect", "") == "Allow"
+	some p in grant_principals(s)
+	some a in grant_actions(s)
+	some r in grant_resources(s)
+}
+
+grant_principals(s) := {"(the identity)"} if {
+	not s.Principal
+	not s.NotPrincipal
+}
+
+grant_principals(s) := principal_tokens(s.Principal) if s.Principal
+
+grant_principals(s) := {sprintf("NotPrincipal %v", [s.NotPrincipal])} if {
+	not s.Principal
+	s.NotPrincipal
+}
+
+grant_actions(s) := {a | some a in as_list(s.Action)} if s.Action
+
+grant_actions(s) := {sprintf("NotAction %v", [s.NotAction])} if {
+	not s.Action
+	s.NotAction
+}
+
+grant_actions(s) := {"(no action)"} if {
+	not s.Action
+	not s.NotAction
+}
+
+grant_resources(s) := {r | some r in as_list(s.Resource)} if s.Resource
+
+grant_resources(s) := {sprintf("NotResource %v", [s.NotResource])} if {
+	not s.Resource
+	s.NotResource
+}
+
+grant_resources(s) := {"(this resource)"} if {
+	not s.Resource
+	not s.NotResource
+}
