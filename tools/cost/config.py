@@ -175,10 +175,15 @@ def _alarm_metrics(alarm: dict[str, Any]) -> tuple[int, int]:
     """(alarm metrics billed, period in seconds) of one alarm: a metric math alarm is billed per metric it reads
     (https://aws.amazon.com/cloudwatch/pricing/, Alarms), at the resolution of its metrics."""
     queries = alarm.get("metric_query") or []
-    metrics = [q["metric"] for q in queries if q.get("metric")]
+    # A nested block is an object in the synthesized configuration and a list of one in a plan's values.
+    metrics = [m for q in queries if q.get("metric") for m in _blocks(q["metric"])]
     if not metrics:
         return 1, int(alarm.get("period", 60))
     return len(metrics), min(int(m.get("period", 60)) for m in metrics)
+
+
+def _blocks(value: dict[str, Any] | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return value if isinstance(value, list) else [value]
 
 
 def _table(document: dict[str, Any], name: str) -> TableConfig:

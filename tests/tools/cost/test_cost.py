@@ -156,6 +156,19 @@ def test_a_metric_math_alarm_is_billed_per_metric_it_reads() -> None:
     assert bill.usd("CloudWatch", "alarms (high resolution)") == pytest.approx(1 * 0.30)
 
 
+def test_a_math_alarm_from_a_plans_values_is_billed_as_from_the_configuration() -> None:
+    """A plan's values hold each nested block as a list of one: the same alarm must cost the same."""
+    document = _stack()
+    math = {"metric_query": [
+        {"id": "visible", "metric": [{"metric_name": "V", "period": 60}], "return_data": False},
+        {"id": "in_flight", "metric": [{"metric_name": "F", "period": 10}], "return_data": False},
+        {"id": "alarmed", "expression": "DIFF(visible + FILL(in_flight, 0))", "metric": [], "return_data": True}]}
+    document["resource"]["aws_cloudwatch_metric_alarm"].update({"math": math})
+    bill = estimate(read_stack(document, "t"), parse_usage(USAGE_DOC), PRICES, EVENTS)
+    assert bill.usd("CloudWatch", "alarms (standard)") == pytest.approx(4 * 0.10)
+    assert bill.usd("CloudWatch", "alarms (high resolution)") == pytest.approx(2 * 0.30)
+
+
 def test_log_retention_caps_storage_and_the_draft_keeps_everything() -> None:
     usage = parse_usage({**USAGE_DOC, "months_in_operation": 12})
     capped = estimate(read_stack(_stack(), "t"), usage, PRICES, EVENTS)

@@ -194,6 +194,8 @@ def test_widened_iam_policy_is_blocked_naming_the_action(plan_variant: PlanMaker
 
 
 KEY = "aws_kms_key.key_F64E54E4"
+# Key policies name the provider's partition (data.aws_partition), as the configuration writes it.
+PARTITION = "${data.aws_partition.aws-partition.partition}"
 PROCESSOR_POLICY = "aws_iam_role_policy.processor_role-policy_055AD541"
 
 
@@ -201,7 +203,7 @@ def open_key_to_anyone(document: dict) -> None:
     """The key policy's root statement (kms:* for the account root) with its principal widened to "*"."""
     key = resource(document, KEY)
     policy = json.loads(key["policy"])
-    assert policy["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
+    assert policy["Statement"][0]["Principal"] == {"AWS": f"arn:{PARTITION}:iam::111122223333:root"}
     policy["Statement"][0]["Principal"] = "*"
     key["policy"] = json.dumps(policy)
 
