@@ -143,3 +143,15 @@ def test_the_record_gives_each_line_before_and_after() -> None:
     assert record["difference_usd"] == 6.5 and record["share"] == round(6.5 / 30, 4)
     assert record["lines"] == [{"line": "Lambda requests", "before_usd": 30.0, "after_usd": 36.5}]
     assert record["ceiling_usd"] == 60.0
+
+
+def test_an_alarms_metric_queries_read_from_a_plan_are_billed_per_metric() -> None:
+    """A plan lists each query's ``metric`` block as a list of one; the expression's query has none."""
+    def query(id_: str, metric: list, expression: str = "") -> dict:
+        return {"id": id_, "expression": expression, "metric": metric, "period": None}
+
+    metric = [{"metric_name": "ApproximateNumberOfMessagesVisible", "namespace": "AWS/SQS", "period": 60}]
+    document = stack_document([resource("aws_cloudwatch_metric_alarm", "arrivals", metric_query=[
+        query("in_flight", metric), query("visible", metric), query("e", [], "DIFF(visible + FILL(in_flight, 0))")])])
+    queries = document["resource"]["aws_cloudwatch_metric_alarm"]["arrivals"]["metric_query"]
+    assert [q["metric"] for q in queries] == [metric[0], metric[0], {}]
