@@ -324,6 +324,15 @@ def state_bucket_name(project: str, account_id: str, region: str) -> str:
     return f"{project}-pipeline-tfstate-{account_id}-{region}"
 
 
+#: The bootstrap stack's own state object in the state bucket.
+BOOTSTRAP_STATE_KEY = "state/tap-pipeline-state.tfstate"
+
+
+def environment_state_key(suffix: str) -> str:
+    """The state object of environment ``suffix``'s stack, ``tap-pipeline-<suffix>``, in the state bucket."""
+    return f"{suffix}/tap-pipeline-{suffix}.tfstate"
+
+
 def state_lock_table_name(project: str) -> str:
     return f"{project}-pipeline-terraform-locks"
 

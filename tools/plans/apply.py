@@ -127,7 +127,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--env", required=True, help="dev, staging, prod, local, state, or a preview suffix")
+    parser.add_argument("--env", required=True, help="dev, staging, prod, local, state, ci, or a preview suffix")
     parser.add_argument("--plans-dir", type=Path, default=PLANS_DIR, help="where plan folders are (.plans)")
     parser.add_argument("--confirm", action="store_true", help="ask before applying")
     parser.add_argument("--yes", action="store_true", help="with --confirm: do not ask")

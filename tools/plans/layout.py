@@ -22,7 +22,8 @@ NOT_IN_ARTIFACT = ("work/.terraform",)
 def stack_name(env: str) -> str:
     """``prod`` -> ``tap-pipeline-prod``; ``state`` (or ``bootstrap``) -> the bootstrap stack."""
     if not env or env != env.strip() or "/" in env:
-        raise ValueError(f"environment {env!r} is invalid: give dev, staging, prod, local, state, or a preview suffix")
+        raise ValueError(f"environment {env!r} is invalid: give dev, staging, prod, local, state, ci, or a preview "
+                         "suffix")
     return "tap-pipeline-state" if env in BOOTSTRAP_ENVIRONMENTS else f"tap-pipeline-{env}"
 
 

@@ -34,6 +34,7 @@ def synthesize(env: str, project_root: Path = PROJECT_ROOT) -> Path:
     """``main.py`` with only this environment selected (a name the environments file does not declare is a
     preview: it sets ENVIRONMENT_SUFFIX)."""
     from main import environments_file
+    from modules.ci_settings import CI_ENVIRONMENT
     from modules.settings import SettingsError
 
     stack = stack_name(env)
@@ -43,12 +44,14 @@ def synthesize(env: str, project_root: Path = PROJECT_ROOT) -> Path:
     except SettingsError as error:
         raise PlanError(f"synthesis of {stack} failed: {error}") from error
     base = environments.preview_from or "dev"  # previews are made from it; the shipped one keeps state in S3
-    if stack != "tap-pipeline-state":
+    if stack == "tap-pipeline-state":
+        variables["TAP_STACKS"] = base  # the bootstrap stack comes with any S3-backed environment
+    elif env == CI_ENVIRONMENT:
+        variables["TAP_STACKS"] = CI_ENVIRONMENT
+    else:
         variables["TAP_STACKS"] = env if env in environments.names else base
         if env not in environments.names:
             variables["ENVIRONMENT_SUFFIX"] = env
-    else:
-        variables["TAP_STACKS"] = base  # the bootstrap stack comes with any S3-backed environment
     result = subprocess.run([sys.executable, "main.py"], cwd=project_root, env=variables, text=True,
                             capture_output=True, check=False)
     folder = project_root / "cdktf.out" / "stacks" / stack
@@ -110,7 +113,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--env", required=True, help="dev, staging, prod, local, state, or a preview suffix")
+    parser.add_argument("--env", required=True, help="dev, staging, prod, local, state, ci, or a preview suffix")
     parser.add_argument("--stack-dir", type=Path, help="an already synthesized stack folder (skips synthesis)")
     parser.add_argument("--offline", action="store_true", help="plan without AWS: local state, stub credentials")
     parser.add_argument("--state", type=Path, help="with --offline: the prior state (v4 JSON) to plan against")

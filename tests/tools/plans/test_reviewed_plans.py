@@ -84,6 +84,20 @@ def test_the_bootstrap_stacks_fresh_plan_passes_the_policies(synth_dir, tmp_path
     assert review.cost.note.startswith("not estimated: state: no aws_lambda_function")
 
 
+def test_the_ci_identities_fresh_plan_passes_the_gate(synth_dir, tmp_path) -> None:
+    """The roles' trust policies are known only after apply (they federate with the provider the plan creates):
+    reviewed from their documents, with that provider as the principal, and nothing blocks or warns."""
+    folder = PlanFolder.for_stack("tap-pipeline-ci", tmp_path)
+    plan = make_plan(synth_dir / "tap-pipeline-ci", folder, offline_mode=True)
+    roles = [c for c in plan["resource_changes"] if c["type"] == "aws_iam_role"]
+    assert len(roles) == 2 and all(r["change"]["after_unknown"]["assume_role_policy"] is True for r in roles)
+    review = reviewed(folder, run_checkov=False)
+    assert (review.blocking, review.warnings) == ([], []) and review.passed
+    assert {c.action for c in review.changes} == {"create"}
+    assert {c.address.split(".")[0] for c in review.changes} == {
+        "aws_iam_openid_connect_provider", "aws_iam_role", "aws_iam_policy", "aws_iam_role_policy_attachment"}
+
+
 def test_offline_plan_reads_the_locked_layer_from_the_public_parameter_stand_in(fresh_plan) -> None:
     _, plan = fresh_plan
     lock = json.loads((PROJECT_ROOT / "Pipfile.lock").read_text())
