@@ -324,6 +324,28 @@ def state_bucket_name(project: str, account_id: str, region: str) -> str:
     return f"{project}-pipeline-tfstate-{account_id}-{region}"
 
 
+# Each partition's regions, as the AWS SDKs' partition metadata describes them (botocore's data/partitions.json,
+# `regionRegex`): https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html
+_PARTITION_REGIONS = (
+    ("aws-cn", re.compile(r"cn-\w+-\d+")),
+    ("aws-us-gov", re.compile(r"us-gov-\w+-\d+")),
+    ("aws-iso", re.compile(r"us-iso-\w+-\d+")),
+    ("aws-iso-b", re.compile(r"us-isob-\w+-\d+")),
+    ("aws-iso-e", re.compile(r"eu-isoe-\w+-\d+")),
+    ("aws-iso-f", re.compile(r"us-isof-\w+-\d+")),
+    ("aws-eusc", re.compile(r"eusc-de-\w+-\d+")),
+)
+
+
+def partition_of(region: str) -> str:
+    """The partition of ``region`` (``aws-cn`` for cn-north-1), ``aws`` for the commercial regions and any other.
+
+    For ARNs Terraform needs before any data source can answer (the backend block): elsewhere the stacks read
+    the provider's ``aws_partition``.
+    """
+    return next((name for name, regions in _PARTITION_REGIONS if regions.fullmatch(region)), "aws")
+
+
 #: The bootstrap stack's own state object in the state bucket.
 BOOTSTRAP_STATE_KEY = "state/tap-pipeline-state.tfstate"
 
@@ -381,8 +403,9 @@ class BackendSettings:
 
     @property
     def kms_key_arn(self) -> str:
-        """The alias ARN of the state key, which the S3 backend accepts as ``kms_key_id``."""
-        return f"arn:aws:kms:{self.region}:{self.account_id}:alias/{self.kms_key_alias}"
+        """The alias ARN of the state key, which the S3 backend accepts as ``kms_key_id``, in the partition of
+        the state's region (a backend block cannot read the ``aws_partition`` data source)."""
+        return f"arn:{partition_of(self.region)}:kms:{self.region}:{self.account_id}:alias/{self.kms_key_alias}"
 
 
 @dataclass(frozen=True)
