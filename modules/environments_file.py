@@ -43,6 +43,7 @@ from .settings import (
     EnvironmentSettings,
     FunctionSettings,
     MonitoringSettings,
+    ReviewSettings,
     SettingsError,
     StateBootstrapSettings,
     TableSettings,
@@ -300,6 +301,7 @@ class EnvironmentsFile:
                     **{k: v for k, v in table.items() if "." not in k},
                 ),
                 monitoring=MonitoringSettings(**_prefixed(plain, "monitoring.")),
+                review=ReviewSettings(**_prefixed(plain, "review.")),
                 backend=BackendSettings(**backend),
                 **{k: v for k, v in plain.items() if "." not in k},
             )
@@ -367,6 +369,26 @@ class EnvironmentsFile:
                 own_state=env.get(BOOTSTRAP_STATE_VARIABLE, "s3").strip(),
             )
         return settings
+
+    def review(self, name: str) -> tuple[ReviewSettings, dict[str, str]]:
+        """The plan review's settings of environment ``name`` (a preview's are ``preview_from``'s; the CI
+        and state stacks have the defaults), and where each was set, without building the environment (which
+        needs its account and alarm subscribers)."""
+        base = name if name in self.names else None if name in RESERVED_NAMES else self.preview_from
+        if base is None:
+            return ReviewSettings(), {}
+        values = {path: v for path, v in {**self._defaults, **self._flatten(self.document["environments"][base],
+                                                                            f"environments.{base}")}.items()
+                  if path.startswith("review.")}
+        origins = {path: f"{self.label}: {v.key}" for path, v in values.items()}
+
+        def relabel(problem: str) -> str:
+            setting, rest = problem_setting(problem)
+            return f"{origins.get(setting, f'{self.label}: environments.{base}.{setting}')}={rest}"
+
+        with relabelled_problems(relabel):
+            settings = ReviewSettings(**_prefixed(self._plain(values), "review."))
+        return settings, {path.removeprefix("review."): origin for path, origin in origins.items()}
 
     def wants_ci(self, env: Mapping[str, str] | None = None) -> bool:
         """Whether to synthesize the CI identities' stack: TAP_STACKS names ``ci``, or names nothing and the file

@@ -10,6 +10,7 @@ each field's ``doc`` and ``allowed`` metadata is what ``environments.md`` says a
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -319,6 +320,23 @@ class MonitoringSettings:
         _require_range("monitoring.duration_alarm_fraction", self.duration_alarm_fraction, 0.1, 1.0)
 
 
+@dataclass(frozen=True)
+class ReviewSettings:
+    """How the plan review (``make plan``, tools/plans) judges a change of the environment: a plan whose monthly
+    bill would exceed the ceiling blocks until a person acknowledges it (``--ack cost``); without a ceiling a
+    rise is only a warning."""
+
+    monthly_cost_ceiling_usd: float | None = _setting(
+        None, doc="the monthly bill (the cost model of tools/cost at the volume of tools/cost/budgets.json) above "
+                  "which a plan blocks the review until acknowledged (`--ack cost`); `false`: no ceiling",
+        allowed="> 0, or false")
+
+    def __post_init__(self) -> None:
+        ceiling = self.monthly_cost_ceiling_usd
+        _require(ceiling is None or (math.isfinite(ceiling) and ceiling > 0), "review.monthly_cost_ceiling_usd",
+                 ceiling, "a number of USD > 0, or false (no ceiling)")
+
+
 def state_bucket_name(project: str, account_id: str, region: str) -> str:
     """S3 bucket names are global across all AWS customers: the account id and region make this one unique."""
     return f"{project}-pipeline-tfstate-{account_id}-{region}"
@@ -426,6 +444,8 @@ class EnvironmentSettings:
     functions: Mapping[str, FunctionSettings] = _setting(doc="each stage's function", factory=default_functions)
     table: TableSettings = _setting(doc="the records table", factory=TableSettings)
     monitoring: MonitoringSettings = _setting(doc="alarms and who hears them", factory=MonitoringSettings)
+    review: ReviewSettings = _setting(doc="how the plan review judges the environment's changes",
+                                      factory=ReviewSettings)
     backend: BackendSettings = _setting(doc="where the stack keeps its Terraform state", factory=BackendSettings)
     log_retention_days: int = _setting(
         30, doc="how long the functions' log groups keep logs, days",

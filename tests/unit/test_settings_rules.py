@@ -181,6 +181,16 @@ def test_rule_alarm_period_is_10_30_or_a_multiple_of_60(period: int, valid: bool
     assert problems_of(lambda: MonitoringSettings(alarm_period_s=period)) == expected
 
 
+@pytest.mark.parametrize(("ceiling", "valid"), [(None, True), (0.01, True), (60.0, True), (0.0, False),
+                                                (-1.0, False), (float("inf"), False), (float("nan"), False)])
+def test_rule_cost_ceiling_is_a_positive_number_of_usd_or_none(ceiling: float | None, valid: bool) -> None:
+    from modules.settings import ReviewSettings
+
+    expected = () if valid else (invalid("review.monthly_cost_ceiling_usd", ceiling,
+                                         "a number of USD > 0, or false (no ceiling)"),)
+    assert problems_of(lambda: ReviewSettings(monthly_cost_ceiling_usd=ceiling)) == expected
+
+
 # ------------------------------------------------------------------------------------------------ backend
 def test_rule_backend_kind_is_s3_or_local() -> None:
     assert problems_of(lambda: BackendSettings(kind="local")) == ()
@@ -477,6 +487,8 @@ TESTED_RULES = {
     "EnvironmentSettings._validate: 'monitoring.alarm_email'":
         test_settings.test_staging_and_prod_without_an_alarm_subscriber_stop_naming_the_environment_and_the_variables,
     "StateBootstrapSettings.__post_init__: 'own_state'": test_rule_bootstrap_state_rejects_any_other_value,
+    "ReviewSettings.__post_init__: 'review.monthly_cost_ceiling_usd'":
+        test_rule_cost_ceiling_is_a_positive_number_of_usd_or_none,
     # modules/environments_file.py
     "EnvironmentsFile.preview: SUFFIX_VARIABLE": test_rule_preview_suffix_is_not_an_environment_name,
     "EnvironmentsFile.preview: SUFFIX_VARIABLE #2": test_rule_preview_suffix_names_no_other_environments_resource,

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from tests.support.environments import FIXTURE
 from tests.support.opa_engine import deny_and_warn, engine
 from tests.tools.plans.conftest import PlanMaker
 from tools.cost.config import read_stack
@@ -38,7 +39,8 @@ def resource(document: dict, address: str) -> dict:
 
 
 def reviewed(folder: PlanFolder, **kwargs):
-    review = build_review(folder, **kwargs)
+    """The review of a plan of the session's stacks, with the ceilings of the file they come from."""
+    review = build_review(folder, environments=FIXTURE, **kwargs)
     write_review(folder, review)
     return review
 
@@ -310,7 +312,8 @@ def test_a_plan_raising_the_cost_shows_it_per_line_and_blocks_above_prods_ceilin
         f"{cost.after.total:,.2f} USD), more than 20%"]
     assert [f.message for f in review.blocking] == [
         f"cost: the monthly cost at 10 M events would be {cost.after.total:,.2f} USD, above prod's ceiling of "
-        "60.00 USD (budgets.json); acknowledge with --ack cost if intended"]
+        f"60.00 USD ({FIXTURE.label}: environments.prod.review.monthly_cost_ceiling_usd); acknowledge with --ack "
+        "cost if intended"]
     assert "| Lambda provisioned concurrency | 4.38 | 43.80 | +39.42 | +900.0% |" in folder.review_md.read_text()
 
 
