@@ -217,7 +217,9 @@ def open_key_to_anyone(document: dict) -> None:
     """The key policy's root statement (kms:* for the account root) with its principal widened to "*"."""
     key = resource(document, KEY)
     policy = json.loads(key["policy"])
-    assert policy["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
+    # The partition comes from the provider's aws_partition data source (the key policy is a template).
+    assert policy["Statement"][0]["Principal"] == {
+        "AWS": "arn:${data.aws_partition.aws-partition.partition}:iam::111122223333:root"}
     policy["Statement"][0]["Principal"] = "*"
     key["policy"] = json.dumps(policy)
 
