@@ -23,7 +23,7 @@ help:
 	@echo "make synth     write every stack to cdktf.out/"
 	@echo "make bootstrap create the Terraform state bucket, lock table and key (once per account), then migrate-state"
 	@echo "make migrate-state   move the bootstrap stack's own state from .state/ into its bucket"
-	@echo "make plan ENV=dev|staging|prod|local|state   plan one stack into .plans/<stack>/ and review it (exit 1: blocked)"
+	@echo "make plan ENV=dev|staging|prod|local|state|ci   plan one stack into .plans/<stack>/ and review it (exit 1: blocked)"
 	@echo "make review ENV=... [ACK=address,...]        review the saved plan again (acknowledging blocked addresses)"
 	@echo "make apply ENV=...                           apply the saved plan if its passing review recorded its SHA-256"
 	@echo "make deploy ENV=... [YES=1]                  plan, review, confirm, apply"

@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""The cdktf app: the state bootstrap stack and one pipeline stack per environment of ``environments.toml``.
+"""The cdktf app: the state bootstrap stack, one pipeline stack per environment of ``environments.toml``, and
+the CI identities' stack (``tap-pipeline-ci``) when the file has a ``[ci]`` table or TAP_STACKS names ``ci``.
 
 The environments are data (``environments.toml``); ``environments.md`` documents every key and the environment
 variables that override them (TAP_STACKS, ENVIRONMENT_SUFFIX, TAP_AWS_ACCOUNT_ID, TAP_ALARM_EMAIL,
@@ -41,14 +42,17 @@ def build_app(outdir: str | None = None, env: Mapping[str, str] | None = None,
     env = os.environ if env is None else env
     environments = environments or environments_file(env)
     selected = environments.selected(env)
+    ci = environments.ci(env) if environments.wants_ci(env) else None
     local_state_dir = Path(env.get(LOCAL_STATE_DIR_VARIABLE) or LOCAL_STATE_DIR)
     # The bootstrap stack holds the S3 state of the other stacks: `local` alone keeps its state on disk.
-    needs_state_bucket = any(settings.backend.kind == "s3" for settings in selected)
+    needs_state_bucket = ci is not None or any(settings.backend.kind == "s3" for settings in selected)
     state = environments.state(env) if needs_state_bucket else None
     silence_node_eol_banner()
     load_provider_bindings()
 
     from modules.app import PipelineApp
+    from modules.ci_identities import CiIdentitiesStack
+    from modules.ci_settings import CI_STACK_NAME
     from modules.pipeline_stack import PipelineStack
     from modules.state_backend import BOOTSTRAP_STACK_NAME, StateBootstrapStack
 
@@ -57,6 +61,9 @@ def build_app(outdir: str | None = None, env: Mapping[str, str] | None = None,
         StateBootstrapStack(app, BOOTSTRAP_STACK_NAME, state=state, local_state_dir=local_state_dir)
     for settings in selected:
         PipelineStack(app, settings.stack_name, settings=settings, local_state_dir=local_state_dir)
+    if ci is not None:
+        CiIdentitiesStack(app, CI_STACK_NAME, settings=ci.identities, state=ci.state, state_keys=ci.state_keys,
+                          regions=ci.regions, tags=ci.tags)
     return app
 
 

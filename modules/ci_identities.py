@@ -11,7 +11,7 @@ The plan role reads what the stacks' resources are (what ``terraform plan`` refr
 state lock: the ``.tflock`` object beside each state object, the DynamoDB lock item, and the state key's use
 for them. The deploy role may manage every resource type the stacks contain, each action scoped to the
 project's names (``<project>-*``) where IAM has resource-level permissions, to tags or condition keys where it
-has those, and to ``*`` only for the few actions IAM defines on no resource (``WILDCARD_RESOURCE_ACTIONS``);
+has those, and to ``*`` only for the few actions IAM defines on no resource (:mod:`.resourceless_actions`);
 it cannot delete the state bucket, the lock table or the state key, and cannot touch the CI roles (their
 names are outside the function roles' pattern). No statement names an action with a wildcard.
 """
@@ -19,9 +19,8 @@ names are outside the function roles' pattern). No statement names an action wit
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from cdktf import LocalBackend, TerraformOutput, TerraformStack
@@ -37,13 +36,14 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
+from .ci_settings import GITHUB_OIDC_HOST, CiIdentitiesSettings
 from .permissions import Condition, Statement
 from .provider import aws_provider
 from .queue_arn import partition
-from .settings import BackendSettings, SettingsError
+from .resourceless_actions import unnarrowed
+from .settings import BackendSettings
 from .tagging import component_tags
 
-GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
 #: The audience aws-actions/configure-aws-credentials asks GitHub for.
 STS_AUDIENCE = "sts.amazonaws.com"
@@ -59,96 +59,6 @@ GITHUB_THUMBPRINTS = ("6938fd4d98bab03faadb97b34396831e3780aea1", "1c58a3a8518e8
 #: (https://docs.powertools.aws.dev/lambda/python/latest/#lambda-layer).
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 BOOTSTRAP_STATE_KEY_PREFIX = "state/"
-CI_STACK_NAME = "tap-pipeline-ci"
-
-# GitHub's rules for names: an owner (user or organization) is 1-39 letters, digits and single hyphens,
-# neither first nor last; a repository 1-100 letters, digits, '.', '-' and '_'.
-_OWNER = re.compile(r"[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}")
-_REPOSITORY = re.compile(r"[A-Za-z0-9._-]{1,100}")
-# A GitHub environment name as it appears in the sub claim: no ':' (the claim's separator) and no IAM
-# wildcard, so that a listed subject matches exactly one environment.
-_ENVIRONMENT = re.compile(r"[A-Za-z0-9._-]{1,255}")
-_ROLE_NAME = re.compile(r"[A-Za-z0-9+=,.@_-]{1,64}")
-_PROJECT = re.compile(r"[a-z][a-z0-9]{1,9}")
-_OIDC_PROVIDER_ARN = re.compile(rf"arn:aws[a-z-]*:iam::\d{{12}}:oidc-provider/{re.escape(GITHUB_OIDC_HOST)}")
-
-
-@dataclass(frozen=True)
-class CiIdentitiesSettings:
-    """Which repository CI runs in, the roles' names, and which GitHub environments may assume each role.
-
-    ``repository`` is ``owner/name`` exactly as GitHub spells it (IAM compares the ``sub`` claim
-    case-sensitively). ``oidc_provider_arn`` names the account's existing GitHub provider (an account holds
-    one per URL); None creates it. ``project`` is the prefix of every AWS name the stacks make and
-    ``project_tag`` their ``Project`` tag, which scope the deploy role.
-    """
-
-    repository: str
-    project: str = "tap"
-    project_tag: str = "tap-pipeline"
-    plan_role_name: str = "tap-pipeline-ci-plan"
-    deploy_role_name: str = "tap-pipeline-ci-deploy"
-    plan_environments: tuple[str, ...] = ("plan-dev", "plan-staging", "plan-prod")
-    deploy_environments: tuple[str, ...] = ("dev", "staging", "prod")
-    #: Jobs of pull requests that name no environment may plan too (sub ``repo:<repository>:pull_request``).
-    plan_pull_requests: bool = True
-    max_session_s: int = 3600
-    oidc_provider_arn: str | None = None
-    tags: Mapping[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        problems = list(self._problems())
-        if problems:
-            raise SettingsError(*problems)
-
-    def _problems(self) -> Iterable[str]:
-        owner, _, name = self.repository.partition("/")
-        if not (_OWNER.fullmatch(owner) and _REPOSITORY.fullmatch(name) and name not in (".", "..")):
-            yield (f"ci.repository={self.repository!r} is invalid: allowed owner/name as GitHub spells it, the "
-                   "owner 1-39 letters, digits or single hyphens, the name 1-100 letters, digits, '.', '-', '_'")
-        if not _PROJECT.fullmatch(self.project):
-            yield (f"ci.project={self.project!r} is invalid: allowed the stacks' name prefix, 2-10 lowercase "
-                   "letters or digits starting with a letter")
-        if not self.project_tag.strip():
-            yield f"ci.project_tag={self.project_tag!r} is invalid: allowed the stacks' Project tag, non-empty"
-        for setting, name in (("plan_role_name", self.plan_role_name), ("deploy_role_name", self.deploy_role_name)):
-            if not _ROLE_NAME.fullmatch(name):
-                yield (f"ci.{setting}={name!r} is invalid: allowed an IAM role name, 1-64 letters, digits and "
-                       "+=,.@_-")
-            elif re.fullmatch(rf"{re.escape(self.project)}-.*-role", name):
-                yield (f"ci.{setting}={name!r} is invalid: allowed a name outside {self.project}-*-role, the "
-                       "function roles the deploy role manages (it could rewrite its own policy)")
-        if self.plan_role_name == self.deploy_role_name:
-            yield f"ci.deploy_role_name={self.deploy_role_name!r} is invalid: allowed a name other than the plan role's"
-        for setting, names in (("plan_environments", self.plan_environments),
-                               ("deploy_environments", self.deploy_environments)):
-            bad = [n for n in names if not _ENVIRONMENT.fullmatch(n)]
-            if bad or not names:
-                yield (f"ci.{setting}={list(names)!r} is invalid: allowed one or more GitHub environment names of "
-                       "1-255 letters, digits, '.', '-', '_' (no ':' and no wildcard)")
-        shared = sorted(set(self.plan_environments) & set(self.deploy_environments))
-        if shared:
-            yield (f"ci.plan_environments={list(self.plan_environments)!r} is invalid: allowed environments "
-                   f"apart from the deploy environments, but {shared} are both")
-        if not 3600 <= self.max_session_s <= 43200:
-            yield f"ci.max_session_s={self.max_session_s!r} is invalid: allowed 3600..43200 (IAM's bounds)"
-        if self.oidc_provider_arn is not None and not _OIDC_PROVIDER_ARN.fullmatch(self.oidc_provider_arn):
-            yield (f"ci.oidc_provider_arn={self.oidc_provider_arn!r} is invalid: allowed None (create the provider) "
-                   f"or the ARN of the account's provider for {GITHUB_OIDC_HOST}")
-
-    def subject(self, kind: str) -> str:
-        """The ``sub`` claim of a job of this repository: ``pull_request`` or ``environment:<name>``."""
-        return f"repo:{self.repository}:{kind}"
-
-    @property
-    def plan_subjects(self) -> tuple[str, ...]:
-        pull_requests = (self.subject("pull_request"),) if self.plan_pull_requests else ()
-        return (*pull_requests, *(self.subject(f"environment:{e}") for e in self.plan_environments))
-
-    @property
-    def deploy_subjects(self) -> tuple[str, ...]:
-        return tuple(self.subject(f"environment:{e}") for e in self.deploy_environments)
-
 
 @dataclass(frozen=True)
 class Grant:
@@ -290,14 +200,6 @@ GRANTS: tuple[Grant, ...] = (
                  "s3:DeleteBucketPolicy", "s3:PutLifecycleConfiguration", "s3:PutBucketTagging"),
           resources=("arn:{partition}:s3:::{state_bucket}",)),
 )
-#: The actions granted on "*": IAM defines them on no resource type (the Service Authorization Reference's
-#: pages for each service), so a resource cannot narrow them; each write among them carries a condition.
-WILDCARD_RESOURCE_ACTIONS = frozenset({
-    "lambda:CreateEventSourceMapping", "kms:CreateKey", "kms:ListAliases",
-    "application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies",
-})
-
-
 @dataclass(frozen=True)
 class StateAccess:
     """Where the stacks' Terraform state is: the backend, and the state objects the roles may use."""
@@ -442,6 +344,12 @@ class CiIdentities(Construct):
         statements = []
         for grant in GRANTS:
             resources = self._expand(grant.resources)
+            if "*" in resources:
+                narrowable, missing = unnarrowed({*grant.read, *grant.write},
+                                                 {variable for _, variable, _ in grant.write_conditions})
+                if narrowable or missing:
+                    raise ValueError(f"grant {grant.sid} on \"*\": {narrowable or missing} would need a resource "
+                                     "or a condition (modules/resourceless_actions.py)")
             if grant.read:
                 statements.append(_statement(f"Read{grant.sid}", grant.read, resources))
             if write and grant.write:

@@ -1,11 +1,12 @@
 """The environments as data: one TOML file read into the typed, validated settings of :mod:`.settings`.
 
-The file has four parts (``environments.md`` lists every key, its default and its range; it is generated
+The file has five parts (``environments.md`` lists every key, its default and its range; it is generated
 from the dataclasses by :mod:`.environments_schema`)::
 
     project = "tap"           # the prefix of every AWS name
     preview_from = "dev"      # ENVIRONMENT_SUFFIX=<suffix> adds a preview environment on this one's settings
     [state]                   # the shared home of the S3-backed stacks' state (the bootstrap stack makes it)
+    [ci]                      # optional: the identities GitHub Actions assumes (the stack tap-pipeline-ci)
     [defaults]                # any environment key: every environment's value unless it sets its own
     [environments.<name>]     # one table per environment, in the order the stacks are made
 
@@ -29,8 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from . import naming
+from .ci_settings import CI_ENVIRONMENT, CiIdentitiesSettings, CiStackSettings
 from .settings import (
+    BOOTSTRAP_STATE_KEY,
     DEFAULT_PROJECT,
+    REGION_PATTERN,
     STAGES,
     SUFFIX_ALLOWED,
     SUFFIX_PATTERN,
@@ -39,11 +43,13 @@ from .settings import (
     EnvironmentSettings,
     FunctionSettings,
     MonitoringSettings,
+    ReviewSettings,
     SettingsError,
     StateBootstrapSettings,
     TableSettings,
     _require,
     collected_problems,
+    environment_state_key,
     problem_setting,
     relabelled_problems,
     stage_function,
@@ -72,8 +78,9 @@ EXAMPLE_ALARM_EMAIL = "alarms@example.com"
 #: Every environment variable the app reads, with what it does: the one place they are documented
 #: (environments.md renders this table; main.py and the README point there).
 VARIABLES: Mapping[str, str] = {
-    STACKS_VARIABLE: "comma list of the environments to synthesize (any declared one, or `preview`); default "
-                     "all. The state bootstrap stack comes with any environment whose state is in S3",
+    STACKS_VARIABLE: "comma list of the stacks to synthesize: any declared environment, `preview`, or `ci` (the "
+                     "CI identities, from `[ci]`); default all (`ci` when `[ci]` is there). The state bootstrap "
+                     "stack comes with any stack whose state is in S3",
     SUFFIX_VARIABLE: "adds a preview environment on the settings of `preview_from`, named with this suffix",
     ACCOUNT_ID_VARIABLE: "the account of every environment whose table sets no `account_id`, and of `[state]` "
                          "when it sets none; an `account_id` in the file wins, so that a pinned account stays "
@@ -106,8 +113,13 @@ _NOT_IN_ENVIRONMENT = frozenset({"name", "suffix", "project"})
 _BACKEND_KEYS = frozenset({"kind"})
 _STATE_LOCATION_KEYS = ("bucket", "lock_table", "region", "account_id", "kms_key_alias")
 STR_MAP = "table of strings"
-_TOP_LEVEL: dict[str, Any] = {"project": str, "preview_from": str, "state": dict, "defaults": dict,
-                              "environments": dict}
+_TOP_LEVEL: dict[str, Any] = {"project": str, "preview_from": str, "state": dict, CI_ENVIRONMENT: dict,
+                              "defaults": dict, "environments": dict}
+#: Names that are stacks of their own: no environment (nor preview) may take them.
+RESERVED_NAMES = {CI_ENVIRONMENT: "the CI identities' stack", "state": "the state bootstrap stack",
+                  "bootstrap": "the state bootstrap stack"}
+# What [ci] does not set: the file's project and the stacks' Project tag scope the roles.
+_NOT_IN_CI = frozenset({"project", "project_tag"})
 
 
 # ------------------------------------------------------------------------------------------------ the file's shape
@@ -128,6 +140,8 @@ def table_shape(cls: type) -> dict[str, Any]:
             if f.name == "backend":
                 shape[f.name] = {k: v for k, v in table_shape(BackendSettings).items() if k in _BACKEND_KEYS}
                 continue
+        if cls is CiIdentitiesSettings and f.name in _NOT_IN_CI:
+            continue
         if typing.get_origin(hint) is Mapping or hint is Mapping:
             shape[f.name] = STR_MAP
         elif is_dataclass(hint):
@@ -139,6 +153,10 @@ def table_shape(cls: type) -> dict[str, Any]:
 
 def environment_shape() -> dict[str, Any]:
     return table_shape(EnvironmentSettings)
+
+
+def ci_shape() -> dict[str, Any]:
+    return table_shape(CiIdentitiesSettings)
 
 
 def state_shape() -> dict[str, Any]:
@@ -155,12 +173,17 @@ def type_name(hint: Any) -> str:
         return f"{type_name(args[0])} or false"
     if isinstance(hint, types.UnionType):  # BillingMode | str
         return "string"
+    if typing.get_origin(hint) is tuple:
+        return "array of strings"
     return {bool: "boolean", int: "integer", float: "number", str: "string"}[hint]
 
 
 def _converted(value: object, hint: Any) -> tuple[bool, object]:
     """(True, the value as the dataclass takes it) when ``value`` has the TOML type ``hint`` asks for."""
-    union = typing.get_args(hint)  # () unless a union: the dataclasses hold no other generic setting
+    if typing.get_origin(hint) is tuple:  # tuple[str, ...]
+        valid = isinstance(value, list) and all(isinstance(item, str) for item in value)
+        return valid, tuple(value) if valid else value  # type: ignore[arg-type]
+    union = typing.get_args(hint)  # () unless a union or a tuple: the dataclasses hold no other generic setting
     if type(None) in union:
         if value is False:
             return True, None  # `false` turns an optional setting off
@@ -278,6 +301,7 @@ class EnvironmentsFile:
                     **{k: v for k, v in table.items() if "." not in k},
                 ),
                 monitoring=MonitoringSettings(**_prefixed(plain, "monitoring.")),
+                review=ReviewSettings(**_prefixed(plain, "review.")),
                 backend=BackendSettings(**backend),
                 **{k: v for k, v in plain.items() if "." not in k},
             )
@@ -292,6 +316,8 @@ class EnvironmentsFile:
             base = self.environment(self.preview_from, env)
             _require(suffix not in self.names, SUFFIX_VARIABLE, suffix,
                      f"a name other than {', '.join(self.names)}, which are environments already")
+            _require(suffix not in RESERVED_NAMES, SUFFIX_VARIABLE, suffix,
+                     f"a name other than {', '.join(RESERVED_NAMES)}, which name stacks of their own")
             if suffix not in self.names and SUFFIX_PATTERN.match(suffix):
                 for other, shared in naming.shared_names(base.project, suffix, self.names).items():
                     # Every shared name is listed: at most three, one per stage or per queue of the same kind.
@@ -311,8 +337,9 @@ class EnvironmentsFile:
         suffix = env.get(SUFFIX_VARIABLE, "").strip()
         with collected_problems():
             for name in names:
-                _require(name in self.names or name == PREVIEW, STACKS_VARIABLE, name,
-                         f"a comma list of {', '.join(self.names)} (the environments of {self.label}) or {PREVIEW}")
+                _require(name in self.names or name in (PREVIEW, CI_ENVIRONMENT), STACKS_VARIABLE, name,
+                         f"a comma list of {', '.join(self.names)} (the environments of {self.label}), {PREVIEW} "
+                         f"or {CI_ENVIRONMENT}")
             _require(bool(suffix) or PREVIEW not in names, SUFFIX_VARIABLE, suffix,
                      f"a non-empty suffix, since {STACKS_VARIABLE} names '{PREVIEW}'")
             selected = [self.environment(n, env) for n in names if n in self.names]
@@ -341,6 +368,92 @@ class EnvironmentsFile:
                 backend=BackendSettings(**backend), tags=tags,
                 own_state=env.get(BOOTSTRAP_STATE_VARIABLE, "s3").strip(),
             )
+        return settings
+
+    def review(self, name: str) -> tuple[ReviewSettings, dict[str, str]]:
+        """The plan review's settings of environment ``name`` (a preview's are ``preview_from``'s; the CI
+        and state stacks have the defaults), and where each was set, without building the environment (which
+        needs its account and alarm subscribers)."""
+        base = name if name in self.names else None if name in RESERVED_NAMES else self.preview_from
+        if base is None:
+            return ReviewSettings(), {}
+        values = {path: v for path, v in {**self._defaults, **self._flatten(self.document["environments"][base],
+                                                                            f"environments.{base}")}.items()
+                  if path.startswith("review.")}
+        origins = {path: f"{self.label}: {v.key}" for path, v in values.items()}
+
+        def relabel(problem: str) -> str:
+            setting, rest = problem_setting(problem)
+            return f"{origins.get(setting, f'{self.label}: environments.{base}.{setting}')}={rest}"
+
+        with relabelled_problems(relabel):
+            settings = ReviewSettings(**_prefixed(self._plain(values), "review."))
+        return settings, {path.removeprefix("review."): origin for path, origin in origins.items()}
+
+    def wants_ci(self, env: Mapping[str, str] | None = None) -> bool:
+        """Whether to synthesize the CI identities' stack: TAP_STACKS names ``ci``, or names nothing and the file
+        has a ``[ci]`` table (so that `make demo`, TAP_STACKS=local, and files without ``[ci]`` never need it)."""
+        env = os.environ if env is None else env
+        requested = [n.strip() for n in env.get(STACKS_VARIABLE, "").split(",") if n.strip()]
+        return CI_ENVIRONMENT in requested if requested else CI_ENVIRONMENT in self.document
+
+    def ci(self, env: Mapping[str, str] | None = None) -> CiStackSettings:
+        """The CI identities' stack from ``[ci]``: roles for every environment whose state is in S3 (GitHub
+        environments ``<name>`` for applies, ``plan-<name>`` for plans, unless ``[ci]`` lists others), in the
+        account and state home of ``[state]``."""
+        env = os.environ if env is None else env
+        if CI_ENVIRONMENT not in self.document:
+            raise SettingsError(self._problem(
+                CI_ENVIRONMENT, None, "a [ci] table with at least repository = \"<owner>/<name>\" (the GitHub "
+                f"repository whose workflows assume the CI roles; environments.md), since {STACKS_VARIABLE} names "
+                f"{CI_ENVIRONMENT}"))
+        state = self.state(env)
+        values = self._flatten(self.document[CI_ENVIRONMENT], CI_ENVIRONMENT)
+        origins = {path: f"{self.label}: {v.key}" for path, v in values.items()}
+        plain = self._plain(values)
+        declared = {name: {**self._defaults, **self._flatten(self.document["environments"][name],
+                                                               f"environments.{name}")} for name in self.names}
+        deployed = [name for name, table in declared.items()
+                    if table.get("backend.kind", _Value(BackendSettings.kind, "")).value == "s3"]
+        project, origins["project"] = self._project(env)
+        project_tags = sorted({str(table["tags.Project"].value) for table in declared.values()
+                               if "tags.Project" in table})
+        origins["project_tag"] = f"{self.label}: defaults.tags.Project"
+
+        def relabel(problem: str) -> str | None:
+            setting, rest = problem_setting(problem)
+            return f"{origins.get(setting.removeprefix(f'{CI_ENVIRONMENT}.'), f'{self.label}: {setting}')}={rest}"
+
+        with collected_problems():
+            _require(len(project_tags) <= 1, f"{self.label}: environments.<name>.tags.Project", project_tags,
+                     "one Project tag for every environment: the deploy role manages the keys that carry it")
+            for name in deployed:
+                region, account = declared[name].get("region"), declared[name].get("account_id")
+                if region is not None:
+                    _require(bool(REGION_PATTERN.fullmatch(str(region.value))), f"{self.label}: {region.key}",
+                             region.value, "an AWS region such as us-east-1")
+                where, value = ((f"{self.label}: {account.key}", account.value) if account and account.value
+                                else (ACCOUNT_ID_VARIABLE, env.get(ACCOUNT_ID_VARIABLE, "").strip()))
+                _require(value == state.backend.account_id, where, value,
+                         f"the state's account {state.backend.account_id} for {name}, since the CI roles are made "
+                         "there and cannot deploy to another account")
+            with relabelled_problems(relabel):
+                identities = CiIdentitiesSettings(
+                    project=project,
+                    **({"project_tag": project_tags[0]} if len(project_tags) == 1 else {}),
+                    **{"repository": "",  # required: its problem says what it takes
+                       "plan_environments": tuple(f"plan-{name}" for name in deployed),
+                       "deploy_environments": tuple(deployed),
+                       **{k: v for k, v in plain.items() if not k.startswith("tags.")}},
+                    tags=_prefixed(plain, "tags."),
+                )
+                settings = CiStackSettings(
+                    identities=identities, state=state.backend,
+                    state_keys=(*(environment_state_key(name) for name in deployed), BOOTSTRAP_STATE_KEY),
+                    regions=tuple(sorted({str(declared[n]["region"].value) for n in deployed if "region" in
+                                          declared[n] and REGION_PATTERN.fullmatch(str(declared[n]["region"].value))})),
+                    tags={**state.tags, "Environment": CI_ENVIRONMENT, **_prefixed(plain, "tags.")},
+                )
         return settings
 
     def project(self, env: Mapping[str, str] | None = None) -> str:
@@ -388,7 +501,7 @@ class EnvironmentsFile:
     def _flatten(self, table: Mapping[str, Any], key: str) -> dict[str, _Value]:
         """``{"functions.processor.memory_mb": _Value(256, "defaults.functions.processor.memory_mb")}``,
         each value converted to what the dataclass takes (types were checked on reading)."""
-        shape = state_shape() if key == "state" else environment_shape()
+        shape = {"state": state_shape, CI_ENVIRONMENT: ci_shape}.get(key, environment_shape)()
         flat: dict[str, _Value] = {}
 
         def walk(node: Mapping[str, Any], node_shape: Any, prefix: str) -> None:
@@ -421,7 +534,7 @@ def _prefixed(values: Mapping[str, object], prefix: str) -> dict[str, Any]:
 def _check_structure(document: Mapping[str, Any], label: str) -> None:
     """Unknown keys, wrong types, bad environment names: every one of them, each with its key."""
     _check_table(document, _TOP_LEVEL, "", label)
-    for section, shape in (("state", state_shape()), ("defaults", environment_shape())):
+    for section, shape in (("state", state_shape()), (CI_ENVIRONMENT, ci_shape()), ("defaults", environment_shape())):
         if isinstance(document.get(section), dict):
             _check_table(document[section], shape, f"{section}.", label)
     environments = document.get("environments", {})
@@ -433,6 +546,9 @@ def _check_structure(document: Mapping[str, Any], label: str) -> None:
     for index, (name, table) in enumerate(environments.items()):
         _require(bool(SUFFIX_PATTERN.match(name)), f"{label}: environments", name,
                  f"environment names of {SUFFIX_ALLOWED}")
+        _require(name not in RESERVED_NAMES, f"{label}: environments", name,
+                 f"a name other than {', '.join(RESERVED_NAMES)}, which name stacks of their own "
+                 f"(tap-pipeline-{name} is {RESERVED_NAMES.get(name)})")
         # Each pair once: a name against those declared before it.
         for other, shared in naming.shared_names(project, name, tuple(environments)[:index]).items():
             _require(not shared, f"{label}: environments", name,
@@ -465,4 +581,4 @@ def _check_table(table: Mapping[str, Any], shape: Any, prefix: str, label: str) 
             continue
         kind = type_name(child)
         _require(_converted(value, child)[0], f"{label}: {key}", value,
-                 f"{'an' if kind.startswith('integer') else 'a'} {kind}")
+                 f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}")

@@ -15,7 +15,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import MISSING, Field, fields
 from typing import Any
 
-from .environments_file import STR_MAP, VARIABLES, environment_shape, state_shape, type_name
+from .ci_settings import CI_STACK_NAME, CiIdentitiesSettings
+from .environments_file import STR_MAP, VARIABLES, ci_shape, environment_shape, state_shape, type_name
 from .settings import (
     REQUIRED_TAGS,
     STAGE_DEFAULTS,
@@ -25,6 +26,7 @@ from .settings import (
     EnvironmentSettings,
     FunctionSettings,
     MonitoringSettings,
+    ReviewSettings,
     TableSettings,
 )
 
@@ -37,6 +39,9 @@ DERIVED_DEFAULTS = {
     "state.tags": "`[defaults.tags]`, with `Environment = \"shared\"`",
     "account_id": "TAP_AWS_ACCOUNT_ID",
     "tags": "`Environment` = the environment's name",
+    "ci.deploy_environments": "every environment with `backend.kind = \"s3\"`",
+    "ci.plan_environments": "`plan-<name>` of every environment with `backend.kind = \"s3\"`",
+    "ci.tags": "none (the stack's tags are `[defaults.tags]`, with `Environment = \"ci\"`)",
 }
 _TOP_LEVEL_ROWS = (
     ("project", "string", "`\"tap\"`", "2-10 lowercase letters or digits, starting with a letter",
@@ -62,6 +67,8 @@ def _default(f: Field[Any], key: str) -> str:
         return f"`{str(value).lower()}`"
     if isinstance(value, str):
         return f"`\"{value}\"`"
+    if isinstance(value, tuple):
+        return "`[" + ", ".join(f'"{v}"' for v in value) + "]`"
     return f"`{value}`"
 
 
@@ -80,6 +87,7 @@ def _rows(shape: dict[str, Any], owner: type, path: str) -> Iterator[Row]:
             continue
         if isinstance(child, dict):
             sub_owner = {"table": TableSettings, "monitoring": MonitoringSettings, "backend": BackendSettings,
+                         "review": ReviewSettings,
                          "read_autoscaling": AutoscalingSettings, "write_autoscaling": AutoscalingSettings}[name]
             yield from _rows(child, sub_owner, key)
             continue
@@ -103,6 +111,7 @@ def _table(rows: Iterable[Row]) -> list[str]:
 
 
 def schema_markdown() -> str:
+    ci_rows = list(_rows(ci_shape(), CiIdentitiesSettings, "ci"))
     state_rows = list(_rows({k: v for k, v in state_shape().items() if k != "tags"}, BackendSettings, "state"))
     state_rows.append(("state.tags.<Tag>", "string", DERIVED_DEFAULTS["state.tags"], "",
                        "tags of the bootstrap stack's bucket, lock table and key"))
@@ -131,6 +140,17 @@ def schema_markdown() -> str:
         "environment with `backend.kind = \"s3\"` keeps its state there, under `<name>/tap-pipeline-<name>.tfstate`.",
         "",
         *_table(tuple(state_rows)),
+        "",
+        f"## `[ci]`: the identities GitHub Actions assumes (the stack `{CI_STACK_NAME}`)",
+        "",
+        "Optional. With it, `main.py` also synthesizes the stack (TAP_STACKS=ci alone), which an administrator "
+        "plans and applies (`make plan ENV=ci`, `make apply ENV=ci`): GitHub's OIDC provider, a plan role and a "
+        "deploy role in the account of `[state]`, for every environment with `backend.kind = \"s3\"`, trusting "
+        "only this repository's jobs. Its outputs are the workflows' `vars.AWS_PLAN_ROLE_ARN` and "
+        "`vars.AWS_DEPLOY_ROLE_ARN` (README, \"CI identities\"). The file's `project` and the environments' "
+        "`Project` tag scope the deploy role.",
+        "",
+        *_table(tuple(ci_rows)),
         "",
         "## `[defaults]` and `[environments.<name>]`",
         "",

@@ -2,7 +2,7 @@
 
 Each helper returns one statement scoped to the ARNs it is given.  The only
 statement allowed a ``"*"`` resource is X-Ray's trace upload, whose actions have
-no resource-level permissions in IAM.
+no resource-level permissions in IAM (:mod:`.resourceless_actions`).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ each field's ``doc`` and ``allowed`` metadata is what ``environments.md`` says a
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -319,9 +320,57 @@ class MonitoringSettings:
         _require_range("monitoring.duration_alarm_fraction", self.duration_alarm_fraction, 0.1, 1.0)
 
 
+@dataclass(frozen=True)
+class ReviewSettings:
+    """How the plan review (``make plan``, tools/plans) judges a change of the environment: a plan whose monthly
+    bill would exceed the ceiling blocks until a person acknowledges it (``--ack cost``); without a ceiling a
+    rise is only a warning."""
+
+    monthly_cost_ceiling_usd: float | None = _setting(
+        None, doc="the monthly bill (the cost model of tools/cost at the volume of tools/cost/budgets.json) above "
+                  "which a plan blocks the review until acknowledged (`--ack cost`); `false`: no ceiling",
+        allowed="> 0, or false")
+
+    def __post_init__(self) -> None:
+        ceiling = self.monthly_cost_ceiling_usd
+        _require(ceiling is None or (math.isfinite(ceiling) and ceiling > 0), "review.monthly_cost_ceiling_usd",
+                 ceiling, "a number of USD > 0, or false (no ceiling)")
+
+
 def state_bucket_name(project: str, account_id: str, region: str) -> str:
     """S3 bucket names are global across all AWS customers: the account id and region make this one unique."""
     return f"{project}-pipeline-tfstate-{account_id}-{region}"
+
+
+# Each partition's regions, as the AWS SDKs' partition metadata describes them (botocore's data/partitions.json,
+# `regionRegex`): https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html
+_PARTITION_REGIONS = (
+    ("aws-cn", re.compile(r"cn-\w+-\d+")),
+    ("aws-us-gov", re.compile(r"us-gov-\w+-\d+")),
+    ("aws-iso", re.compile(r"us-iso-\w+-\d+")),
+    ("aws-iso-b", re.compile(r"us-isob-\w+-\d+")),
+    ("aws-iso-e", re.compile(r"eu-isoe-\w+-\d+")),
+    ("aws-iso-f", re.compile(r"us-isof-\w+-\d+")),
+    ("aws-eusc", re.compile(r"eusc-de-\w+-\d+")),
+)
+
+
+def partition_of(region: str) -> str:
+    """The partition of ``region`` (``aws-cn`` for cn-north-1), ``aws`` for the commercial regions and any other.
+
+    For ARNs Terraform needs before any data source can answer (the backend block): elsewhere the stacks read
+    the provider's ``aws_partition``.
+    """
+    return next((name for name, regions in _PARTITION_REGIONS if regions.fullmatch(region)), "aws")
+
+
+#: The bootstrap stack's own state object in the state bucket.
+BOOTSTRAP_STATE_KEY = "state/tap-pipeline-state.tfstate"
+
+
+def environment_state_key(suffix: str) -> str:
+    """The state object of environment ``suffix``'s stack, ``tap-pipeline-<suffix>``, in the state bucket."""
+    return f"{suffix}/tap-pipeline-{suffix}.tfstate"
 
 
 def state_lock_table_name(project: str) -> str:
@@ -372,8 +421,9 @@ class BackendSettings:
 
     @property
     def kms_key_arn(self) -> str:
-        """The alias ARN of the state key, which the S3 backend accepts as ``kms_key_id``."""
-        return f"arn:aws:kms:{self.region}:{self.account_id}:alias/{self.kms_key_alias}"
+        """The alias ARN of the state key, which the S3 backend accepts as ``kms_key_id``, in the partition of
+        the state's region (a backend block cannot read the ``aws_partition`` data source)."""
+        return f"arn:{partition_of(self.region)}:kms:{self.region}:{self.account_id}:alias/{self.kms_key_alias}"
 
 
 @dataclass(frozen=True)
@@ -394,6 +444,8 @@ class EnvironmentSettings:
     functions: Mapping[str, FunctionSettings] = _setting(doc="each stage's function", factory=default_functions)
     table: TableSettings = _setting(doc="the records table", factory=TableSettings)
     monitoring: MonitoringSettings = _setting(doc="alarms and who hears them", factory=MonitoringSettings)
+    review: ReviewSettings = _setting(doc="how the plan review judges the environment's changes",
+                                      factory=ReviewSettings)
     backend: BackendSettings = _setting(doc="where the stack keeps its Terraform state", factory=BackendSettings)
     log_retention_days: int = _setting(
         30, doc="how long the functions' log groups keep logs, days",

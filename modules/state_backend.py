@@ -43,7 +43,7 @@ from constructs import Construct
 from .permissions import deny_insecure_transport
 from .provider import aws_provider
 from .queue_arn import partition
-from .settings import BackendSettings, EnvironmentSettings, StateBootstrapSettings
+from .settings import BackendSettings, EnvironmentSettings, StateBootstrapSettings, environment_state_key
 from .tagging import component_tags
 
 BOOTSTRAP_STACK_NAME = "tap-pipeline-state"
@@ -52,7 +52,7 @@ KEY_DELETION_WINDOW_DAYS = 30
 
 
 def state_key(settings: EnvironmentSettings) -> str:
-    return f"{settings.suffix}/{settings.stack_name}.tfstate"
+    return environment_state_key(settings.suffix)
 
 
 def configure_backend(stack: TerraformStack, settings: EnvironmentSettings, local_state_dir: Path) -> None:

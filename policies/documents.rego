@@ -400,9 +400,31 @@ resolved_from_configuration(config, field, known) if {
 	every b in config[field] {
 		resolve(b.type.constant_value, known)
 		every template in as_list(b.identifiers.constant_value) {
-			resolve(template, known)
+			resolve_principal(template, known)
 		}
 	}
+}
+
+# A principal: resolved like any template, or, when it is the ARN of a resource this configuration manages
+# (the GitHub OIDC provider a trust policy federates with, created in the same plan), left as that template:
+# unknown until apply, yet one identity of this configuration, never "anyone" (an ARN is never "*").
+resolve_principal(template, known) := value if {
+	values := [v | v := resolve(template, known)]
+	count(values) == 1
+	value := values[0]
+}
+
+resolve_principal(template, known) := template if {
+	count([v | v := resolve(template, known)]) == 0
+	managed_arn_reference(template)
+}
+
+managed_arn_reference(template) if {
+	is_string(template)
+	matches := regex.find_all_string_submatch_n(`^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.arn\}$`, template, 1)
+	count(matches) == 1
+	resource := configuration_by_address[concat(".", [matches[0][1], matches[0][2]])]
+	object.get(resource, "mode", "managed") == "managed"
 }
 
 resolved_from_configuration(config, field, known) if {
@@ -487,7 +509,7 @@ principal_blocks(block, marks, config, known, field) := object.get(block, field,
 
 principal_blocks(block, marks, config, known, field) := [resolved |
 	some b in config[field]
-	ids := [id | some t in as_list(b.identifiers.constant_value); id := resolve(t, known)]
+	ids := [id | some t in as_list(b.identifiers.constant_value); id := resolve_principal(t, known)]
 	resolved := {"type": resolve(b.type.constant_value, known), "identifiers": ids}
 ] if {
 	field_unknown(marks, field)

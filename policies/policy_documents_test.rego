@@ -289,6 +289,56 @@ case_a_policy_the_configuration_leaves_to_aws_is_allowed := {
 
 test_a_policy_the_configuration_leaves_to_aws_is_allowed if fixture_passes(case_a_policy_the_configuration_leaves_to_aws_is_allowed)
 
+# A role created with a trust policy whose principal is `principal` in the configuration (the ARN of the
+# OIDC provider this plan creates, in the CI identities' stack): known only after apply.
+fixture_federated_trust(principal) := {
+	"resource_changes": [
+		{
+			"address": "aws_iam_role.x", "mode": "managed", "type": "aws_iam_role", "name": "x",
+			"change": {"actions": ["create"], "before": null, "after": {"name": "ci-plan"}, "after_unknown": {"assume_role_policy": true}},
+		},
+		{
+			"address": "data.aws_iam_policy_document.t", "mode": "data", "type": "aws_iam_policy_document", "name": "t",
+			"change": {
+				"actions": ["read"], "before": null,
+				"after": {"statement": [{"sid": "GitHub", "effect": "Allow", "actions": ["sts:AssumeRoleWithWebIdentity"], "resources": null, "not_principals": [], "principals": [{"type": "Federated", "identifiers": [null]}], "condition": [{"test": "StringEquals", "variable": "token.actions.githubusercontent.com:sub", "values": ["repo:acme/tap-pipeline:pull_request"]}]}]},
+				"after_unknown": {"json": true, "statement": [{"principals": [{"identifiers": [true]}]}]},
+			},
+		},
+		{
+			"address": "aws_iam_openid_connect_provider.github", "mode": "managed", "type": "aws_iam_openid_connect_provider", "name": "github",
+			"change": {"actions": ["create"], "before": null, "after": {"url": "https://token.actions.githubusercontent.com"}, "after_unknown": {"arn": true}},
+		},
+	],
+	"configuration": {"root_module": {"resources": [
+		{"address": "aws_iam_role.x", "mode": "managed", "type": "aws_iam_role", "name": "x", "expressions": {"assume_role_policy": {"constant_value": "${data.aws_iam_policy_document.t.json}", "references": ["data.aws_iam_policy_document.t.json", "data.aws_iam_policy_document.t"]}}},
+		{"address": "data.aws_iam_policy_document.t", "mode": "data", "type": "aws_iam_policy_document", "name": "t", "expressions": {"statement": [{"sid": {"constant_value": "GitHub"}, "principals": [{"type": {"constant_value": "Federated"}, "identifiers": {"constant_value": [principal]}}]}]}},
+		{"address": "aws_iam_openid_connect_provider.github", "mode": "managed", "type": "aws_iam_openid_connect_provider", "name": "github", "expressions": {"url": {"constant_value": "https://token.actions.githubusercontent.com"}}},
+		{"address": "aws_ssm_parameter.p", "mode": "managed", "type": "aws_ssm_parameter", "name": "p", "expressions": {"name": {"constant_value": "p"}}},
+	]}},
+}
+
+case_a_trust_policy_federating_with_a_provider_this_plan_creates_is_allowed := {
+	"input": fixture_federated_trust("${aws_iam_openid_connect_provider.github.arn}"),
+	"denies_nothing": true,
+}
+
+test_a_trust_policy_federating_with_a_provider_this_plan_creates_is_allowed if fixture_passes(case_a_trust_policy_federating_with_a_provider_this_plan_creates_is_allowed)
+
+case_a_principal_from_a_value_that_is_no_arn_cannot_be_reviewed_before_apply := {
+	"input": fixture_federated_trust("${aws_ssm_parameter.p.value}"),
+	"denies": ["aws_iam_role.x: assume_role_policy cannot be reviewed before apply: its value is known only after apply and principals of statement GitHub of data.aws_iam_policy_document.t are known only after apply"],
+}
+
+test_a_principal_from_a_value_that_is_no_arn_cannot_be_reviewed_before_apply if fixture_passes(case_a_principal_from_a_value_that_is_no_arn_cannot_be_reviewed_before_apply)
+
+case_a_principal_from_the_arn_of_something_outside_the_configuration_cannot_be_reviewed_before_apply := {
+	"input": fixture_federated_trust("${aws_iam_role.elsewhere.arn}"),
+	"denies": ["aws_iam_role.x: assume_role_policy cannot be reviewed before apply"],
+}
+
+test_a_principal_from_the_arn_of_something_outside_the_configuration_cannot_be_reviewed_before_apply if fixture_passes(case_a_principal_from_the_arn_of_something_outside_the_configuration_cannot_be_reviewed_before_apply)
+
 # --- a role's inline policies
 
 case_a_wildcard_in_a_role_inline_policy_is_denied := {

@@ -133,13 +133,15 @@ def _region(stack_json: Mapping[str, Any]) -> str | None:
     return providers[0].get("region") if providers else None
 
 
-def run(stack_dir: Path, client: Any | None = None) -> int:
+def run(stack_dir: Path, client: Any | None = None, stack: str | None = None) -> int:
+    """Check the stack of ``stack_dir``; ``stack`` names it when the folder is not named after it (the ``work``
+    folder of a plan)."""
     stack_json = _load_stack(stack_dir)
     if client is None:
         import boto3
 
         client = boto3.client("lambda", region_name=_region(stack_json))
-    verdict = check_concurrency(stack_dir.name, stack_json, client)
+    verdict = check_concurrency(stack or stack_dir.name, stack_json, client)
     print(verdict.message())
     return 0 if verdict.ok else 1
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -26,6 +27,47 @@ MIRROR_CANDIDATES = (
     Path("/usr/share/terraform/plugins"),
     Path.home() / ".terraform.d" / "plugins",
 )
+
+
+#: How long a plan or an apply waits for a state lock that another run holds (a drift plan during a deploy).
+LOCK_TIMEOUT = "5m"
+#: Terraform 1.11 deprecates the S3 backend's ``dynamodb_table`` in favour of ``use_lockfile`` and warns about it
+#: whenever it reads a backend that sets it. The stacks set both on purpose (README, "State locking"), so the
+#: tools drop this one warning, in the ``-no-color`` form they run Terraform with, from what they read and print.
+DYNAMODB_TABLE_WARNING = re.compile(
+    r'\n?^Warning: Deprecated Parameter\n'
+    r'(?:(?!(?:Warning|Error): ).*\n)*?'  # its source lines, never another diagnostic
+    r'The parameter "dynamodb_table" is deprecated\. Use parameter "use_lockfile"\s+instead\.\n',
+    re.MULTILINE)
+
+
+def without_known_warnings(text: str) -> str:
+    """``text`` without the warnings the README explains once (the ``dynamodb_table`` deprecation)."""
+    return DYNAMODB_TABLE_WARNING.sub("", text)
+
+
+def failure_hints(output: str) -> list[str]:
+    """What to do about the failures in Terraform's ``output`` that the project knows."""
+    from tools.aws_credentials import BOOTSTRAP_FIRST, HOW_TO_GIVE
+
+    hints = []
+    if "No valid credential sources found" in output:
+        hints.append(f"Terraform found no AWS credentials: {HOW_TO_GIVE}. {BOOTSTRAP_FIRST}")
+    for bucket in re.findall(r'S3 bucket "([^"]+)" does not exist', output):
+        hints.append(f"the state bucket {bucket} does not exist: on a new account run `make bootstrap` first (as "
+                     "an administrator), or check [state] in environments.toml and TAP_STATE_BUCKET")
+    if "Error acquiring the state lock" in output:
+        hints.append(f"another Terraform run holds the state lock (this one waited {LOCK_TIMEOUT}): let it end "
+                     "and run again; if none runs (one was killed), `terraform force-unlock <ID>` in the work "
+                     "folder releases it, with the ID from the lock info above")
+    return hints
+
+
+def failure_message(what: str, result: subprocess.CompletedProcess[str], tail: int = 4000) -> str:
+    """``what`` failed: the exit code, what to do (:func:`failure_hints`), and the end of Terraform's output."""
+    hints = "".join(f"\n- {hint}" for hint in failure_hints(result.stdout + result.stderr))
+    return (f"{what} (exit {result.returncode}){': what to do:' if hints else ':'}{hints}\n"
+            f"{result.stdout[-tail:]}\n{result.stderr[-tail:]}")
 
 
 def find_provider_mirror() -> Path | None:
@@ -98,11 +140,10 @@ def run_terraform(
         [terraform_binary(), *args], cwd=cwd, env=env, text=True,
         capture_output=capture, check=False,
     )
+    if capture:
+        result.stdout, result.stderr = without_known_warnings(result.stdout), without_known_warnings(result.stderr)
     if check and result.returncode != 0:
-        raise RuntimeError(
-            f"terraform {' '.join(args)} failed in {cwd} (exit {result.returncode}):\n"
-            f"{result.stdout}\n{result.stderr}"
-        )
+        raise RuntimeError(failure_message(f"terraform {' '.join(args)} failed in {cwd}", result, tail=100_000))
     return result
 
 

@@ -1,8 +1,8 @@
 """End to end on the emulator, lifecycle: what a platform engineer does to a deployment, on one of its own.
 
 The tests run in file order on a deployment made by ``demo --keep``: an idempotent apply, the queue policies
-as deployed, the unreviewed ``cdktf diff``, a reviewed plan applied byte for byte, then ``terraform destroy``
-leaving nothing; the fixture ends with ``down``.
+as deployed, the unreviewed ``cdktf diff``, a reviewed plan carried as a CI artifact and applied byte for byte,
+then ``terraform destroy`` leaving nothing; the fixture ends with ``down``.
 """
 
 from __future__ import annotations
@@ -11,12 +11,14 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.e2e.conftest import PROJECT_ROOT, DeployedPipeline
-from tools.plans.apply import apply_plan
+from tests.support.artifact import round_trip, step
 from tools.plans.layout import PlanFolder
 from tools.plans.plan import make_plan
 from tools.plans.review import build_review, write_review
@@ -89,10 +91,13 @@ def test_cdktf_diff_of_local_runs_through_the_pinned_cli(pipeline: DeployedPipel
     assert "No changes" in result.stdout, result.stdout[-3000:]
 
 
-def test_reviewed_plan_of_local_is_applied_byte_for_byte_on_the_emulator(pipeline: DeployedPipeline,
-                                                                         tmp_path: Path) -> None:
+def test_reviewed_plan_of_local_is_applied_byte_for_byte_on_the_emulator_after_an_artifacts_round_trip(
+        pipeline: DeployedPipeline, tmp_path: Path) -> None:
+    """Planned in one place, carried as CI carries it (apply.yml's own upload and download steps: a zip, which
+    keeps no links and no file modes), applied elsewhere by the command the apply job runs."""
     stack_dir = _stack_on_the_deployed_state(pipeline, tmp_path / "stack")
-    folder = PlanFolder.for_stack("tap-pipeline-local", tmp_path / "plans")
+    workspace, runner = tmp_path / "plan-job", tmp_path / "apply-job"
+    folder = PlanFolder.for_stack("tap-pipeline-local", workspace / ".plans")
     make_plan(stack_dir, folder, emulator=pipeline.emulator.endpoint)
     unchanged = build_review(folder, run_checkov=False)
     assert unchanged.changes == [] and unchanged.passed, "a real plan against the demo's deployment is empty"
@@ -106,7 +111,18 @@ def test_reviewed_plan_of_local_is_applied_byte_for_byte_on_the_emulator(pipelin
     review = build_review(folder, run_checkov=False)
     write_review(folder, review)
     assert review.passed and any("memory_size" in w.message for w in review.warnings)
-    assert "Apply complete!" in apply_plan(folder)
+
+    jobs = yaml.safe_load((PROJECT_ROOT / ".github" / "workflows" / "apply.yml").read_text())["jobs"]
+    carried = round_trip(workspace, step(jobs["plan"], "actions/upload-artifact"),
+                         step(jobs["apply"], "actions/download-artifact"), {"env": "local"}, runner)
+    assert "work/.terraform.lock.hcl" in carried and not [n for n in carried if n.startswith("work/.terraform/")]
+    arrived = PlanFolder.for_stack("tap-pipeline-local", runner / ".plans")
+    assert not [p for p in arrived.root.rglob("*") if p.is_symlink() or (p.is_file() and p.stat().st_mode & 0o111)]
+    applied = subprocess.run(  # what `make apply ENV=local` runs, on the downloaded folder
+        [sys.executable, "-m", "tools", "apply", "--env", "local", "--plans-dir", str(runner / ".plans")],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900, check=False)
+    assert applied.returncode == 0, f"{applied.stdout[-3000:]}\n{applied.stderr[-3000:]}"
+    assert "Apply complete!" in applied.stdout
 
     make_plan(stack_dir, folder, emulator=pipeline.emulator.endpoint)
     assert build_review(folder, run_checkov=False).changes == [], "the applied plan left nothing to do"

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STACK_NAMES = ["tap-pipeline-local", "tap-pipeline-dev", "tap-pipeline-staging", "tap-pipeline-prod",
-               "tap-pipeline-pr42", "tap-pipeline-state"]
+               "tap-pipeline-pr42", "tap-pipeline-state", "tap-pipeline-ci"]
 
 
 # checkov's customer-managed-key checks (DynamoDB, log groups, Lambda environment), which prod must pass
@@ -84,6 +84,14 @@ def test_checkov_finds_no_failed_check(checkov_report: dict, stack_name: str) ->
     failed = [(c["check_id"], c["resource"]) for c in checkov_report["results"]["failed_checks"]
               if Path(c["file_path"]).parent.name == stack_name]
     assert failed == [], f"{stack_name}: {failed}"
+
+
+def test_checkov_judged_the_ci_identities_policies(checkov_report: dict) -> None:
+    """The IAM checks (wildcards, "*" resources for restrictable actions, privilege escalation, GitHub OIDC
+    trust) see the CI roles' statements, since every policy is an aws_iam_policy_document."""
+    ran = {c["check_id"] for c in checkov_report["results"]["passed_checks"]
+           if Path(c["file_path"]).parent.name == "tap-pipeline-ci"}
+    assert {"CKV_AWS_356", "CKV_AWS_111", "CKV_AWS_110", "CKV_AWS_358"} <= ran, sorted(ran)
 
 
 def test_every_skip_in_checkov_config_has_a_reason() -> None:

@@ -14,7 +14,7 @@ from tools.terraform_cli import run_terraform
 pytestmark = pytest.mark.integration
 
 STACK_NAMES = ["tap-pipeline-local", "tap-pipeline-dev", "tap-pipeline-staging", "tap-pipeline-prod",
-               "tap-pipeline-pr42", "tap-pipeline-state"]
+               "tap-pipeline-pr42", "tap-pipeline-state", "tap-pipeline-ci"]
 
 
 @pytest.mark.parametrize("stack_name", STACK_NAMES)

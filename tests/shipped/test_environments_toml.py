@@ -58,3 +58,20 @@ def test_qa_keeps_its_state_in_the_shared_state_home(qa_stack: dict) -> None:
     backend = qa_stack["terraform"]["backend"]["s3"]
     assert (backend["bucket"], backend["key"], backend["region"]) == (
         "tap-pipeline-tfstate-111122223333-us-east-1", "qa/tap-pipeline-qa.tfstate", "us-east-1")
+
+
+def test_the_ci_identities_are_one_uncommented_table_away(tmp_path) -> None:
+    """Shipped without [ci] (the repository is the user's): TAP_STACKS=ci says what to add; uncommented with a
+    repository, the table makes roles for dev, staging and prod, the environments the workflows deploy."""
+    from modules.environments_file import EnvironmentsFile
+    from modules.settings import SettingsError
+
+    with pytest.raises(SettingsError, match=r"ci=None is invalid: allowed a \[ci\] table with at least repository"):
+        shipped().ci({**VARIABLES, "TAP_STACKS": "ci"})
+    text = SHIPPED_FILE.read_text()
+    assert '# [ci]\n# repository = "<owner>/<name>"\n' in text
+    edited = tmp_path / "environments.toml"
+    edited.write_text(text.replace('# [ci]\n# repository = "<owner>/<name>"\n', '[ci]\nrepository = "acme/tap"\n'))
+    identities = EnvironmentsFile.read(edited).ci(VARIABLES).identities
+    assert identities.deploy_environments == ("dev", "staging", "prod")
+    assert identities.plan_environments == ("plan-dev", "plan-staging", "plan-prod")

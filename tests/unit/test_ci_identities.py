@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from modules.settings import SettingsError
-from tests.support.ci_stack import ACCOUNT, REPOSITORY, synth_ci_stack
+from tests.support.ci_stack import ACCOUNT, REPOSITORY, STACK
 from tools.policy.stack_json import StackJson
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -127,9 +127,9 @@ def is_read(action: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def ci(tmp_path_factory: pytest.TempPathFactory) -> StackJson:
-    """The CI identities stack for dev, staging and prod, synthesized once."""
-    return synth_ci_stack(tmp_path_factory.mktemp("ci"))
+def ci(stacks: dict[str, StackJson]) -> StackJson:
+    """The CI identities stack for dev, staging and prod, from the session's synthesis."""
+    return stacks[STACK]
 
 
 def role(stack: StackJson, kind: str) -> dict[str, Any]:
@@ -299,7 +299,9 @@ def test_the_plan_role_cannot_write_state_or_touch_data(ci: StackJson, action: s
 # --- The deploy role --------------------------------------------------------------------------------------------
 
 def resource_types(stacks: dict[str, StackJson]) -> set[str]:
-    return {r.type for name, stack in stacks.items() if name.startswith("tap-pipeline-") for r in stack.resources()}
+    """What CI deploys: every stack but the CI identities' own, which an administrator applies."""
+    return {r.type for name, stack in stacks.items() if name.startswith("tap-pipeline-") and name != STACK
+            for r in stack.resources()}
 
 
 def test_the_deploy_role_covers_every_resource_type_the_stacks_contain(stacks: dict[str, StackJson],
@@ -433,7 +435,7 @@ def test_the_roles_carry_the_ci_component_tag(ci: StackJson) -> None:
 # --- Settings -------------------------------------------------------------------------------------------------
 
 def settings(**overrides: Any):
-    from modules.ci_identities import CiIdentitiesSettings
+    from modules.ci_settings import CiIdentitiesSettings
 
     return CiIdentitiesSettings(**{"repository": REPOSITORY, **overrides})
 

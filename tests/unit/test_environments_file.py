@@ -379,3 +379,21 @@ def test_a_preview_runs_on_preview_froms_settings_under_its_own_suffix(tmp_path:
     *_, preview = environments.selected({**ACCOUNT, "ENVIRONMENT_SUFFIX": "pr5"})
     assert (preview.name, preview.suffix, preview.log_retention_days, preview.tags["Environment"]) == (
         "qa", "pr5", 60, "pr5")
+
+
+# ------------------------------------------------------------------------------------------------ review
+def test_a_cost_ceiling_is_an_environments_review_setting_and_false_turns_it_off(tmp_path: Path) -> None:
+    environments = read(tmp_path, BASE + "[defaults.review]\nmonthly_cost_ceiling_usd = 100\n"
+                                         "[environments.qa]\n"
+                                         "[environments.live]\nreview.monthly_cost_ceiling_usd = false\n")
+    assert environments.environment("qa", ACCOUNT).review.monthly_cost_ceiling_usd == 100.0
+    assert environments.environment("live", ACCOUNT).review.monthly_cost_ceiling_usd is None
+    settings, origins = environments.review("qa")
+    assert settings.monthly_cost_ceiling_usd == 100.0
+    assert origins == {"monthly_cost_ceiling_usd": f"{label(tmp_path)}: defaults.review.monthly_cost_ceiling_usd"}
+
+
+def test_a_cost_ceiling_that_is_no_number_is_refused_on_reading(tmp_path: Path) -> None:
+    assert problems(tmp_path, BASE + '[environments.qa]\nreview.monthly_cost_ceiling_usd = "60"\n') == (
+        f"{label(tmp_path)}: environments.qa.review.monthly_cost_ceiling_usd='60' is invalid: allowed a number or "
+        "false",)

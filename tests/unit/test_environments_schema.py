@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from modules.environments_file import VARIABLES, environment_shape
+from modules.ci_settings import CiIdentitiesSettings
+from modules.environments_file import VARIABLES, ci_shape, environment_shape
 from modules.environments_schema import schema_markdown
 from modules.settings import (
     AutoscalingSettings,
@@ -63,6 +64,7 @@ def test_every_key_an_environment_takes_has_a_row() -> None:
     documented = documented_rows()
     assert leaf_keys(environment_shape()) <= set(documented)
     assert {"project", "preview_from", "state.bucket", "state.region", "state.account_id"} <= set(documented)
+    assert leaf_keys(ci_shape(), "ci") <= set(documented)
     assert documented_variables() == set(VARIABLES), "every environment variable is documented"
 
 
@@ -88,6 +90,11 @@ for _f in fields(EnvironmentSettings):  # the others are tables, built above
         # queue_retention_s must stay below dlq_retention_s: the DLQ keeps the longest SQS allows.
         BUILDERS[_f.name] = (_f.name, lambda v, n=_f.name: replace(
             load_environment("dev", ACCOUNT), **{"dlq_retention_s": 1209600, n: v}))
+
+
+for _f in fields(CiIdentitiesSettings):
+    BUILDERS[f"ci.{_f.name}"] = (f"ci.{_f.name}", lambda v, n=_f.name: CiIdentitiesSettings(
+        **{"repository": "acme/tap-pipeline", n: v}))
 
 
 def problems_naming(setting: str, build: Build, value: object) -> list[str]:

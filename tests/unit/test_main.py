@@ -37,6 +37,6 @@ def test_every_configuration_error_gets_its_own_line(monkeypatch: pytest.MonkeyP
     lines = capsys.readouterr().err.splitlines()
     assert lines == [
         "configuration error: TAP_STACKS='qa' is invalid: allowed a comma list of local, dev, staging, prod (the "
-        f"environments of {FIXTURE_FILE}) or preview",
+        f"environments of {FIXTURE_FILE}), preview or ci",
         "configuration error: TAP_STATE_REGION='moon' is invalid: allowed an AWS region such as us-east-1",
     ]

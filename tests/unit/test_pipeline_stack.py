@@ -13,8 +13,9 @@ from tools.policy.stack_json import StackJson
 DRAFT_OUTPUTS = {"table_name", "processor_function_arn", "validator_function_arn", "enricher_function_arn"}
 
 
-def test_main_synthesizes_bootstrap_and_one_stack_per_environment(stacks: dict[str, StackJson]) -> None:
-    expected = {"tap-pipeline-state", *(f"tap-pipeline-{e}" for e in PIPELINE_ENVIRONMENTS)}
+def test_main_synthesizes_bootstrap_one_stack_per_environment_and_the_ci_identities(
+        stacks: dict[str, StackJson]) -> None:
+    expected = {"tap-pipeline-state", "tap-pipeline-ci", *(f"tap-pipeline-{e}" for e in PIPELINE_ENVIRONMENTS)}
     assert set(stacks) == expected
 
 

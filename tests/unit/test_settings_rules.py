@@ -38,7 +38,7 @@ from tests.support.environments import (
     selected_environments,
     state_backend_settings,
 )
-from tests.unit import test_environments_file, test_settings
+from tests.unit import test_environments_file, test_environments_file_ci, test_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = {"TAP_AWS_ACCOUNT_ID": "111122223333", "TAP_ALARM_EMAIL": "oncall@example.com"}
@@ -181,6 +181,16 @@ def test_rule_alarm_period_is_10_30_or_a_multiple_of_60(period: int, valid: bool
     assert problems_of(lambda: MonitoringSettings(alarm_period_s=period)) == expected
 
 
+@pytest.mark.parametrize(("ceiling", "valid"), [(None, True), (0.01, True), (60.0, True), (0.0, False),
+                                                (-1.0, False), (float("inf"), False), (float("nan"), False)])
+def test_rule_cost_ceiling_is_a_positive_number_of_usd_or_none(ceiling: float | None, valid: bool) -> None:
+    from modules.settings import ReviewSettings
+
+    expected = () if valid else (invalid("review.monthly_cost_ceiling_usd", ceiling,
+                                         "a number of USD > 0, or false (no ceiling)"),)
+    assert problems_of(lambda: ReviewSettings(monthly_cost_ceiling_usd=ceiling)) == expected
+
+
 # ------------------------------------------------------------------------------------------------ backend
 def test_rule_backend_kind_is_s3_or_local() -> None:
     assert problems_of(lambda: BackendSettings(kind="local")) == ()
@@ -313,11 +323,11 @@ def test_rule_preview_suffix_is_not_an_environment_name() -> None:
         invalid("ENVIRONMENT_SUFFIX", "staging", allowed),)
 
 
-def test_rule_tap_stacks_names_environments_or_preview() -> None:
-    assert problems_of(lambda: selected_environments({"TAP_STACKS": " dev , ,local", **ACCOUNT})) == ()
+def test_rule_tap_stacks_names_environments_preview_or_ci() -> None:
+    assert problems_of(lambda: selected_environments({"TAP_STACKS": " dev , ,local,ci", **ACCOUNT})) == ()
     assert problems_of(lambda: selected_environments({"TAP_STACKS": "dev,qa", **ACCOUNT})) == (
-        invalid("TAP_STACKS", "qa", f"a comma list of local, dev, staging, prod (the environments of {FIXTURE.label}) "
-                "or preview"),)
+        invalid("TAP_STACKS", "qa", f"a comma list of local, dev, staging, prod (the environments of {FIXTURE.label}), "
+                "preview or ci"),)
 
 
 def test_rule_preview_needs_a_suffix() -> None:
@@ -477,15 +487,26 @@ TESTED_RULES = {
     "EnvironmentSettings._validate: 'monitoring.alarm_email'":
         test_settings.test_staging_and_prod_without_an_alarm_subscriber_stop_naming_the_environment_and_the_variables,
     "StateBootstrapSettings.__post_init__: 'own_state'": test_rule_bootstrap_state_rejects_any_other_value,
+    "ReviewSettings.__post_init__: 'review.monthly_cost_ceiling_usd'":
+        test_rule_cost_ceiling_is_a_positive_number_of_usd_or_none,
     # modules/environments_file.py
     "EnvironmentsFile.preview: SUFFIX_VARIABLE": test_rule_preview_suffix_is_not_an_environment_name,
     "EnvironmentsFile.preview: SUFFIX_VARIABLE #2": test_rule_preview_suffix_names_no_other_environments_resource,
-    "EnvironmentsFile.selected: STACKS_VARIABLE": test_rule_tap_stacks_names_environments_or_preview,
+    "EnvironmentsFile.preview: SUFFIX_VARIABLE #3": test_environments_file_ci.test_ci_is_no_preview_suffix,
+    "EnvironmentsFile.ci: f'{self.label}: environments.<name>.tags.Project'":
+        test_environments_file_ci.test_environments_with_different_project_tags_are_refused,
+    "EnvironmentsFile.ci: f'{self.label}: {region.key}'":
+        test_environments_file_ci.test_a_bad_region_is_named_by_the_environment_that_sets_it_once,
+    "EnvironmentsFile.ci: where":
+        test_environments_file_ci.test_an_environment_in_another_account_cannot_be_deployed_by_the_ci_roles,
+    "EnvironmentsFile.selected: STACKS_VARIABLE": test_rule_tap_stacks_names_environments_preview_or_ci,
     "EnvironmentsFile.selected: SUFFIX_VARIABLE": test_rule_preview_needs_a_suffix,
     "_check_structure: f'{label}: environments'": test_environments_file.test_a_file_without_environments_is_refused,
     "_check_structure: f'{label}: environments' #2":
         test_environments_file.test_an_environment_name_must_be_a_resource_name_part,
     "_check_structure: f'{label}: environments' #3":
+        test_environments_file_ci.test_the_names_of_stacks_of_their_own_are_no_environment_names,
+    "_check_structure: f'{label}: environments' #4":
         test_environments_file.test_two_environments_whose_resource_names_clash_are_refused,
     "_check_structure: f'{label}: environments.{name}'": test_environments_file.test_an_environment_must_be_a_table,
     "_check_structure: f'{label}: preview_from'":

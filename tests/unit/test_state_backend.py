@@ -126,3 +126,28 @@ def test_state_bucket_aborts_incomplete_uploads_for_every_object(bootstrap: Stac
     [rule] = single(bootstrap, "aws_s3_bucket_lifecycle_configuration")["rule"]
     assert rule["abort_incomplete_multipart_upload"] == [{"days_after_initiation": 7}]
     assert rule["filter"] == [{}], "an empty filter applies the rule to every object"
+
+
+@pytest.mark.parametrize(("region", "partition"), [
+    ("us-east-1", "aws"), ("eu-central-2", "aws"), ("cn-northwest-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov"),
+    ("us-iso-east-1", "aws-iso"), ("us-isob-east-1", "aws-iso-b"), ("eu-isoe-west-1", "aws-iso-e"),
+])
+def test_the_backends_key_arn_is_in_the_partition_of_the_states_region(region: str, partition: str) -> None:
+    """A backend block cannot read aws_partition: the partition comes from the region (China, GovCloud, ...)."""
+    from modules.settings import BackendSettings
+
+    backend = BackendSettings(kind="s3", bucket="state-bucket", region=region, account_id=TEST_ACCOUNT_ID)
+    assert backend.kms_key_arn == f"arn:{partition}:kms:{region}:{TEST_ACCOUNT_ID}:alias/tap-pipeline-tfstate"
+
+
+def test_every_region_the_aws_sdks_know_maps_to_their_partition() -> None:
+    """botocore's partition metadata as the oracle, over every region of its endpoint data."""
+    import botocore.session
+
+    from modules.settings import partition_of
+
+    session = botocore.session.Session()
+    regions = {r for p in session.get_available_partitions() for s in ("kms", "s3")
+               for r in session.get_available_regions(s, partition_name=p)}
+    assert len(regions) > 30 and {"cn-north-1", "us-gov-east-1"} <= regions
+    assert {r: partition_of(r) for r in regions} == {r: session.get_partition_for_region(r) for r in regions}

@@ -2,8 +2,9 @@
 values), line by line, and the budget the review holds it to.
 
 The bill is the cost model's (:mod:`tools.cost.model`) at the usage file's volumes; the budget file
-(``budgets.json``) says at which volume the review judges it, by how much a plan may raise it before the
-review warns, and, per environment, an optional ceiling above which the review blocks.
+(``budgets.json``) says at which volume the review judges it and by how much a plan may raise it before the
+review warns. The ceiling above which the review blocks is an environment's setting
+(``review.monthly_cost_ceiling_usd`` in the environments file: tools/plans/cost_gate.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,17 +27,20 @@ DEFAULT_WARN_SHARE = 0.20
 BUDGET_FIELDS = {
     "warn_increase_share": "number > 0: warn when a plan raises the monthly cost by more than this share (0.2 = 20 %)",
     "events_per_month": "number > 0: the volume the review judges the bill at (one of the usage file's)",
-    "ceilings_usd": "object environment -> number > 0: block a plan whose monthly cost would exceed it",
+}
+#: Fields of earlier budget files, and where their setting is now.
+MOVED_FIELDS = {
+    "ceilings_usd": "each environment's ceiling is review.monthly_cost_ceiling_usd in its table of the "
+                    "environments file ([environments.<name>] of environments.toml; environments.md)",
 }
 
 
 @dataclass(frozen=True)
 class Budget:
-    """How the review judges the cost of a change."""
+    """How the review judges the cost of a change: at which volume, and which rise it warns about."""
 
     events_per_month: float
     warn_increase_share: float = DEFAULT_WARN_SHARE
-    ceilings_usd: Mapping[str, float] = field(default_factory=dict)
 
 
 def _positive(path: Path, name: str, value: Any) -> float:
@@ -54,20 +58,19 @@ def load_budget(path: Path = DEFAULT_BUDGET, usage_path: Path = DEFAULT_USAGE) -
     if not isinstance(document, dict):
         raise CostInputError(f"{path}: the budget file must be a JSON object with the fields "
                              f"{', '.join(BUDGET_FIELDS)}")
+    moved = sorted(set(document) & set(MOVED_FIELDS))
+    if moved:
+        raise CostInputError(f"{path}: {moved[0]} is no budget field any more: {MOVED_FIELDS[moved[0]]}")
     unknown = sorted(set(document) - set(BUDGET_FIELDS) - {"_comment"})
     if unknown:
         raise CostInputError(f"{path}: unknown fields {unknown}; allowed: "
                              + "; ".join(f"{k} ({v})" for k, v in BUDGET_FIELDS.items()))
-    ceilings = document.get("ceilings_usd", {})
-    if not isinstance(ceilings, dict):
-        raise CostInputError(f"{path}: ceilings_usd must be an object environment -> USD, not {ceilings!r}")
     events = document.get("events_per_month")
     return Budget(
         events_per_month=(_positive(path, "events_per_month", events) if events is not None
                           else max(load_usage(usage_path).events_per_month)),
         warn_increase_share=_positive(path, "warn_increase_share",
                                       document.get("warn_increase_share", DEFAULT_WARN_SHARE)),
-        ceilings_usd={env: _positive(path, f"ceilings_usd.{env}", usd) for env, usd in ceilings.items()},
     )
 
 

@@ -27,6 +27,8 @@ IDENTITY = {
 LINKS = ("function_name", "event_source_arn", "resource_id")
 #: Nested blocks the cost model reads as objects.
 BLOCKS = ("point_in_time_recovery", "target_tracking_scaling_policy_configuration", "scaling_config")
+#: Nested blocks inside repeated blocks: (the repeated block, its nested block), e.g. an alarm's metric queries.
+INNER_BLOCKS = (("metric_query", "metric"),)
 
 
 def module_resources(values: Mapping[str, Any] | None) -> list[dict[str, Any]]:
@@ -36,12 +38,22 @@ def module_resources(values: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     return [r for r in resources if r.get("mode") == "managed"]
 
 
+def _block(value: Any) -> Any:
+    """A single nested block as the synthesized JSON has it: the object, not a list of one ({} for none)."""
+    if isinstance(value, list):
+        return value[0] if value and isinstance(value[0], dict) else {}
+    return value
+
+
 def _unwrapped(values: Mapping[str, Any]) -> dict[str, Any]:
     body = dict(values)
     for block in BLOCKS:
-        value = body.get(block)
-        if isinstance(value, list):
-            body[block] = value[0] if value and isinstance(value[0], dict) else {}
+        if block in body:
+            body[block] = _block(body[block])
+    for repeated, inner in INNER_BLOCKS:
+        if isinstance(body.get(repeated), list):
+            body[repeated] = [{**item, inner: _block(item.get(inner))} if isinstance(item, dict) else item
+                              for item in body[repeated]]
     return body
 
 

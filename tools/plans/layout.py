@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PLANS_DIR = PROJECT_ROOT / ".plans"
 BOOTSTRAP_ENVIRONMENTS = ("state", "bootstrap")
+LOCK_FILE = ".terraform.lock.hcl"
+#: What a plan folder's CI artifact leaves out (.github/workflows/apply.yml's upload excludes exactly this):
+#: Terraform's working directory, whose providers are links into the plugin cache or the mirror, or, when an
+#: upload follows the links, a provider binary of ~700 MB that the artifact's zip strips of its execute bit
+#: (https://github.com/actions/upload-artifact#permission-loss). `apply` installs the providers again.
+NOT_IN_ARTIFACT = ("work/.terraform",)
 
 
 def stack_name(env: str) -> str:
     """``prod`` -> ``tap-pipeline-prod``; ``state`` (or ``bootstrap``) -> the bootstrap stack."""
     if not env or env != env.strip() or "/" in env:
-        raise ValueError(f"environment {env!r} is invalid: give dev, staging, prod, local, state, or a preview suffix")
+        raise ValueError(f"environment {env!r} is invalid: give dev, staging, prod, local, state, ci, or a preview "
+                         "suffix")
     return "tap-pipeline-state" if env in BOOTSTRAP_ENVIRONMENTS else f"tap-pipeline-{env}"
 
 
@@ -25,6 +33,21 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 16), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def locked_providers(plan_file: Path) -> bytes:
+    """The dependency lock file inside a binary plan: the provider versions and checksums it was made with.
+
+    ``terraform plan -out`` stores it in the plan (a zip), and ``terraform apply`` refuses a plan whose
+    providers differ from the ones installed ("Inconsistent dependency lock file"). ValueError when the file
+    is no Terraform plan.
+    """
+    try:
+        with zipfile.ZipFile(plan_file) as plan:
+            return plan.read(LOCK_FILE)
+    except (zipfile.BadZipFile, KeyError) as error:
+        raise ValueError(f"{plan_file} is not a Terraform plan with a dependency lock file ({error}): "
+                         "plan again") from error
 
 
 @dataclass(frozen=True)
@@ -41,6 +64,10 @@ class PlanFolder:
     def workdir(self) -> Path:
         """A copy of the synthesized stack; ``terraform init``, ``plan`` and ``apply`` run here."""
         return self.root / "work"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.workdir / LOCK_FILE
 
     @property
     def plan_file(self) -> Path:

@@ -18,9 +18,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from tools.aws_credentials import MissingCredentials, require_credentials
 from tools.plans import offline, public_parameters, review
 from tools.plans.layout import PLANS_DIR, PROJECT_ROOT, PlanFolder, stack_name, terraform_variables
-from tools.terraform_cli import run_terraform
+from tools.terraform_cli import LOCK_TIMEOUT, failure_message, run_terraform
 
 LOCAL_ENVIRONMENT = "local"
 
@@ -33,6 +34,7 @@ def synthesize(env: str, project_root: Path = PROJECT_ROOT) -> Path:
     """``main.py`` with only this environment selected (a name the environments file does not declare is a
     preview: it sets ENVIRONMENT_SUFFIX)."""
     from main import environments_file
+    from modules.ci_settings import CI_ENVIRONMENT
     from modules.settings import SettingsError
 
     stack = stack_name(env)
@@ -42,12 +44,14 @@ def synthesize(env: str, project_root: Path = PROJECT_ROOT) -> Path:
     except SettingsError as error:
         raise PlanError(f"synthesis of {stack} failed: {error}") from error
     base = environments.preview_from or "dev"  # previews are made from it; the shipped one keeps state in S3
-    if stack != "tap-pipeline-state":
+    if stack == "tap-pipeline-state":
+        variables["TAP_STACKS"] = base  # the bootstrap stack comes with any S3-backed environment
+    elif env == CI_ENVIRONMENT:
+        variables["TAP_STACKS"] = CI_ENVIRONMENT
+    else:
         variables["TAP_STACKS"] = env if env in environments.names else base
         if env not in environments.names:
             variables["ENVIRONMENT_SUFFIX"] = env
-    else:
-        variables["TAP_STACKS"] = base  # the bootstrap stack comes with any S3-backed environment
     result = subprocess.run([sys.executable, "main.py"], cwd=project_root, env=variables, text=True,
                             capture_output=True, check=False)
     folder = project_root / "cdktf.out" / "stacks" / stack
@@ -86,14 +90,16 @@ def make_plan(stack_dir: Path, folder: PlanFolder, *, offline_mode: bool = False
         raise PlanError("--state needs --offline: a real backend keeps its own state")
     folder.settings_json.write_text(json.dumps(settings, indent=2))
     env = terraform_variables(settings)
-    run_terraform(["init", "-input=false", "-no-color"], folder.workdir, extra_env=env)
-    args = ["plan", "-input=false", "-no-color", f"-out={folder.plan_file.resolve()}", *extra_args]
+    initialized = run_terraform(["init", "-input=false", "-no-color"], folder.workdir, check=False, extra_env=env)
+    if initialized.returncode != 0:
+        raise PlanError(failure_message(f"terraform init failed for {folder.root.name}", initialized))
+    args = ["plan", "-input=false", "-no-color", f"-lock-timeout={LOCK_TIMEOUT}",
+            f"-out={folder.plan_file.resolve()}", *extra_args]
     if offline_mode:
         args.append("-refresh=false")
     result = run_terraform(args, folder.workdir, check=False, extra_env=env)
     if result.returncode not in (0, 2):
-        raise PlanError(f"terraform plan failed for {folder.root.name} (exit {result.returncode}):\n"
-                        f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+        raise PlanError(failure_message(f"terraform plan failed for {folder.root.name}", result))
     shown = run_terraform(["show", "-json", "-no-color", str(folder.plan_file.resolve())], folder.workdir,
                           extra_env=env)
     folder.plan_json.write_text(shown.stdout)
@@ -107,7 +113,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--env", required=True, help="dev, staging, prod, local, state, or a preview suffix")
+    parser.add_argument("--env", required=True, help="dev, staging, prod, local, state, ci, or a preview suffix")
     parser.add_argument("--stack-dir", type=Path, help="an already synthesized stack folder (skips synthesis)")
     parser.add_argument("--offline", action="store_true", help="plan without AWS: local state, stub credentials")
     parser.add_argument("--state", type=Path, help="with --offline: the prior state (v4 JSON) to plan against")
@@ -125,6 +131,8 @@ ENDPOINT_SERVICES = ("iam", "sts", "ssm", "s3", "sqs", "dynamodb", "lambda", "lo
 def run(args: argparse.Namespace) -> int:
     try:
         stack = stack_name(args.env)
+        if not args.offline and args.env != LOCAL_ENVIRONMENT:
+            require_credentials(stack)  # before the synthesis, which takes a while
         if args.state is not None and not args.state.is_file():
             raise PlanError(f"--state {args.state}: no such file; give a v4 state JSON")
         stack_dir = args.stack_dir or synthesize(args.env)
@@ -137,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         folder = PlanFolder.for_stack(stack, args.plans_dir)
         plan = make_plan(stack_dir, folder, offline_mode=args.offline, state=args.state, endpoints=endpoints,
                          emulator=emulator)
-    except (PlanError, ValueError, RuntimeError) as error:
+    except (PlanError, MissingCredentials, ValueError, RuntimeError) as error:
         print(f"plan: {error}", file=sys.stderr)
         return 3
     code = review.review_folder(folder, args, plan=plan)

@@ -20,12 +20,15 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tools.plans import changes as plan_changes
 from tools.plans import checkov_scan, cost_gate, offline, policies, report
 from tools.plans.layout import PLANS_DIR, PlanFolder, sha256_of, stack_name, terraform_variables
 from tools.terraform_cli import run_terraform
+
+if TYPE_CHECKING:
+    from modules.environments_file import EnvironmentsFile
 
 
 @dataclass(frozen=True)
@@ -139,19 +142,21 @@ def plan_from_binary(folder: PlanFolder) -> tuple[dict[str, Any], str]:
 
 
 def build_review(folder: PlanFolder, *, acknowledged: Sequence[str] = (), run_checkov: bool = True,
-                 plan: tuple[dict[str, Any], str] | None = None, budget: Path = cost_gate.DEFAULT_BUDGET) -> Review:
+                 plan: tuple[dict[str, Any], str] | None = None, budget: Path = cost_gate.DEFAULT_BUDGET,
+                 environments: EnvironmentsFile | None = None) -> Review:
     """Review the plan file of ``folder``.  ``plan`` is its JSON and SHA-256 when the caller has just
-    derived them from it (``make_plan``); otherwise they are derived here (:func:`plan_from_binary`)."""
+    derived them from it (``make_plan``); otherwise they are derived here (:func:`plan_from_binary`).
+    ``environments`` holds the environment's cost ceiling (default: the file ``main.py`` reads)."""
     plan_json, digest = plan if plan is not None else plan_from_binary(folder)
-    return _review(folder, plan_json, digest, acknowledged, run_checkov, budget)
+    return _review(folder, plan_json, digest, acknowledged, run_checkov, budget, environments)
 
 
 def _review(folder: PlanFolder, plan: dict[str, Any], digest: str, acknowledged: Sequence[str],
-            run_checkov: bool, budget: Path) -> Review:
+            run_checkov: bool, budget: Path, environments: EnvironmentsFile | None) -> Review:
     result = policies.evaluate(plan)
     blocking = [Finding(policies.address_of(m), m, "policy") for m in result.deny]
     warnings = [Finding(policies.address_of(m), m, "policy") for m in result.warn]
-    cost = cost_gate.review_cost(plan, folder.root.name, budget)
+    cost = cost_gate.review_cost(plan, folder.root.name, budget, environments)
     for finding in cost.findings:
         (blocking if finding.blocking else warnings).append(Finding(cost_gate.ADDRESS, finding.message, "cost"))
     checkov_note = "skipped (--skip-checkov)"
@@ -182,7 +187,8 @@ def add_review_arguments(parser: argparse.ArgumentParser) -> None:
                         help="acknowledge a blocked resource address (repeatable); recorded in the review")
     parser.add_argument("--skip-checkov", action="store_true", help="leave checkov out (recorded in the review)")
     parser.add_argument("--budget", type=Path, default=cost_gate.DEFAULT_BUDGET,
-                        help="the cost rule's budget file: volume, warning share, ceilings (default: %(default)s)")
+                        help="the cost rule's budget file: volume and warning share (default: %(default)s); the "
+                             "ceiling is the environment's review.monthly_cost_ceiling_usd")
 
 
 def review_folder(folder: PlanFolder, args: argparse.Namespace, plan: dict[str, Any] | None = None) -> int:
@@ -211,7 +217,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--env", required=True, help="dev, staging, prod, local, state, or a preview suffix")
+    parser.add_argument("--env", required=True, help="dev, staging, prod, local, state, ci, or a preview suffix")
     parser.add_argument("--plans-dir", type=Path, default=PLANS_DIR, help="where plan folders are (.plans)")
     add_review_arguments(parser)
 

@@ -11,12 +11,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection
 
+from modules.resourceless_actions import unnarrowed
 from modules.settings import REQUIRED_TAGS
 from tools.policy.stack_json import REFERENCE, Resource, StackJson, iter_policy_statements
-
-# Actions without resource-level permissions in IAM: the only ones allowed on "*".
-WILDCARD_RESOURCE_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
-WILDCARD_METRIC_ACTIONS = {"cloudwatch:PutMetricData"}
 
 
 def _referenced(stack: StackJson, value: object) -> Resource | None:
@@ -131,7 +128,8 @@ def check_concurrency(stack: StackJson) -> list[str]:
 
 
 def check_iam_wildcards(stack: StackJson) -> list[str]:
-    """No IAM action wildcard; no "*" resource except X-Ray uploads and namespace-bound PutMetricData."""
+    """No IAM action wildcard; a "*" resource only for the actions IAM defines on no resource, each write with
+    the condition that narrows it (modules/resourceless_actions.py)."""
     violations = []
     for document, statement in iter_policy_statements(stack):
         if statement.get("effect", "Allow") != "Allow":
@@ -142,12 +140,12 @@ def check_iam_wildcards(stack: StackJson) -> list[str]:
             violations.append(f"{where}: wildcard action in {sorted(actions)}")
         if "*" not in statement.get("resources", []):
             continue
-        if actions <= WILDCARD_RESOURCE_ACTIONS:
-            continue
-        conditions = {c.get("variable") for c in statement.get("condition", [])}
-        if actions <= WILDCARD_METRIC_ACTIONS and "cloudwatch:namespace" in conditions:
-            continue
-        violations.append(f"{where}: resource \"*\" for {sorted(actions)}")
+        narrowable, missing = unnarrowed(actions, {c.get("variable") for c in statement.get("condition", [])})
+        if narrowable:
+            violations.append(f"{where}: resource \"*\" for {sorted(actions)}")
+        elif missing:
+            violations.append(f"{where}: resource \"*\" for {sorted(actions)} without the condition on {missing} "
+                              "that narrows it")
     return violations
 
 

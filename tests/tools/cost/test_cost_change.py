@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from modules.environments_file import EnvironmentsFile
+from tests.support.environments import FIXTURE
 from tools.cost.change import Budget, CostChange, load_budget
 from tools.cost.errors import CostInputError
 from tools.cost.model import Estimate, Line
 from tools.cost.plan_values import pipeline_from_values, stack_document
-from tools.plans.cost_gate import CostReview, review_cost, rules
+from tools.plans.cost_gate import Ceiling, CostReview, ceiling_of, review_cost, rules
 
 ALIAS_ARN = "arn:aws:lambda:us-east-1:111122223333:function:tap-validator-prod:live"
 QUEUE_ARN = "arn:aws:sqs:us-east-1:111122223333:tap-ingest-prod"
@@ -76,20 +78,32 @@ def write_budget(tmp_path: Path, **fields: object) -> Path:
 
 def test_the_budget_defaults_to_20_percent_and_the_usage_files_largest_volume(tmp_path: Path) -> None:
     budget = load_budget(write_budget(tmp_path))
-    assert budget == Budget(events_per_month=100_000_000, warn_increase_share=0.2, ceilings_usd={})
+    assert budget == Budget(events_per_month=100_000_000, warn_increase_share=0.2)
 
 
-def test_the_shipped_budget_judges_at_10_m_events_with_a_ceiling_for_prod() -> None:
-    budget = load_budget()
-    assert budget.events_per_month == 10_000_000 and budget.warn_increase_share == 0.2
-    assert budget.ceilings_usd["prod"] == 60
+def test_the_shipped_budget_judges_at_10_m_events_and_warns_above_20_percent() -> None:
+    assert load_budget() == Budget(events_per_month=10_000_000, warn_increase_share=0.2)
+
+
+def test_the_ceilings_are_the_environments_and_only_staging_and_prod_have_one() -> None:
+    """Read from the environments file (review.monthly_cost_ceiling_usd), named where they are set."""
+    label = FIXTURE.label
+    assert ceiling_of("tap-pipeline-prod", FIXTURE) == Ceiling(
+        60.0, f"{label}: environments.prod.review.monthly_cost_ceiling_usd")
+    assert ceiling_of("tap-pipeline-staging", FIXTURE).usd == 150.0
+    assert [ceiling_of(s, FIXTURE) for s in ("tap-pipeline-dev", "tap-pipeline-pr42", "tap-pipeline-local",
+                                             "tap-pipeline-state", "tap-pipeline-ci")] == [None] * 5
+
+
+def test_a_budget_file_with_the_old_ceilings_says_where_they_went(tmp_path: Path) -> None:
+    with pytest.raises(CostInputError, match="ceilings_usd is no budget field any more: each environment's ceiling "
+                                             "is review.monthly_cost_ceiling_usd"):
+        load_budget(write_budget(tmp_path, ceilings_usd={"prod": 60}))
 
 
 @pytest.mark.parametrize(("fields", "message"), [
     ({"warn_increase_share": 0}, "warn_increase_share must be a number > 0, not 0"),
     ({"events_per_month": "10M"}, "events_per_month must be a number > 0, not '10M'"),
-    ({"ceilings_usd": {"prod": -1}}, "ceilings_usd.prod must be a number > 0, not -1"),
-    ({"ceilings_usd": [60]}, "ceilings_usd must be an object environment -> USD"),
     ({"ceiling": 60}, "unknown fields \\['ceiling'\\]"),
 ])
 def test_budget_errors_name_the_field(tmp_path: Path, fields: dict, message: str) -> None:
@@ -106,40 +120,64 @@ def change(before: float | None, after: float) -> CostChange:
                       ((10e6, before or 0.0, after),))
 
 
-BUDGET = Budget(events_per_month=10e6, warn_increase_share=0.2, ceilings_usd={"prod": 60.0})
+BUDGET = Budget(events_per_month=10e6, warn_increase_share=0.2)
+PROD_CEILING = Ceiling(60.0, "environments.toml: environments.prod.review.monthly_cost_ceiling_usd")
 
 
 @pytest.mark.parametrize(("after", "warned"), [(120.0, False), (120.01, True)])
 def test_a_rise_warns_only_above_the_budgets_share(after: float, warned: bool) -> None:
-    found = rules(change(100.0, after), Budget(10e6, 0.2, {}), Path("budgets.json"))
+    found = rules(change(100.0, after), Budget(10e6, 0.2), None)
     assert [f.blocking for f in found] == ([False] if warned else [])
 
 
 @pytest.mark.parametrize(("after", "blocked"), [(60.0, False), (60.01, True)])
 def test_a_bill_blocks_only_above_the_environments_ceiling(after: float, blocked: bool) -> None:
-    found = [f for f in rules(change(59.0, after), BUDGET, Path("budgets.json")) if f.blocking]
+    found = [f for f in rules(change(59.0, after), BUDGET, PROD_CEILING) if f.blocking]
     assert [f.message for f in found] == ([
         "cost: the monthly cost at 10 M events would be 60.01 USD, above prod's ceiling of 60.00 USD "
-        "(budgets.json); acknowledge with --ack cost if intended"] if blocked else [])
+        "(environments.toml: environments.prod.review.monthly_cost_ceiling_usd); acknowledge with --ack cost if "
+        "intended"] if blocked else [])
 
 
 def test_a_new_stack_is_a_warning_with_its_bill() -> None:
-    assert [(f.message, f.blocking) for f in rules(change(None, 30.03), BUDGET, Path("b.json"))] == [
+    assert [(f.message, f.blocking) for f in rules(change(None, 30.03), BUDGET, PROD_CEILING)] == [
         ("cost: a new stack: 30.03 USD a month at 10 M events", False)]
 
 
 def test_a_bill_that_cannot_be_estimated_blocks_only_where_a_ceiling_must_be_checked(tmp_path: Path) -> None:
     plan = {"planned_values": {"root_module": {"resources": [resource("aws_sqs_queue", "q", arn=QUEUE_ARN)]}}}
-    budget = write_budget(tmp_path, ceilings_usd={"prod": 60})
-    prod = review_cost(plan, "tap-pipeline-prod", budget)
+    budget = write_budget(tmp_path)
+    prod = review_cost(plan, "tap-pipeline-prod", budget, FIXTURE)
     assert prod.change is None and [f.blocking for f in prod.findings] == [True]
     assert "prod's monthly cost cannot be estimated" in prod.findings[0].message
-    dev = review_cost(plan, "tap-pipeline-dev", budget)
+    dev = review_cost(plan, "tap-pipeline-dev", budget, FIXTURE)
     assert dev.findings == [] and dev.note.startswith("not estimated: dev: no aws_lambda_function")
 
 
+def test_an_invalid_ceiling_blocks_naming_where_it_is_set(tmp_path: Path) -> None:
+    path = tmp_path / "environments.toml"
+    path.write_text('[environments.prod]\nreview.monthly_cost_ceiling_usd = -5\n')
+    [finding] = review_cost({}, "tap-pipeline-prod", write_budget(tmp_path), EnvironmentsFile.read(path)).findings
+    assert finding.blocking and finding.message == (
+        f"cost: prod's cost ceiling cannot be read, so the cost is not checked: {path}: "
+        "environments.prod.review.monthly_cost_ceiling_usd=-5.0 is invalid: allowed a number of USD > 0, or false "
+        "(no ceiling)")
+
+
 def test_the_record_gives_each_line_before_and_after() -> None:
-    record = CostReview(change(30.0, 36.5), BUDGET).record()
+    record = CostReview(change(30.0, 36.5), BUDGET, ceiling=PROD_CEILING).record()
     assert record["difference_usd"] == 6.5 and record["share"] == round(6.5 / 30, 4)
     assert record["lines"] == [{"line": "Lambda requests", "before_usd": 30.0, "after_usd": 36.5}]
     assert record["ceiling_usd"] == 60.0
+
+
+def test_an_alarms_metric_queries_read_from_a_plan_are_billed_per_metric() -> None:
+    """A plan lists each query's ``metric`` block as a list of one; the expression's query has none."""
+    def query(id_: str, metric: list, expression: str = "") -> dict:
+        return {"id": id_, "expression": expression, "metric": metric, "period": None}
+
+    metric = [{"metric_name": "ApproximateNumberOfMessagesVisible", "namespace": "AWS/SQS", "period": 60}]
+    document = stack_document([resource("aws_cloudwatch_metric_alarm", "arrivals", metric_query=[
+        query("in_flight", metric), query("visible", metric), query("e", [], "DIFF(visible + FILL(in_flight, 0))")])])
+    queries = document["resource"]["aws_cloudwatch_metric_alarm"]["arrivals"]["metric_query"]
+    assert [q["metric"] for q in queries] == [metric[0], metric[0], {}]

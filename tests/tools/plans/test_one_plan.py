@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.plan_files import LOCK, write_plan
 from tools.plans import apply, plan, review
 from tools.plans.apply import ApplyRefused, apply_plan
 from tools.plans.layout import PlanFolder, sha256_of
@@ -21,7 +22,7 @@ STACK = "tap-pipeline-prod"
 def _folder(tmp_path: Path, **record: object) -> PlanFolder:
     folder = PlanFolder(tmp_path / STACK)
     folder.workdir.mkdir(parents=True)
-    folder.plan_file.write_bytes(b"a binary plan")
+    write_plan(folder.plan_file)
     folder.review_json.write_text(json.dumps({
         "stack": STACK, "passed": True, "plan_sha256": sha256_of(folder.plan_file), **record}))
     return folder
@@ -55,10 +56,51 @@ def test_apply_refuses_a_plan_made_in_a_folder_with_the_offline_override(tmp_pat
     assert terraform_calls == []
 
 
-def test_apply_runs_terraform_on_a_reviewed_online_plan(tmp_path: Path, terraform_calls: list) -> None:
+def test_apply_installs_the_plans_providers_then_applies_the_plan_file(tmp_path: Path, terraform_calls: list) -> None:
+    """A folder from a CI artifact has no lock file of its own outside the plan and no .terraform: the lock file
+    comes out of the reviewed plan, `init -lockfile=readonly` installs what it pins, and apply waits for a lock."""
     folder = _folder(tmp_path, offline=False)
     assert apply_plan(folder) == "Apply complete!"
-    assert terraform_calls and terraform_calls[0][0] == "apply"
+    assert terraform_calls == [["init", "-input=false", "-no-color", "-lockfile=readonly"],
+                               ["apply", "-input=false", "-no-color", "-lock-timeout=5m", str(folder.plan_file)]]
+    assert folder.lock_file.read_bytes() == LOCK
+
+
+def test_a_lock_file_other_than_the_plans_is_refused_before_terraform_runs(tmp_path: Path,
+                                                                           terraform_calls: list) -> None:
+    folder = _folder(tmp_path, offline=False)
+    folder.lock_file.write_bytes(LOCK.replace(b"h1:", b"h1:X"))
+    with pytest.raises(ApplyRefused, match="not the lock file inside the reviewed plan"):
+        apply_plan(folder)
+    assert terraform_calls == []
+
+
+def test_providers_carried_in_the_folder_are_installed_again_and_their_targets_kept(tmp_path: Path,
+                                                                                     terraform_calls: list) -> None:
+    """A provider that lost its execute bit in a zip, or a link into this machine's mirror: both go before init."""
+    folder = _folder(tmp_path, offline=False)
+    mirror = tmp_path / "mirror" / "linux_amd64"
+    mirror.mkdir(parents=True)
+    (mirror / "terraform-provider-aws").write_text("the mirror's provider")
+    providers = folder.workdir / ".terraform" / "providers" / "registry.terraform.io" / "hashicorp" / "aws"
+    providers.mkdir(parents=True)
+    (providers / "linux_amd64").symlink_to(mirror)
+    (providers / "stripped").write_text("a provider without its execute bit")
+    (folder.workdir / ".terraform" / "terraform.tfstate").write_text("{}")
+    apply_plan(folder)
+    assert not (folder.workdir / ".terraform" / "providers").exists()
+    assert (mirror / "terraform-provider-aws").read_text() == "the mirror's provider"
+    assert (folder.workdir / ".terraform" / "terraform.tfstate").is_file()  # the backend's record stays
+
+
+def test_a_plan_file_that_is_no_terraform_plan_is_refused(tmp_path: Path, terraform_calls: list) -> None:
+    folder = _folder(tmp_path, offline=False)
+    folder.plan_file.write_bytes(b"plain bytes")
+    folder.review_json.write_text(json.dumps({"stack": STACK, "passed": True,
+                                              "plan_sha256": sha256_of(folder.plan_file)}))
+    with pytest.raises(ApplyRefused, match="not a Terraform plan with a dependency lock file"):
+        apply_plan(folder)
+    assert terraform_calls == []
 
 
 def test_the_apply_command_says_why_it_refuses_an_offline_plan(tmp_path: Path, terraform_calls: list,

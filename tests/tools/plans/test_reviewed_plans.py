@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from tests.support.environments import FIXTURE
 from tests.support.opa_engine import deny_and_warn, engine
 from tests.tools.plans.conftest import PlanMaker
 from tools.cost.config import read_stack
@@ -38,7 +39,8 @@ def resource(document: dict, address: str) -> dict:
 
 
 def reviewed(folder: PlanFolder, **kwargs):
-    review = build_review(folder, **kwargs)
+    """The review of a plan of the session's stacks, with the ceilings of the file they come from."""
+    review = build_review(folder, environments=FIXTURE, **kwargs)
     write_review(folder, review)
     return review
 
@@ -82,6 +84,20 @@ def test_the_bootstrap_stacks_fresh_plan_passes_the_policies(synth_dir, tmp_path
     review = reviewed(folder, run_checkov=False)
     assert review.blocking == [] and review.passed
     assert review.cost.note.startswith("not estimated: state: no aws_lambda_function")
+
+
+def test_the_ci_identities_fresh_plan_passes_the_gate(synth_dir, tmp_path) -> None:
+    """The roles' trust policies are known only after apply (they federate with the provider the plan creates):
+    reviewed from their documents, with that provider as the principal, and nothing blocks or warns."""
+    folder = PlanFolder.for_stack("tap-pipeline-ci", tmp_path)
+    plan = make_plan(synth_dir / "tap-pipeline-ci", folder, offline_mode=True)
+    roles = [c for c in plan["resource_changes"] if c["type"] == "aws_iam_role"]
+    assert len(roles) == 2 and all(r["change"]["after_unknown"]["assume_role_policy"] is True for r in roles)
+    review = reviewed(folder, run_checkov=False)
+    assert (review.blocking, review.warnings) == ([], []) and review.passed
+    assert {c.action for c in review.changes} == {"create"}
+    assert {c.address.split(".")[0] for c in review.changes} == {
+        "aws_iam_openid_connect_provider", "aws_iam_role", "aws_iam_policy", "aws_iam_role_policy_attachment"}
 
 
 def test_offline_plan_reads_the_locked_layer_from_the_public_parameter_stand_in(fresh_plan) -> None:
@@ -298,7 +314,8 @@ def test_a_plan_raising_the_cost_shows_it_per_line_and_blocks_above_prods_ceilin
         f"{cost.after.total:,.2f} USD), more than 20%"]
     assert [f.message for f in review.blocking] == [
         f"cost: the monthly cost at 10 M events would be {cost.after.total:,.2f} USD, above prod's ceiling of "
-        "60.00 USD (budgets.json); acknowledge with --ack cost if intended"]
+        f"60.00 USD ({FIXTURE.label}: environments.prod.review.monthly_cost_ceiling_usd); acknowledge with --ack "
+        "cost if intended"]
     assert "| Lambda provisioned concurrency | 4.38 | 43.80 | +39.42 | +900.0% |" in folder.review_md.read_text()
 
 

@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.artifact import step
+from tools.plans.layout import NOT_IN_ARTIFACT
+
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 WORKFLOWS = sorted((PROJECT_ROOT / ".github" / "workflows").glob("*.yml"))
 CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
@@ -81,6 +84,19 @@ def test_a_blocked_review_is_posted_and_then_fails_the_pull_request() -> None:
     [post] = [s for s in steps.values() if "gh pr comment" in s.get("run", "")]
     assert "steps.plan" not in post["if"]
     assert list(steps.values())[-1]["if"] == "steps.plan.outcome == 'failure'"
+
+
+def test_the_plan_artifact_leaves_out_what_the_apply_installs_again_and_lands_where_apply_reads_it() -> None:
+    """Excluded: exactly layout.NOT_IN_ARTIFACT (links into a plugin cache, providers a zip would break); the
+    lock file is a hidden file, so hidden files must be uploaded. The e2e test applies such an artifact."""
+    jobs = load("apply.yml")["jobs"]
+    upload = step(jobs["plan"], "actions/upload-artifact")["with"]
+    download = step(jobs["apply"], "actions/download-artifact")["with"]
+    folder = ".plans/tap-pipeline-${{ matrix.env }}/"
+    assert upload["path"].splitlines() == [folder, *(f"!{folder}{excluded}/" for excluded in NOT_IN_ARTIFACT)]
+    assert upload["include-hidden-files"] is True and upload["name"] == download["name"]
+    assert download["path"] == folder
+    assert NOT_IN_ARTIFACT == ("work/.terraform",)
 
 
 def test_main_applies_only_after_make_plan_passed() -> None:

@@ -264,7 +264,33 @@ def test_put_metric_data_on_every_resource_needs_a_namespace_condition(doc: dict
     assert checks.check_iam_wildcards(stack(doc)) == []
     doc["data"]["aws_iam_policy_document"]["doc"]["statement"][-1]["condition"][0]["variable"] = "aws:SourceIp"
     assert checks.check_iam_wildcards(stack(doc)) == [
-        "doc/Extra: resource \"*\" for ['cloudwatch:PutMetricData']"]
+        "doc/Extra: resource \"*\" for ['cloudwatch:PutMetricData'] without the condition on "
+        "['cloudwatch:namespace'] that narrows it"]
+
+
+@pytest.mark.parametrize(("action", "key"), [("lambda:CreateEventSourceMapping", "lambda:FunctionArn"),
+                                             ("kms:CreateKey", "aws:RequestTag/Project")])
+def test_a_write_iam_defines_on_no_resource_passes_on_every_resource_only_with_its_condition(
+        doc: dict[str, Any], action: str, key: str) -> None:
+    """The CI deploy role's creations (modules/ci_identities.py): a condition narrows what a resource cannot."""
+    add_statement(doc, actions=[action], resources=["*"],
+                  condition=[{"test": "StringEquals", "variable": key, "values": ["x"]}])
+    assert checks.check_iam_wildcards(stack(doc)) == []
+    doc["data"]["aws_iam_policy_document"]["doc"]["statement"][-1].pop("condition")
+    assert checks.check_iam_wildcards(stack(doc)) == [
+        f"doc/Extra: resource \"*\" for ['{action}'] without the condition on ['{key}'] that narrows it"]
+
+
+def test_reads_iam_defines_on_no_resource_pass_on_every_resource(doc: dict[str, Any]) -> None:
+    add_statement(doc, actions=["kms:ListAliases", "application-autoscaling:DescribeScalableTargets",
+                                "application-autoscaling:DescribeScalingPolicies"], resources=["*"])
+    assert checks.check_iam_wildcards(stack(doc)) == []
+
+
+def test_a_read_that_a_resource_narrows_is_caught_beside_those_it_cannot(doc: dict[str, Any]) -> None:
+    add_statement(doc, actions=["kms:ListAliases", "kms:DescribeKey"], resources=["*"])
+    assert checks.check_iam_wildcards(stack(doc)) == [
+        "doc/Extra: resource \"*\" for ['kms:DescribeKey', 'kms:ListAliases']"]
 
 
 def test_put_metric_data_with_another_action_on_every_resource_is_caught(doc: dict[str, Any]) -> None:

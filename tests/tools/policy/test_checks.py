@@ -13,7 +13,7 @@ from tools.policy import checks as policy_checks
 from tools.policy.stack_json import StackJson
 
 STACK_NAMES = ["tap-pipeline-local", "tap-pipeline-dev", "tap-pipeline-staging", "tap-pipeline-prod",
-               "tap-pipeline-pr42", "tap-pipeline-state"]
+               "tap-pipeline-pr42", "tap-pipeline-state", "tap-pipeline-ci"]
 
 
 @pytest.mark.parametrize("check", policy_checks.STRUCTURAL_CHECKS, ids=lambda c: c.__name__)

@@ -98,6 +98,17 @@ def test_the_command_exits_1_and_prints_the_verdict_when_refused(tmp_path: Path,
     assert "tap-pipeline-dev reserves 30" in capsys.readouterr().out
 
 
+def test_a_plans_work_folder_is_named_by_its_stack(tmp_path: Path, capsys) -> None:
+    """`apply` checks the copy in ``.plans/<stack>/work``: the verdict names the stack, never ``work``."""
+    work = tmp_path / "tap-pipeline-prod" / "work"
+    work.mkdir(parents=True)
+    (work / "cdk.tf.json").write_text(json.dumps(_stack(a=10)))
+    client, _ = _client(1000, 1000, {"a": None})
+    assert preflight.run(work, client, stack="tap-pipeline-prod") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("tap-pipeline-prod reserves 10 ") and "work" not in out
+
+
 def test_the_command_exits_2_when_the_stack_was_not_synthesized(tmp_path: Path, capsys) -> None:
     assert preflight.main([str(tmp_path / "missing")]) == 2
     assert "synthesize the stack first" in capsys.readouterr().err
