@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from . import naming
+from .terraform_values import plus, times
 
 STAGES = ("validator", "enricher", "processor")
 # CloudWatch Logs accepts only these retention periods (days).
@@ -132,8 +133,9 @@ def visibility_timeout_s(function_timeout_s: int, batching_window_s: int) -> int
     is still working on, and AWS refuses a mapping whose function timeout exceeds the queue's visibility
     timeout (hashicorp/terraform-provider-aws#18099).
     https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+    Either may be a Terraform expression (the module's variables): the result is then one too.
     """
-    return 6 * function_timeout_s + batching_window_s
+    return plus(times(6, function_timeout_s), batching_window_s)
 
 
 class BillingMode(StrEnum):
