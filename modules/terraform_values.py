@@ -15,7 +15,8 @@ from typing import Any
 # cdktf is imported where an expression is built, never for Python values: the settings use these helpers,
 # and validating settings must not start jsii (main.py validates everything before it imports cdktf).
 
-# cdktf encodes a number token as a double near -1.8881545897087626e+289; no setting comes near it.
+# cdktf encodes a number token as a double near -1.8881545897087626e+289 (no setting comes near it), a string
+# token as "${TfToken[...]}", a list's as "#{TfToken[...]}" and a map's key as "&{TfToken[...]}".
 _PLAIN_FLOAT_LIMIT = 1e280
 
 
@@ -25,8 +26,11 @@ def is_expression(value: object) -> bool:
         return False
     if isinstance(value, float) and abs(value) < _PLAIN_FLOAT_LIMIT:
         return False
-    if isinstance(value, str) and "${" not in value:
-        return False
+    if isinstance(value, str):
+        if "TfToken[" in value:
+            return True
+        if "${" not in value:
+            return False
     if isinstance(value, Mapping):
         return any(is_expression(k) or is_expression(v) for k, v in value.items())
     from cdktf import Token
@@ -79,7 +83,8 @@ def is_positive(value: Any) -> Any:
         return value > 0
     from cdktf import Op
 
-    return Op.gt(value, 0)
+    # Written 0 < value: cdktf 0.21 renders a right-hand operand 0 as "undefined" (`var.x > undefined`).
+    return Op.lt(0, value)
 
 
 def equals(value: Any, literal: Any) -> Any:
