@@ -1,8 +1,8 @@
 """The module's complete example in plain HCL: a provider, a backend and one ``module`` block.
 
 It is written into the module (``examples/complete/main.tf``) and committed as ``examples/terraform/main.tf``
-(tests/module/test_module_files.py holds the two equal). Its inputs are the ``dev`` environment's: the tests
-plan it offline and compare its resources with the ``dev`` stack's.
+(tests/module/test_module_files.py holds the two equal). Its inputs are the shipped ``dev`` environment's
+(environments.toml): the tests plan it offline and compare its resources with the ``dev`` stack's.
 """
 
 from __future__ import annotations
@@ -61,13 +61,16 @@ module "{MODULE_BLOCK}" {{
     ManagedBy  = "terraform"
   }}
 
+  # As the repository's dev environment: shorter logs, a table that may be deleted, alarms on the topic with
+  # nobody subscribed yet. Staging and prod set alarm_email (or alarm_https_endpoint) instead.
   log_retention_days        = 14
-  alarm_email               = "orders-oncall@example.com"
   table_deletion_protection = false
+  require_subscriber        = false
 
   # Every other input keeps the library's default: the module's README lists them. For production, e.g.:
-  # customer_managed_encryption = true
-  # table_billing_mode          = "PROVISIONED"
+  # alarm_email                       = "orders-oncall@example.com"
+  # customer_managed_encryption       = true
+  # table_billing_mode                = "PROVISIONED"
   # processor_reserved_concurrency    = 50
   # processor_provisioned_concurrency = 2
 }}

@@ -291,3 +291,35 @@ def validations() -> tuple[Validation, ...]:
             found.append(Validation(variable, rule.terraform_condition(context.references),
                                     rule.terraform_message(label, context.references)))
     return tuple(found)
+
+
+def settings_from_inputs(inputs: Mapping[str, Any]) -> EnvironmentSettings:
+    """The settings that the module's ``inputs`` stand for: the library's, with each given input at its setting's
+    path, built and validated as one (so SettingsError lists every problem, as the module lists every failed
+    validation). The inverse of :func:`module_inputs`; the environment's name is its ``environment``, and its
+    ``Environment`` tag too unless ``tags`` has one, as in the module."""
+    from dataclasses import replace
+
+    from modules.settings import collected_problems
+
+    library = library_settings()
+    by_name = {variable.name: variable for variable in module_variables()}
+    changes = {by_name[name].path: value for name, value in inputs.items()}
+    changes["name"] = changes.get("suffix", library.suffix)
+    changes["tags"] = {"Environment": changes["name"], **changes.get("tags", library.tags)}
+
+    def changed(path: str) -> bool:
+        return not path or any(key == path or key.startswith(f"{path}.") for key in changes)
+
+    def rebuilt(value: Any, path: str) -> Any:
+        if path in changes:
+            return changes[path]
+        if not changed(path):
+            return value
+        if path == "functions":
+            return {stage: rebuilt(function, f"functions.{stage}") for stage, function in value.items()}
+        return replace(value, **{f.name: rebuilt(getattr(value, f.name), f"{path}.{f.name}" if path else f.name)
+                                 for f in fields(value) if f.init})
+
+    with collected_problems():
+        return rebuilt(library, "")
