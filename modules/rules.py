@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from .terraform_values import is_expression
@@ -90,40 +91,61 @@ def _literal(value: float) -> str:
     return json.dumps(value)
 
 
+# The Python checks of the rule kinds are module-level functions bound with partial, not closures: the tables
+# are built at import, and a function called when a rule is checked is one that mutation testing can change.
+def _in_range(field: str, low: float, high: float, values: Values) -> bool:
+    return low <= values[field] <= high
+
+
+def _at_least(field: str, low: float, values: Values) -> bool:
+    return values[field] >= low
+
+
+def _one_of(field: str, options: Sequence[Any], values: Values) -> bool:
+    return values[field] in options
+
+
+def _matches(field: str, pattern: str, optional: bool, values: Values) -> bool:
+    value = values[field]
+    return (optional and value is None) or (isinstance(value, str) and re.fullmatch(pattern, value) is not None)
+
+
+def _tag_value(tag: str, values: Values) -> object:
+    return values["tags"].get(tag, "")
+
+
+def _tag_present(tag: str, values: Values) -> bool:
+    return bool(str(_tag_value(tag, values)).strip())
+
+
 def in_range(field: str, low: float, high: float) -> Rule:
     """``low <= field <= high``."""
-    return Rule(field, lambda v: low <= v[field] <= high,
+    return Rule(field, partial(_in_range, field, low, high),
                 f"{{{field}}} >= {_literal(low)} && {{{field}}} <= {_literal(high)}", f"{low}..{high}")
 
 
-def at_least(field: str, low: float) -> Rule:
-    """``field >= low``."""
-    return Rule(field, lambda v: v[field] >= low, f"{{{field}}} >= {_literal(low)}", f">= {low}")
+def at_least(field: str, low: float, allowed: str | None = None) -> Rule:
+    """``field >= low`` (``allowed``: what the problem says is allowed, by default ``>= low``)."""
+    return Rule(field, partial(_at_least, field, low), f"{{{field}}} >= {_literal(low)}", allowed or f">= {low}")
 
 
 def one_of(field: str, options: Sequence[Any], allowed: str) -> Rule:
     """``field`` is one of ``options`` (numbers or strings)."""
     listed = ", ".join(json.dumps(option) for option in options)
-    return Rule(field, lambda v: v[field] in options, f"contains([{listed}], {{{field}}})", allowed)
+    return Rule(field, partial(_one_of, field, tuple(options)), f"contains([{listed}], {{{field}}})", allowed)
 
 
 def matches(field: str, pattern: str, allowed: str, *, optional: bool = False) -> Rule:
     """The whole of ``field`` matches ``pattern`` (a regular expression that Python and Terraform's RE2 read
-    alike); with ``optional``, None (null) passes too."""
+    alike: no backreferences, lookarounds or possessive quantifiers); with ``optional``, None (null) passes."""
     regex = f"can(regex({hcl_string(f'^(?:{pattern})$')}, {{{field}}}))"
-
-    def check(values: Values) -> bool:
-        value = values[field]
-        return (optional and value is None) or (isinstance(value, str) and re.fullmatch(pattern, value) is not None)
-
     condition = f"{{{field}}} == null ? true : {regex}" if optional else regex
-    return Rule(field, check, condition, allowed)
+    return Rule(field, partial(_matches, field, pattern, optional), condition, allowed)
 
 
 def required_tag(tag: str) -> Rule:
     """The ``tags`` map holds ``tag`` with a value that is not blank."""
     return Rule(
-        "tags", lambda v: bool(str(v["tags"].get(tag, "")).strip()),
-        f'trimspace(lookup({{tags}}, "{tag}", "")) != ""', "a non-empty string",
-        label=f"tags.{tag}", show=lambda v: v["tags"].get(tag, ""), shown=f'lookup({{tags}}, "{tag}", "")',
+        "tags", partial(_tag_present, tag), f'trimspace(lookup({{tags}}, "{tag}", "")) != ""', "a non-empty string",
+        label=f"tags.{tag}", show=partial(_tag_value, tag), shown=f'lookup({{tags}}, "{tag}", "")',
     )

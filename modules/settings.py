@@ -156,29 +156,50 @@ class BillingMode(StrEnum):
     PROVISIONED = "PROVISIONED"
 
 
+# The rules that read two settings, side by side with their Terraform condition in the tables below.
+def _batch_fits_its_window(values: Mapping[str, Any]) -> bool:
+    return values["batch_size"] <= 10 or values["batching_window_s"] >= 1
+
+
+def _reserved_covers_max_concurrency(values: Mapping[str, Any]) -> bool:
+    return values["reserved_concurrency"] is None or values["reserved_concurrency"] >= values["max_concurrency"]
+
+
+def _provisioned_within_reserved(values: Mapping[str, Any]) -> bool:
+    provisioned, reserved = values["provisioned_concurrency"], values["reserved_concurrency"]
+    return not (provisioned and reserved is not None) or provisioned <= reserved
+
+
+def _minimum_within_maximum(values: Mapping[str, Any]) -> bool:
+    return values["min_capacity"] <= values["max_capacity"]
+
+
+def _twelve_digits(values: Mapping[str, Any]) -> bool:
+    return isinstance(values["account_id"], str) and re.fullmatch(r"\d{12}", values["account_id"]) is not None
+
+
+def _someone_hears_the_alarms(values: Mapping[str, Any]) -> bool:
+    return not values["require_subscriber"] or bool(values["alarm_email"] or values["alarm_https_endpoint"])
+
+
 #: The rules of one stage's function (its settings are the generated module's ``<stage>_<setting>`` variables).
 FUNCTION_RULES: tuple[Rule, ...] = (
     in_range("memory_mb", 128, 10240),
     in_range("timeout_s", 1, 900),
     in_range("batch_size", 1, 10000),
     in_range("batching_window_s", 0, 300),
-    Rule("batch_size", lambda v: v["batch_size"] <= 10 or v["batching_window_s"] >= 1,
-         "{batch_size} <= 10 || {batching_window_s} >= 1",
+    Rule("batch_size", _batch_fits_its_window, "{batch_size} <= 10 || {batching_window_s} >= 1",
          "at most 10 without a batching window (SQS needs batching_window_s >= 1 for larger batches)",
          reads=("batching_window_s",)),
     # SQS event sources accept a maximum concurrency of 2..1000.
     in_range("max_concurrency", 2, 1000),
     in_range("max_receive_count", 1, 1000),
-    Rule("reserved_concurrency",
-         lambda v: v["reserved_concurrency"] is None or v["reserved_concurrency"] >= v["max_concurrency"],
+    Rule("reserved_concurrency", _reserved_covers_max_concurrency,
          "{reserved_concurrency} == null ? true : {reserved_concurrency} >= {max_concurrency}",
          ">= max_concurrency ({max_concurrency}), or the event source is throttled and messages go to the DLQ; "
          "raise it or lower max_concurrency", reads=("max_concurrency",)),
-    Rule("provisioned_concurrency", lambda v: v["provisioned_concurrency"] >= 0, "{provisioned_concurrency} >= 0",
-         ">= 0 (0 turns it off)"),
-    Rule("provisioned_concurrency",
-         lambda v: not (v["provisioned_concurrency"] and v["reserved_concurrency"] is not None)
-         or v["provisioned_concurrency"] <= v["reserved_concurrency"],
+    at_least("provisioned_concurrency", 0, ">= 0 (0 turns it off)"),
+    Rule("provisioned_concurrency", _provisioned_within_reserved,
          "({provisioned_concurrency} == 0 || {reserved_concurrency} == null) ? true : "
          "{provisioned_concurrency} <= {reserved_concurrency}",
          "<= reserved_concurrency ({reserved_concurrency})", reads=("reserved_concurrency",)),
@@ -256,7 +277,7 @@ def default_functions() -> dict[str, FunctionSettings]:
 #: The rules of one capacity dimension's autoscaling bounds.
 AUTOSCALING_RULES: tuple[Rule, ...] = (
     at_least("min_capacity", 1),
-    Rule("min_capacity", lambda v: v["min_capacity"] <= v["max_capacity"], "{min_capacity} <= {max_capacity}",
+    Rule("min_capacity", _minimum_within_maximum, "{min_capacity} <= {max_capacity}",
          "<= max_capacity ({max_capacity})", reads=("max_capacity",)),
     in_range("target_utilization", 10, 90),
 )
@@ -410,14 +431,13 @@ ENVIRONMENT_RULES: tuple[Rule, ...] = (
             "2-10 lowercase letters or digits, starting with a letter (it prefixes every resource name)"),
     matches("suffix", SUFFIX_REGEX, SUFFIX_ALLOWED),
     matches("region", REGION_REGEX, "an AWS region such as us-east-1"),
-    Rule("account_id", lambda v: isinstance(v["account_id"], str) and re.fullmatch(r"\d{12}", v["account_id"]),
-         'can(regex("^[0-9]{12}$", {account_id}))', "the 12-digit id of the AWS account {suffix} deploys to",
+    Rule("account_id", _twelve_digits, 'can(regex("^[0-9]{12}$", {account_id}))',
+         "the 12-digit id of the AWS account {suffix} deploys to",
          reads=("suffix",)),
     one_of("log_retention_days", LOG_RETENTION_DAYS, f"one of CloudWatch's values {LOG_RETENTION_DAYS}"),
 )
 SUBSCRIBER_RULES: tuple[Rule, ...] = (
-    Rule("alarm_email",
-         lambda v: not v["require_subscriber"] or bool(v["alarm_email"] or v["alarm_https_endpoint"]),
+    Rule("alarm_email", _someone_hears_the_alarms,
          "{require_subscriber} ? ({alarm_email} != null || {alarm_https_endpoint} != null) : true",
          "an alarm subscriber for {name}, whose alarms must reach someone: alarm_email (an e-mail address) or "
          "alarm_https_endpoint (an HTTPS endpoint, e.g. AWS Chatbot's), or turn require_subscriber off",
