@@ -22,7 +22,9 @@ def test_in_range_checks_both_ends_and_writes_the_same_bounds() -> None:
 def test_at_least_and_one_of() -> None:
     assert [at_least("memory_mb", 1).check({"memory_mb": v}) for v in (0, 1)] == [False, True]
     assert at_least("memory_mb", 1).terraform_condition(REFERENCES) == "var.validator_memory_mb >= 1"
+    assert (at_least("memory_mb", 1).allowed, at_least("memory_mb", 0, "0 or more").allowed) == (">= 1", "0 or more")
     rule = one_of("memory_mb", [1, 3], "1 or 3")
+    assert rule.allowed == "1 or 3"
     assert [rule.check({"memory_mb": v}) for v in (1, 2, 3)] == [True, False, True]
     assert rule.terraform_condition(REFERENCES) == "contains([1, 3], var.validator_memory_mb)"
 
@@ -31,7 +33,9 @@ def test_matches_the_whole_value_and_lets_null_pass_when_optional() -> None:
     rule = matches("email", r"[a-z]+@[a-z]+\.[a-z]+", "an address", optional=True)
     assert [rule.check({"email": v}) for v in (None, "a@b.co", "a@b.co\n", "xa@b", 7)] == [
         True, True, False, False, False]
-    assert not matches("email", "a", "a").check({"email": None})
+    required = matches("email", "a", "just a")
+    assert not required.check({"email": None}) and required.allowed == "just a" and rule.allowed == "an address"
+    assert required.terraform_condition(REFERENCES) == 'can(regex("^(?:a)$", var.alarm_email))'
     assert rule.terraform_condition(REFERENCES) == (
         'var.alarm_email == null ? true : can(regex("^(?:[a-z]+@[a-z]+\\\\.[a-z]+)$", var.alarm_email))')
 
@@ -39,20 +43,20 @@ def test_matches_the_whole_value_and_lets_null_pass_when_optional() -> None:
 def test_a_required_tag_must_not_be_blank_and_reads_the_effective_tags() -> None:
     rule = required_tag("Owner")
     assert [rule.check({"tags": t}) for t in ({}, {"Owner": " "}, {"Owner": "me"})] == [False, False, True]
-    assert rule.verdict({"tags": {"Owner": " "}}).value == " "
+    assert rule.verdict({"tags": {"Owner": " "}}).value == " " and rule.label == "tags.Owner"
     assert rule.terraform_condition(REFERENCES) == 'trimspace(lookup((merge(var.a, var.b)), "Owner", "")) != ""'
     assert rule.terraform_message("tags.Owner", REFERENCES) == (
         'tags.Owner=${jsonencode(lookup(merge(var.a, var.b), "Owner", ""))} is invalid: allowed a non-empty string')
 
 
 RELATION = Rule("reserved_concurrency", lambda v: v["reserved_concurrency"] >= v["max_concurrency"],
-                "{reserved_concurrency} >= {max_concurrency}", ">= max_concurrency ({max_concurrency}), or ${{}}",
+                "{reserved_concurrency} >= {max_concurrency}", ">= max_concurrency ({max_concurrency}), or ${{}} %{{}}",
                 reads=("max_concurrency",))
 
 
 def test_a_verdict_shows_the_value_and_fills_in_the_other_settings() -> None:
     verdict = RELATION.verdict({"reserved_concurrency": 4, "max_concurrency": 5})
-    assert (verdict.holds, verdict.value, verdict.allowed) == (False, 4, ">= max_concurrency (5), or ${{}}")
+    assert (verdict.holds, verdict.value, verdict.allowed) == (False, 4, ">= max_concurrency (5), or ${{}} %{{}}")
     assert RELATION.verdict({"reserved_concurrency": 5, "max_concurrency": 5}).holds
 
 
@@ -66,7 +70,7 @@ def test_a_rule_over_a_terraform_expression_is_left_to_terraform() -> None:
 def test_a_terraform_message_interpolates_the_value_and_the_other_settings_and_escapes_the_rest() -> None:
     assert RELATION.terraform_message("validator_reserved_concurrency", REFERENCES) == (
         "validator_reserved_concurrency=${jsonencode(var.validator_reserved_concurrency)} is invalid: allowed "
-        ">= max_concurrency (${var.validator_max_concurrency}), or $${{}}")
+        ">= max_concurrency (${var.validator_max_concurrency}), or $${{}} %%{{}}")
 
 
 def test_fill_replaces_names_only_and_fails_on_an_unknown_one() -> None:

@@ -52,15 +52,19 @@ def test_settings_validate_without_loading_cdktf() -> None:
 @pytest.fixture(scope="module")
 def rendered() -> dict[str, str]:
     """Each helper applied to the module's variables, as Terraform JSON renders it."""
-    from cdktf import TerraformOutput, TerraformStack, TerraformVariable, Testing
+    from cdktf import TerraformOutput, TerraformStack, TerraformVariable, Testing, Token
 
     stack = TerraformStack(Testing.app(), "values")
     flag = TerraformVariable(stack, "flag", type="bool").boolean_value
     number = TerraformVariable(stack, "number", type="number").number_value
     name = TerraformVariable(stack, "name", type="string").string_value
+    tags = Token.as_string_map(TerraformVariable(stack, "tags", type="map(string)").value)
     values = {
         "choose": choose(flag, "arn", None), "count": instances(flag)[1], "positive": is_positive(number),
         "set": is_set(name), "arithmetic": plus(times(6, number), 10), "text": f"up to {text(number)} s",
+        "either": choose(flag, "a", "b"), "unset_first": choose(flag, None, True), "list": choose(flag, [name], []),
+        "equals": equals(name, "PROVISIONED"), "merged": merged(tags, {"Component": "x"}),
+        "merged_under": merged({"Owner": "o"}, tags), "plus_right": plus(1, number),
     }
     for key, value in values.items():
         TerraformOutput(stack, key, value=value)
@@ -77,4 +81,19 @@ def test_variables_become_terraform_expressions(rendered: dict[str, str]) -> Non
         "set": "${(var.name != null)}",
         "arithmetic": "${((6 * var.number) + 10)}",
         "text": "up to ${var.number} s",
+        "either": '${var.flag ? "a" : "b"}',
+        "unset_first": "${var.flag ? null : true}",
+        "list": "${var.flag ? [var.name] : []}",
+        "equals": '${(var.name == "PROVISIONED")}',
+        "merged": '${merge(var.tags, {"Component" = "x"})}',
+        "merged_under": '${merge({"Owner" = "o"}, var.tags)}',
+        "plus_right": "${(1 + var.number)}",
     }
+
+
+def test_a_choice_between_expressions_is_typed_as_its_branches_for_the_typed_bindings() -> None:
+    from cdktf import TerraformStack, TerraformVariable, Testing
+
+    flag = TerraformVariable(TerraformStack(Testing.app(), "typed"), "flag", type="bool").boolean_value
+    assert isinstance(choose(flag, "arn", None), str) and isinstance(choose(flag, None, "arn"), str)
+    assert isinstance(choose(flag, 1, 0), float) and isinstance(choose(flag, ["a"], []), list)
