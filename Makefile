@@ -11,7 +11,7 @@ PY := $(CURDIR)/.venv/bin/python
 CDKTF := $(CURDIR)/node_modules/.bin/cdktf
 ENV ?= dev
 
-.PHONY: help setup demo up down policy-check test e2e lint mutation synth bootstrap migrate-state plan review apply deploy destroy memory cost bench bench-deploy
+.PHONY: help setup demo up down policy-check test e2e lint mutation synth module bootstrap migrate-state plan review apply deploy destroy memory cost bench bench-deploy
 
 help:
 	@echo "make demo      deploy the pipeline on a local AWS emulator, push sample events through it, tear down"
@@ -21,6 +21,7 @@ help:
 	@echo "make e2e       only the end-to-end tests on the emulator"
 	@echo "make mutation  mutmut over handlers/, settings, permissions, policy checks, archives (fast tests); score per file"
 	@echo "make synth     write every stack to cdktf.out/"
+	@echo "make module    write the Terraform module for HCL teams to dist/terraform-aws-tap-pipeline/ (README, examples/complete)"
 	@echo "make bootstrap create the Terraform state bucket, lock table and key (once per account), then migrate-state"
 	@echo "make migrate-state   move the bootstrap stack's own state from .state/ into its bucket"
 	@echo "make plan ENV=dev|staging|prod|local|state|ci   plan one stack into .plans/<stack>/ and review it (exit 1: blocked)"
@@ -72,6 +73,9 @@ mutation: setup
 
 synth: setup
 	$(CDKTF) synth
+
+module: setup
+	$(PY) -m tools module $(ARGS)
 
 # Once per account: the state bucket, lock table and KMS key, through the reviewed path on a local state
 # file (the bucket does not exist yet), then that state moves into the bucket (migrate-state).

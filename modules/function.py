@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from cdktf import AssetType, TerraformAsset, TerraformResourceLifecycle
+from cdktf import AssetType, Fn, TerraformAsset, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.iam_role import IamRole
@@ -25,6 +25,7 @@ from .function_code import FunctionArchive
 from .log_levels import LambdaLogLevels
 from .monitoring import AlarmProps, AlarmSpec, metric_alarm
 from .tagging import component_tags
+from .terraform_values import choose, instances, is_expression, is_positive, text, times
 
 ALIAS_NAME = "live"
 
@@ -105,9 +106,11 @@ class PipelineFunction(Construct):
             assume_role_policy=assume.json,
             tags=tags,
         )
+        granted = [s for s in self.statements if not is_expression(s.when) and s.when]
         policy_document = DataAwsIamPolicyDocument(
             self, "policy-document",
-            statement=[s.to_document_statement() for s in self.statements],
+            statement=[s.to_document_statement() for s in granted],
+            source_policy_documents=self._conditional_documents(),
         )
         self.role_policy = IamRolePolicy(
             self, "role-policy",
@@ -163,7 +166,8 @@ class PipelineFunction(Construct):
             lifecycle=TerraformResourceLifecycle(ignore_changes=["routing_config"]),
         )
         self.provisioned_concurrency = None
-        if props.provisioned_concurrency:
+        warm, count = instances(is_positive(props.provisioned_concurrency))
+        if warm:
             # Provisioned concurrency needs a published version or alias
             # (hashicorp/terraform-provider-aws#12120); invocations must reach that alias to use it.
             self.provisioned_concurrency = LambdaProvisionedConcurrencyConfig(
@@ -171,12 +175,27 @@ class PipelineFunction(Construct):
                 function_name=self.function.function_name,
                 qualifier=self.alias.name,
                 provisioned_concurrent_executions=props.provisioned_concurrency,
+                count=count,
             )
         self._alarms(props, alarms)
 
+    def _conditional_documents(self) -> list[str] | None:
+        """One document per statement granted under a Terraform expression, merged into the role's policy
+        document (``source_policy_documents``) only when that expression holds (None: there is none)."""
+        documents = []
+        for statement in self.statements:
+            if not is_expression(statement.when):
+                continue
+            document = DataAwsIamPolicyDocument(
+                self, f"policy-document-{statement.sid}", statement=[statement.to_document_statement()])
+            documents.append(choose(statement.when, [document.json], []))
+        if not documents:
+            return None
+        return documents[0] if len(documents) == 1 else Token.as_list(Fn.concat(documents))
+
     def _alarms(self, props: FunctionProps, alarms: AlarmProps) -> None:
         dimensions = {"FunctionName": self.function_name}
-        duration_limit_ms = props.timeout_s * 1000 * props.duration_alarm_fraction
+        duration_limit_ms = times(times(props.timeout_s, 1000), props.duration_alarm_fraction)
         specs = {
             "errors-alarm": AlarmSpec(
                 name=f"{self.function_name}-errors",
@@ -194,7 +213,7 @@ class PipelineFunction(Construct):
             "duration-alarm": AlarmSpec(
                 name=f"{self.function_name}-p99-duration",
                 description=f"{self.function_name} p99 duration is above "
-                            f"{props.duration_alarm_fraction:.0%} of its {props.timeout_s} s timeout.",
+                            f"{props.duration_alarm_fraction:.0%} of its {text(props.timeout_s)} s timeout.",
                 runbook_entry="function-p99-duration",
                 namespace="AWS/Lambda", metric="Duration", dimensions=dimensions,
                 threshold=duration_limit_ms, statistic=None, extended_statistic="p99", evaluation_periods=3,

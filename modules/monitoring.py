@@ -17,6 +17,7 @@ from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
 from .tagging import component_tags
+from .terraform_values import instances, is_set
 
 #: Where every alarm description sends on-call: the runbook's path in the repository (a URL works too).
 RUNBOOK = "docs/runbook.md"
@@ -63,8 +64,10 @@ class AlarmTopic(Construct):
         )
         subscribers = {"email": props.email, "https": props.https_endpoint}
         for protocol, endpoint in subscribers.items():
-            if endpoint:
-                SnsTopicSubscription(self, protocol, topic_arn=self.topic.arn, protocol=protocol, endpoint=endpoint)
+            subscribed, count = instances(is_set(endpoint))
+            if subscribed:
+                SnsTopicSubscription(self, protocol, topic_arn=self.topic.arn, protocol=protocol, endpoint=endpoint,
+                                     count=count)
 
     @property
     def arn(self) -> str:

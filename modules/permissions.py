@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocumentStatement,
@@ -34,13 +35,18 @@ class Condition:
 
 @dataclass(frozen=True)
 class Statement:
-    """One IAM statement, kept as data so that tests and checks can read it before synthesis."""
+    """One IAM statement, kept as data so that tests and checks can read it before synthesis.
+
+    ``when``: a Terraform expression (the generated module's variables) under which the statement is granted;
+    true (the default) grants it always.
+    """
 
     sid: str
     actions: Sequence[str]
     resources: Sequence[str]
     effect: str = "Allow"
     conditions: Sequence[Condition] = field(default_factory=tuple)
+    when: Any = True
 
     def to_document_statement(self) -> DataAwsIamPolicyDocumentStatement:
         return DataAwsIamPolicyDocumentStatement(

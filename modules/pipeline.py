@@ -28,6 +28,7 @@ from .queue_to_function import EventSourceProps, QueueToFunction
 from .settings import EnvironmentSettings
 from .table import DataTable, TableProps
 from .tagging import ResourceTags
+from .terraform_values import choose, is_expression
 
 # The handlers fall back to this namespace when the variable is missing; the pipeline sets the same one.
 METRICS_NAMESPACE = handler_constant("DEFAULT_METRICS_NAMESPACE")
@@ -82,11 +83,13 @@ class PipelineResources:
             account_id=settings.account_id,
             region=settings.region,
             deletion_window_days=settings.kms_deletion_window_days,
-            log_group_names=[f"/aws/lambda/{settings.resource_name(w.stage)}" for w in _STAGES] if encrypt_data
-            else (),
+            log_group_names=[f"/aws/lambda/{settings.resource_name(w.stage)}" for w in _STAGES],
+            logs_encrypted=encrypt_data,
         ))
-        # The key for data at rest (None: each service's AWS-managed or AWS-owned key).
-        self.data_key_arn = self.key.arn if encrypt_data else None
+        # The key for data at rest (None: each service's AWS-managed or AWS-owned key). In the generated module
+        # the choice is a variable's: then both are Terraform expressions, the ARN null where it is off.
+        self.data_key_arn = choose(encrypt_data, self.key.arn, None)
+        self.data_key_enabled = encrypt_data if is_expression(encrypt_data) else None
         self.layers = (PowertoolsLayer(scope, "powertools-layer", runtime=settings.python_runtime,
                                        architecture=settings.architecture).arn,) if settings.powertools_layer else ()
         self.alarm_topic = AlarmTopic(scope, "alarm-topic", props=AlarmTopicProps(
@@ -103,6 +106,7 @@ class PipelineResources:
             purpose="records that failed validation, each with its reason in message attributes",
             account_id=settings.account_id,
             kms_key_arn=self.data_key_arn,
+            kms_key_enabled=self.data_key_enabled,
         ), alarms=alarms)
         table = settings.table
         self.table = DataTable(scope, "data-table", props=TableProps(
@@ -132,6 +136,7 @@ class PipelineResources:
                 alarms=alarms,
                 account_id=settings.account_id,
                 kms_key_arn=self.data_key_arn,
+                kms_key_enabled=self.data_key_enabled,
             )
             self.queues[wiring.source_queue] = pattern.queue
             self.functions[wiring.stage] = pattern.function
@@ -214,7 +219,10 @@ class PipelineResources:
         With customer-managed encryption every stage also reads its queue and writes its output through
         the key, so each role may use that one key.
         """
-        key_use = [self.key.use_statement("UseDataKey")] if self.data_key_arn else []
+        if self.data_key_enabled is not None:
+            key_use = [self.key.use_statement("UseDataKey", when=self.data_key_enabled)]
+        else:
+            key_use = [self.key.use_statement("UseDataKey")] if self.data_key_arn else []
         if wiring.output_queue is None:
             return (
                 {"TABLE_NAME": self.table.table.name},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
@@ -17,6 +18,7 @@ from .permissions import deny_insecure_transport
 from .queue_arn import queue_arn
 from .retired import retire
 from .tagging import component_tags
+from .terraform_values import choose, is_expression, text
 
 # SQS long polling: the longest wait a receive may ask for, which keeps empty receives (and their cost) down.
 RECEIVE_WAIT_TIME_S = 20
@@ -39,6 +41,8 @@ class TerminalQueueProps:
     #: The environment's account: the queue's ARN in its own policy is built from it and the name.
     account_id: str
     kms_key_arn: str | None = None
+    #: A Terraform expression, true exactly when ``kms_key_arn`` is not null (None: decided in Python).
+    kms_key_enabled: Any = None
     #: Names of the only queues allowed to use this one as their dead-letter queue (empty: no redrive-allow
     #: policy, so SQS's default applies).
     redrive_sources: tuple[str, ...] = ()
@@ -53,8 +57,14 @@ class TerminalQueueProps:
         return "dead-letter-queue" if self.redrive_sources else "rejects-queue"
 
 
-def _encryption(kms_key_arn: str | None) -> dict[str, object]:
-    """SSE with the given customer-managed key, else SQS-managed SSE (the two attributes exclude each other)."""
+def _encryption(kms_key_arn: str | None, kms_key_enabled: Any = None) -> dict[str, object]:
+    """SSE with the given customer-managed key, else SQS-managed SSE (the two attributes exclude each other).
+
+    ``kms_key_enabled`` None: the key is used when given; a Terraform expression: true exactly when
+    ``kms_key_arn`` (then an expression too) is not null.
+    """
+    if kms_key_enabled is not None and is_expression(kms_key_enabled):
+        return {"kms_master_key_id": kms_key_arn, "sqs_managed_sse_enabled": choose(kms_key_enabled, None, True)}
     if kms_key_arn:
         return {"kms_master_key_id": kms_key_arn}
     return {"sqs_managed_sse_enabled": True}
@@ -79,6 +89,8 @@ class QueueProps:
     #: The environment's account: the queues' ARNs in their own policies are built from it and the names.
     account_id: str
     kms_key_arn: str | None = None
+    #: A Terraform expression, true exactly when ``kms_key_arn`` is not null (None: decided in Python).
+    kms_key_enabled: Any = None
 
 
 def _tls_only_policy(scope: Construct, queue_name: str, account_id: str) -> str:
@@ -169,7 +181,7 @@ class TerminalQueue(Construct):
             self, "queue",
             name=props.name,
             message_retention_seconds=props.retention_s,
-            **_encryption(props.kms_key_arn),
+            **_encryption(props.kms_key_arn, props.kms_key_enabled),
             # Every attribute in the one CreateQueue call: SQS applies them together, and the provider then
             # waits for them to settle once per queue rather than once per policy resource.
             policy=_tls_only_policy(self, props.name, props.account_id),
@@ -222,8 +234,8 @@ class QueueWithDeadLetter(Construct):
             self, "dlq",
             props=TerminalQueueProps(
                 name=f"{props.name}-dlq", component=props.component, retention_s=props.dlq_retention_s,
-                purpose=f"records that failed {props.max_receive_count} times in {props.consumer}",
-                account_id=props.account_id, kms_key_arn=props.kms_key_arn,
+                purpose=f"records that failed {text(props.max_receive_count)} times in {props.consumer}",
+                account_id=props.account_id, kms_key_arn=props.kms_key_arn, kms_key_enabled=props.kms_key_enabled,
                 redrive_sources=(props.name,),
             ),
             alarms=alarms,
@@ -234,7 +246,7 @@ class QueueWithDeadLetter(Construct):
             visibility_timeout_seconds=props.visibility_timeout_s,
             message_retention_seconds=props.retention_s,
             receive_wait_time_seconds=RECEIVE_WAIT_TIME_S,
-            **_encryption(props.kms_key_arn),
+            **_encryption(props.kms_key_arn, props.kms_key_enabled),
             policy=_tls_only_policy(self, props.name, props.account_id),
             # The redrive resource below owns this attribute.
             lifecycle=TerraformResourceLifecycle(ignore_changes=["redrive_policy"]),
@@ -258,7 +270,7 @@ class QueueWithDeadLetter(Construct):
             self, "age-alarm", alarms=alarms, queue_name=props.name, component=props.component,
             alarm_name=f"{props.name}-oldest-message-age", metric="ApproximateAgeOfOldestMessage",
             threshold=threshold,
-            description=f"{props.name}'s oldest message is older than {threshold} s: {props.consumer} is falling "
+            description=f"{props.name}'s oldest message is older than {text(threshold)} s: {props.consumer} is falling "
                         "behind or failing.",
             runbook_entry="queue-oldest-message-age",
             evaluation_periods=3,

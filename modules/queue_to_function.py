@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cdktf_cdktf_provider_aws.lambda_event_source_mapping import (
     LambdaEventSourceMapping,
@@ -62,6 +63,7 @@ class QueueToFunction:
         alarms: AlarmProps,
         account_id: str,
         kms_key_arn: str | None = None,
+        kms_key_enabled: Any = None,
     ) -> None:
         self.queue = QueueWithDeadLetter(
             scope, queue_id,
@@ -76,6 +78,7 @@ class QueueToFunction:
                 oldest_message_age_threshold_s=event_source.oldest_message_age_threshold_s,
                 account_id=account_id,
                 kms_key_arn=kms_key_arn,
+                kms_key_enabled=kms_key_enabled,
             ),
             alarms=alarms,
         )

@@ -15,11 +15,13 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import MISSING, dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
 from . import naming
+from .rules import Rule, at_least, in_range, matches, one_of, required_tag
+from .terraform_values import is_expression, plus, times
 
 STAGES = ("validator", "enricher", "processor")
 # CloudWatch Logs accepts only these retention periods (days).
@@ -27,12 +29,15 @@ LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 )
 REQUIRED_TAGS = ("Project", "Environment", "CostCenter", "Owner", "ManagedBy")
-SUFFIX_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,19}$")
+SUFFIX_REGEX = r"[a-z0-9][a-z0-9-]{0,19}"
+SUFFIX_PATTERN = re.compile(f"^{SUFFIX_REGEX}$")
 SUFFIX_ALLOWED = "1-20 of lowercase letters, digits and hyphens, starting with a letter or digit"
 DEFAULT_PROJECT = "tap"
 # Short enough that the longest name (an IAM role, at most 64 characters) fits with a 20-character suffix.
-PROJECT_PATTERN = re.compile(r"^[a-z][a-z0-9]{1,9}$")
-REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
+PROJECT_REGEX = r"[a-z][a-z0-9]{1,9}"
+PROJECT_PATTERN = re.compile(f"^{PROJECT_REGEX}$")
+REGION_REGEX = r"[a-z]{2}(-[a-z]+)+-\d"
+REGION_PATTERN = re.compile(REGION_REGEX)
 
 
 class SettingsError(ValueError):
@@ -117,6 +122,15 @@ def _require_range(setting: str, value: int | float, low: int | float, high: int
     _require(low <= value <= high, setting, value, f"{low}..{high}")
 
 
+def _check_rules(rules: tuple[Rule, ...], values: Mapping[str, Any], prefix: str = "") -> None:
+    """Each rule of a table (:mod:`.rules`) on ``values``, reported as ``<prefix><label>``; a rule over a
+    Terraform expression is the generated module's validation block's to check."""
+    for rule in rules:
+        verdict = rule.verdict(values)
+        if verdict is not None:
+            _require(verdict.holds, f"{prefix}{rule.label or rule.field}", verdict.value, verdict.allowed)
+
+
 def _setting(default: Any = MISSING, *, doc: str, allowed: str = "", factory: Callable[[], Any] | None = None
              ) -> Any:
     """A field with what ``environments.md`` says about it: what it is (``doc``) and its range (``allowed``)."""
@@ -133,13 +147,64 @@ def visibility_timeout_s(function_timeout_s: int, batching_window_s: int) -> int
     is still working on, and AWS refuses a mapping whose function timeout exceeds the queue's visibility
     timeout (hashicorp/terraform-provider-aws#18099).
     https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+    Either may be a Terraform expression (the module's variables): the result is then one too.
     """
-    return 6 * function_timeout_s + batching_window_s
+    return plus(times(6, function_timeout_s), batching_window_s)
 
 
 class BillingMode(StrEnum):
     PAY_PER_REQUEST = "PAY_PER_REQUEST"
     PROVISIONED = "PROVISIONED"
+
+
+# The rules that read two settings, side by side with their Terraform condition in the tables below.
+def _batch_fits_its_window(values: Mapping[str, Any]) -> bool:
+    return values["batch_size"] <= 10 or values["batching_window_s"] >= 1
+
+
+def _reserved_covers_max_concurrency(values: Mapping[str, Any]) -> bool:
+    return values["reserved_concurrency"] is None or values["reserved_concurrency"] >= values["max_concurrency"]
+
+
+def _provisioned_within_reserved(values: Mapping[str, Any]) -> bool:
+    provisioned, reserved = values["provisioned_concurrency"], values["reserved_concurrency"]
+    return not (provisioned and reserved is not None) or provisioned <= reserved
+
+
+def _minimum_within_maximum(values: Mapping[str, Any]) -> bool:
+    return values["min_capacity"] <= values["max_capacity"]
+
+
+def _twelve_digits(values: Mapping[str, Any]) -> bool:
+    return isinstance(values["account_id"], str) and re.fullmatch(r"\d{12}", values["account_id"]) is not None
+
+
+def _someone_hears_the_alarms(values: Mapping[str, Any]) -> bool:
+    return not values["require_subscriber"] or bool(values["alarm_email"] or values["alarm_https_endpoint"])
+
+
+#: The rules of one stage's function (its settings are the generated module's ``<stage>_<setting>`` variables).
+FUNCTION_RULES: tuple[Rule, ...] = (
+    in_range("memory_mb", 128, 10240),
+    in_range("timeout_s", 1, 900),
+    in_range("batch_size", 1, 10000),
+    in_range("batching_window_s", 0, 300),
+    Rule("batch_size", _batch_fits_its_window, "{batch_size} <= 10 || {batching_window_s} >= 1",
+         "at most 10 without a batching window (SQS needs batching_window_s >= 1 for larger batches)",
+         reads=("batching_window_s",)),
+    # SQS event sources accept a maximum concurrency of 2..1000.
+    in_range("max_concurrency", 2, 1000),
+    in_range("max_receive_count", 1, 1000),
+    Rule("reserved_concurrency", _reserved_covers_max_concurrency,
+         "{reserved_concurrency} == null ? true : {reserved_concurrency} >= {max_concurrency}",
+         ">= max_concurrency ({max_concurrency}), or the event source is throttled and messages go to the DLQ; "
+         "raise it or lower max_concurrency", reads=("max_concurrency",)),
+    at_least("provisioned_concurrency", 0, ">= 0 (0 turns it off)"),
+    Rule("provisioned_concurrency", _provisioned_within_reserved,
+         "({provisioned_concurrency} == 0 || {reserved_concurrency} == null) ? true : "
+         "{provisioned_concurrency} <= {reserved_concurrency}",
+         "<= reserved_concurrency ({reserved_concurrency})", reads=("reserved_concurrency",)),
+)
 
 
 @dataclass(frozen=True)
@@ -180,33 +245,7 @@ class FunctionSettings:
     def _validate(self) -> None:
         prefix = f"functions.{self.name}"
         _require(self.name in STAGES, f"{prefix}.name", self.name, f"one of {', '.join(STAGES)}")
-        _require_range(f"{prefix}.memory_mb", self.memory_mb, 128, 10240)
-        _require_range(f"{prefix}.timeout_s", self.timeout_s, 1, 900)
-        _require_range(f"{prefix}.batch_size", self.batch_size, 1, 10000)
-        _require_range(f"{prefix}.batching_window_s", self.batching_window_s, 0, 300)
-        _require(
-            self.batch_size <= 10 or self.batching_window_s >= 1,
-            f"{prefix}.batch_size", self.batch_size,
-            "at most 10 without a batching window (SQS needs batching_window_s >= 1 for larger batches)",
-        )
-        # SQS event sources accept a maximum concurrency of 2..1000.
-        _require_range(f"{prefix}.max_concurrency", self.max_concurrency, 2, 1000)
-        _require_range(f"{prefix}.max_receive_count", self.max_receive_count, 1, 1000)
-        if self.reserved_concurrency is not None:
-            _require(
-                self.reserved_concurrency >= self.max_concurrency,
-                f"{prefix}.reserved_concurrency", self.reserved_concurrency,
-                f">= max_concurrency ({self.max_concurrency}), or the event source is throttled "
-                "and messages go to the DLQ; raise it or lower max_concurrency",
-            )
-        _require(self.provisioned_concurrency >= 0, f"{prefix}.provisioned_concurrency",
-                 self.provisioned_concurrency, ">= 0 (0 turns it off)")
-        if self.provisioned_concurrency and self.reserved_concurrency is not None:
-            _require(
-                self.provisioned_concurrency <= self.reserved_concurrency,
-                f"{prefix}.provisioned_concurrency", self.provisioned_concurrency,
-                f"<= reserved_concurrency ({self.reserved_concurrency})",
-            )
+        _check_rules(FUNCTION_RULES, {f.name: getattr(self, f.name) for f in fields(self)}, f"{prefix}.")
 
     @property
     def visibility_timeout_s(self) -> int:
@@ -236,6 +275,15 @@ def default_functions() -> dict[str, FunctionSettings]:
     return {stage: stage_function(stage) for stage in STAGES}
 
 
+#: The rules of one capacity dimension's autoscaling bounds.
+AUTOSCALING_RULES: tuple[Rule, ...] = (
+    at_least("min_capacity", 1),
+    Rule("min_capacity", _minimum_within_maximum, "{min_capacity} <= {max_capacity}",
+         "<= max_capacity ({max_capacity})", reads=("max_capacity",)),
+    in_range("target_utilization", 10, 90),
+)
+
+
 @dataclass(frozen=True)
 class AutoscalingSettings:
     """Application autoscaling bounds of one capacity dimension of the table."""
@@ -245,12 +293,12 @@ class AutoscalingSettings:
     target_utilization: float = _setting(70.0, doc="utilization the scaling policy keeps, %", allowed="10..90")
 
     def validate(self, prefix: str) -> None:
-        _require(self.min_capacity >= 1, f"{prefix}.min_capacity", self.min_capacity, ">= 1")
-        _require(
-            self.min_capacity <= self.max_capacity, f"{prefix}.min_capacity", self.min_capacity,
-            f"<= max_capacity ({self.max_capacity})",
-        )
-        _require_range(f"{prefix}.target_utilization", self.target_utilization, 10, 90)
+        _check_rules(AUTOSCALING_RULES, {f.name: getattr(self, f.name) for f in fields(self)}, f"{prefix}.")
+
+
+TABLE_RULES: tuple[Rule, ...] = (
+    one_of("billing_mode", [mode.value for mode in BillingMode], ", ".join(mode.value for mode in BillingMode)),
+)
 
 
 @dataclass(frozen=True)
@@ -272,13 +320,19 @@ class TableSettings:
             self._validate()
 
     def _validate(self) -> None:
-        allowed = ", ".join(mode.value for mode in BillingMode)
-        valid = self.billing_mode in {mode.value for mode in BillingMode}
-        _require(valid, "table.billing_mode", self.billing_mode, allowed)
-        if valid:
+        _check_rules(TABLE_RULES, {"billing_mode": self.billing_mode}, "table.")
+        if self.billing_mode in {mode.value for mode in BillingMode}:
             object.__setattr__(self, "billing_mode", BillingMode(self.billing_mode))
         self.read_autoscaling.validate("table.read_autoscaling")
         self.write_autoscaling.validate("table.write_autoscaling")
+
+
+MONITORING_RULES: tuple[Rule, ...] = (
+    matches("alarm_email", r"[^@\s]+@[^@\s]+\.[^@\s]+", "an e-mail address such as oncall@example.com",
+            optional=True),
+    matches("alarm_https_endpoint", r"https://[^\s/]+(/\S*)?",
+            "an https:// URL (SNS delivers alarms to HTTPS endpoints only over TLS here)", optional=True),
+)
 
 
 @dataclass(frozen=True)
@@ -306,13 +360,8 @@ class MonitoringSettings:
             self._validate()
 
     def _validate(self) -> None:
-        if self.alarm_email is not None:
-            _require(bool(re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.alarm_email)), "monitoring.alarm_email",
-                     self.alarm_email, "an e-mail address such as oncall@example.com")
-        if self.alarm_https_endpoint is not None:
-            _require(bool(re.fullmatch(r"https://[^\s/]+(/\S*)?", self.alarm_https_endpoint)),
-                     "monitoring.alarm_https_endpoint", self.alarm_https_endpoint,
-                     "an https:// URL (SNS delivers alarms to HTTPS endpoints only over TLS here)")
+        _check_rules(MONITORING_RULES, {"alarm_email": self.alarm_email,
+                                        "alarm_https_endpoint": self.alarm_https_endpoint}, "monitoring.")
         _require_range("monitoring.oldest_message_age_threshold_s", self.oldest_message_age_threshold_s, 60,
                        1209600)
         _require(self.alarm_period_s in (10, 30) or (self.alarm_period_s % 60 == 0 and self.alarm_period_s > 0),
@@ -426,6 +475,27 @@ class BackendSettings:
         return f"arn:{partition_of(self.region)}:kms:{self.region}:{self.account_id}:alias/{self.kms_key_alias}"
 
 
+#: The rules of an environment's own settings, in the order they are reported.
+ENVIRONMENT_RULES: tuple[Rule, ...] = (
+    matches("project", PROJECT_REGEX,
+            "2-10 lowercase letters or digits, starting with a letter (it prefixes every resource name)"),
+    matches("suffix", SUFFIX_REGEX, SUFFIX_ALLOWED),
+    matches("region", REGION_REGEX, "an AWS region such as us-east-1"),
+    Rule("account_id", _twelve_digits, 'can(regex("^[0-9]{12}$", {account_id}))',
+         "the 12-digit id of the AWS account {suffix} deploys to",
+         reads=("suffix",)),
+    one_of("log_retention_days", LOG_RETENTION_DAYS, f"one of CloudWatch's values {LOG_RETENTION_DAYS}"),
+)
+SUBSCRIBER_RULES: tuple[Rule, ...] = (
+    Rule("alarm_email", _someone_hears_the_alarms,
+         "{require_subscriber} ? ({alarm_email} != null || {alarm_https_endpoint} != null) : true",
+         "an alarm subscriber for {name}, whose alarms must reach someone: alarm_email (an e-mail address) or "
+         "alarm_https_endpoint (an HTTPS endpoint, e.g. AWS Chatbot's), or turn require_subscriber off",
+         reads=("require_subscriber", "alarm_https_endpoint", "name"), label="monitoring.alarm_email"),
+)
+TAG_RULES: tuple[Rule, ...] = tuple(required_tag(tag) for tag in REQUIRED_TAGS)
+
+
 @dataclass(frozen=True)
 class EnvironmentSettings:
     """Everything one deployed environment needs; validated as a whole on creation.
@@ -486,15 +556,17 @@ class EnvironmentSettings:
         with collected_problems():
             self._validate()
 
+    def _values(self) -> dict[str, Any]:
+        """What the environment's rules read, by the names their tables use."""
+        monitoring = self.monitoring
+        return {"project": self.project, "suffix": self.suffix, "region": self.region, "account_id": self.account_id,
+                "log_retention_days": self.log_retention_days, "name": self.name, "tags": self.tags,
+                "require_subscriber": monitoring.require_subscriber, "alarm_email": monitoring.alarm_email,
+                "alarm_https_endpoint": monitoring.alarm_https_endpoint}
+
     def _validate(self) -> None:
-        _require(bool(PROJECT_PATTERN.match(self.project)), "project", self.project,
-                 "2-10 lowercase letters or digits, starting with a letter (it prefixes every resource name)")
-        _require(bool(SUFFIX_PATTERN.match(self.suffix)), "suffix", self.suffix, SUFFIX_ALLOWED)
-        _require(bool(REGION_PATTERN.fullmatch(self.region)), "region", self.region, "an AWS region such as us-east-1")
-        _require(bool(re.fullmatch(r"\d{12}", self.account_id)), "account_id", self.account_id,
-                 f"the 12-digit id of the AWS account {self.suffix} deploys to")
-        _require(self.log_retention_days in LOG_RETENTION_DAYS, "log_retention_days", self.log_retention_days,
-                 f"one of CloudWatch's values {LOG_RETENTION_DAYS}")
+        values = self._values()
+        _check_rules(ENVIRONMENT_RULES, values)
         _require(self.architecture in ("arm64", "x86_64"), "architecture", self.architecture, "arm64 or x86_64")
         _require(self.python_runtime in ("python3.12", "python3.13"), "python_runtime", self.python_runtime,
                  "python3.12 or python3.13")
@@ -502,26 +574,19 @@ class EnvironmentSettings:
                  "DEBUG, INFO, WARNING or ERROR")
         _require_range("queue_retention_s", self.queue_retention_s, 60, 1209600)
         _require_range("kms_deletion_window_days", self.kms_deletion_window_days, 7, 30)
-        monitoring = self.monitoring
-        if monitoring.require_subscriber:
-            _require(bool(monitoring.alarm_email or monitoring.alarm_https_endpoint), "monitoring.alarm_email",
-                     monitoring.alarm_email,
-                     f"an alarm subscriber for {self.name}, whose alarms must reach someone: alarm_email (an "
-                     "e-mail address) or alarm_https_endpoint (an HTTPS endpoint, e.g. AWS Chatbot's), or turn "
-                     "require_subscriber off")
+        _check_rules(SUBSCRIBER_RULES, values)
         _require_range("dlq_retention_s", self.dlq_retention_s, 60, 1209600)
         _require(self.dlq_retention_s > self.queue_retention_s, "dlq_retention_s", self.dlq_retention_s,
                  f"> queue_retention_s ({self.queue_retention_s}), or a redriven message expires in the DLQ "
                  "before anyone sees it")
-        for tag in REQUIRED_TAGS:
-            value = self.tags.get(tag, "")
-            _require(bool(str(value).strip()), f"tags.{tag}", value, "a non-empty string")
+        _check_rules(TAG_RULES, values)
         _require(set(self.functions) == set(STAGES), "functions", sorted(self.functions),
                  f"exactly the stages {', '.join(STAGES)}")
         for stage, function in self.functions.items():
             _require(function.name == stage, f"functions.{stage}.name", function.name, stage)
-            _require(function.visibility_timeout_s <= 43200, f"functions.{stage}.timeout_s", function.timeout_s,
-                     "small enough that 6 x timeout + batching window fits SQS's 43200 s visibility limit")
+            if not is_expression(function.visibility_timeout_s):
+                _require(function.visibility_timeout_s <= 43200, f"functions.{stage}.timeout_s", function.timeout_s,
+                         "small enough that 6 x timeout + batching window fits SQS's 43200 s visibility limit")
         if self.emulator:
             for stage, function in self.functions.items():
                 _require(function.provisioned_concurrency == 0, f"functions.{stage}.provisioned_concurrency",

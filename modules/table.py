@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.appautoscaling_policy import (
@@ -23,6 +24,7 @@ from .monitoring import AlarmProps, AlarmSpec, metric_alarm
 from .settings import AutoscalingSettings, BillingMode
 from .table_keys import HASH_KEY, RANGE_KEY
 from .tagging import component_tags
+from .terraform_values import choose, equals, instances
 
 _DIMENSIONS = {
     "read": ("dynamodb:table:ReadCapacityUnits", "DynamoDBReadCapacityUtilization"),
@@ -57,29 +59,30 @@ class DataTable(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, props: TableProps, alarms: AlarmProps) -> None:
         super().__init__(scope, id_)
-        provisioned = props.billing_mode is BillingMode.PROVISIONED
+        provisioned = equals(props.billing_mode, BillingMode.PROVISIONED.value)
         self.name = props.name
         self.table = DynamodbTable(
             self, "table",
             name=self.name,
-            billing_mode=props.billing_mode.value,
+            billing_mode=str(props.billing_mode),  # a BillingMode, or a Terraform expression
             hash_key=HASH_KEY.name,
             range_key=RANGE_KEY.name,
             attribute=[
                 DynamodbTableAttribute(name=HASH_KEY.name, type=HASH_KEY.type),
                 DynamodbTableAttribute(name=RANGE_KEY.name, type=RANGE_KEY.type),
             ],
-            read_capacity=props.read_autoscaling.min_capacity if provisioned else None,
-            write_capacity=props.write_autoscaling.min_capacity if provisioned else None,
+            read_capacity=choose(provisioned, props.read_autoscaling.min_capacity, None),
+            write_capacity=choose(provisioned, props.write_autoscaling.min_capacity, None),
             point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=props.point_in_time_recovery),
             server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=props.kms_key_arn),
             deletion_protection_enabled=props.deletion_protection,
             lifecycle=TerraformResourceLifecycle(ignore_changes=["read_capacity", "write_capacity"]),
             tags=component_tags("table"),
         )
-        if provisioned:
-            self._autoscale("read", props.read_autoscaling)
-            self._autoscale("write", props.write_autoscaling)
+        autoscaled, count = instances(provisioned)
+        if autoscaled:
+            self._autoscale("read", props.read_autoscaling, count)
+            self._autoscale("write", props.write_autoscaling, count)
         for kind in ("Read", "Write"):
             metric_alarm(
                 self, f"{kind.lower()}-throttle-alarm",
@@ -96,7 +99,9 @@ class DataTable(Construct):
                 alarms=alarms, component="table",
             )
 
-    def _autoscale(self, kind: str, bounds: AutoscalingSettings) -> None:
+    def _autoscale(self, kind: str, bounds: AutoscalingSettings, count: Any = None) -> None:
+        """Target tracking of one capacity dimension; with ``count`` (a Terraform expression) both resources
+        exist only where it is 1."""
         dimension, metric = _DIMENSIONS[kind]
         target = AppautoscalingTarget(
             self, f"{kind}-target",
@@ -107,14 +112,20 @@ class DataTable(Construct):
             max_capacity=bounds.max_capacity,
             depends_on=[self.table],
             tags=component_tags("table"),
+            count=count,
         )
+        # The policy names the target's attributes, which orders it after the target; a counted target has no
+        # single instance to name, so the policy repeats the values and waits for the target explicitly.
+        counted = count is not None
         AppautoscalingPolicy(
             self, f"{kind}-policy",
             name=f"{self.name}-{kind}-utilization",
             policy_type="TargetTrackingScaling",
-            service_namespace=target.service_namespace,
-            resource_id=target.resource_id,
-            scalable_dimension=target.scalable_dimension,
+            service_namespace="dynamodb" if counted else target.service_namespace,
+            resource_id=f"table/{self.name}" if counted else target.resource_id,
+            scalable_dimension=dimension if counted else target.scalable_dimension,
+            depends_on=[target] if counted else None,
+            count=count,
             target_tracking_scaling_policy_configuration=AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration(
                 target_value=bounds.target_utilization,
                 predefined_metric_specification=(

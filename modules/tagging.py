@@ -8,6 +8,8 @@ import jsii
 from cdktf import IAspect, TerraformResource
 from constructs import IConstruct
 
+from .terraform_values import is_expression, merged
+
 
 def component_tags(component: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """Tags every resource of one construct carries on top of the environment's tags."""
@@ -26,9 +28,10 @@ class ResourceTags:
     """
 
     def __init__(self, tags: Mapping[str, str]) -> None:
-        self.tags = dict(tags)
+        # A Terraform expression (the module's tags variable) stays what it is.
+        self.tags = tags if is_expression(tags) else dict(tags)
 
     def visit(self, node: IConstruct) -> None:
         # Taggable resource bindings have a `tags` argument, whose raw input `tags_input` holds.
         if isinstance(node, TerraformResource) and hasattr(type(node), "tags_input"):
-            node.tags = {**self.tags, **(node.tags_input or {})}  # type: ignore[attr-defined]
+            node.tags = merged(self.tags, node.tags_input or {})  # type: ignore[attr-defined]

@@ -82,7 +82,7 @@ def shipped_stacks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, StackJ
 # is not rebuilt on every worker that runs one of its tests. The integration tests form one group (they
 # share `terraform init` of every stack). The reviewed-plan tests (a third of the suite's CPU) spread over
 # the workers instead, sharing one converged offline `prod` state through tests/support/shared_once.py.
-XDIST_GROUPS = {"tests/integration/": "terraform-init"}
+XDIST_GROUPS = {"tests/integration/": "terraform-init", "tests/module/": "terraform-module"}
 SPREAD_OVER_WORKERS = frozenset({"tests/tools/plans/test_reviewed_plans.py"})
 
 

@@ -18,6 +18,7 @@ from tools.benchmarks import synth as bench_synth
 from tools.benchmarks import throughput as bench_throughput
 from tools.cost import cli as cost_cli
 from tools.local import cli as local_cli
+from tools.module import cli as module_cli
 from tools.plans import apply as plans_apply
 from tools.plans import plan as plans_plan
 from tools.plans import review as plans_review
@@ -31,6 +32,7 @@ COMMANDS = (
     policy_cli,
     redrive,
     preflight,
+    module_cli,
     cost_cli,
     bench_synth,
     bench_memory,

@@ -20,6 +20,7 @@ import pytest
 from modules import environments_file as environments_file_module
 from modules import settings as settings_module
 from modules.environments_file import with_account_for_reading
+from modules.rules import Rule
 from modules.settings import (
     AutoscalingSettings,
     BackendSettings,
@@ -424,30 +425,26 @@ def test_rule_bootstrap_state_rejects_any_other_value() -> None:
 # ------------------------------------------------------------------------------------------------ registry
 RANGE_TEST = test_range_rule_accepts_both_ends_and_rejects_one_step_outside
 # Every _require / _require_range call of modules/settings.py, named "<function>: <setting as written>" (with
-# "#2" for the second call naming the same setting in one function), and the test that covers it.
+# "#2" for the second call naming the same setting in one function), every rule of its rule tables, named
+# "<table>: <setting>" (modules/rules.py; their Terraform side: tests/module/test_module_validation.py), and
+# the test that covers it.
 TESTED_RULES = {
     "FunctionSettings._validate: f'{prefix}.name'": test_rule_function_name_is_a_stage,
-    "FunctionSettings._validate: f'{prefix}.memory_mb'": RANGE_TEST,
-    "FunctionSettings._validate: f'{prefix}.timeout_s'": RANGE_TEST,
-    "FunctionSettings._validate: f'{prefix}.batch_size'": RANGE_TEST,
-    "FunctionSettings._validate: f'{prefix}.batching_window_s'":
-        test_range_rule_accepts_both_ends_and_rejects_one_step_outside,
-    "FunctionSettings._validate: f'{prefix}.batch_size' #2": test_rule_batch_size_up_to_10_needs_no_batching_window,
-    "FunctionSettings._validate: f'{prefix}.max_concurrency'":
-        test_range_rule_accepts_both_ends_and_rejects_one_step_outside,
-    "FunctionSettings._validate: f'{prefix}.max_receive_count'":
-        test_range_rule_accepts_both_ends_and_rejects_one_step_outside,
-    "FunctionSettings._validate: f'{prefix}.reserved_concurrency'":
-        test_rule_reserved_concurrency_at_least_max_concurrency,
-    "FunctionSettings._validate: f'{prefix}.provisioned_concurrency'": test_rule_provisioned_concurrency_not_negative,
-    "FunctionSettings._validate: f'{prefix}.provisioned_concurrency' #2":
-        test_rule_provisioned_concurrency_at_most_reserved,
-    "AutoscalingSettings.validate: f'{prefix}.min_capacity'": test_rule_autoscaling_minimum_at_least_1,
-    "AutoscalingSettings.validate: f'{prefix}.min_capacity' #2": test_rule_autoscaling_minimum_at_most_maximum,
-    "AutoscalingSettings.validate: f'{prefix}.target_utilization'":
-        test_range_rule_accepts_both_ends_and_rejects_one_step_outside,
-    "TableSettings._validate: 'table.billing_mode'": test_rule_billing_mode_is_known_and_becomes_the_enum,
-    "MonitoringSettings._validate: 'monitoring.alarm_email'": test_rule_alarm_email_is_an_address,
+    "FUNCTION_RULES: memory_mb": RANGE_TEST,
+    "FUNCTION_RULES: timeout_s": RANGE_TEST,
+    "FUNCTION_RULES: batch_size": RANGE_TEST,
+    "FUNCTION_RULES: batching_window_s": RANGE_TEST,
+    "FUNCTION_RULES: batch_size #2": test_rule_batch_size_up_to_10_needs_no_batching_window,
+    "FUNCTION_RULES: max_concurrency": RANGE_TEST,
+    "FUNCTION_RULES: max_receive_count": RANGE_TEST,
+    "FUNCTION_RULES: reserved_concurrency": test_rule_reserved_concurrency_at_least_max_concurrency,
+    "FUNCTION_RULES: provisioned_concurrency": test_rule_provisioned_concurrency_not_negative,
+    "FUNCTION_RULES: provisioned_concurrency #2": test_rule_provisioned_concurrency_at_most_reserved,
+    "AUTOSCALING_RULES: min_capacity": test_rule_autoscaling_minimum_at_least_1,
+    "AUTOSCALING_RULES: min_capacity #2": test_rule_autoscaling_minimum_at_most_maximum,
+    "AUTOSCALING_RULES: target_utilization": RANGE_TEST,
+    "TABLE_RULES: billing_mode": test_rule_billing_mode_is_known_and_becomes_the_enum,
+    "MONITORING_RULES: alarm_email": test_rule_alarm_email_is_an_address,
     "MonitoringSettings._validate: 'monitoring.oldest_message_age_threshold_s'":
         test_range_rule_accepts_both_ends_and_rejects_one_step_outside,
     "MonitoringSettings._validate: 'monitoring.alarm_period_s'": test_rule_alarm_period_is_10_30_or_a_multiple_of_60,
@@ -458,18 +455,19 @@ TESTED_RULES = {
     "BackendSettings._validate: 'backend.lock_table'": test_rule_backend_lock_table_is_a_dynamodb_table_name,
     "BackendSettings._validate: 'backend.region'": test_rule_backend_region_is_an_aws_region,
     "BackendSettings._validate: 'backend.account_id'": test_rule_the_state_is_held_by_a_12_digit_account,
-    "EnvironmentSettings._validate: 'suffix'": test_rule_suffix_is_a_resource_name_part,
-    "EnvironmentSettings._validate: 'region'": test_rule_region_is_an_aws_region,
-    "EnvironmentSettings._validate: 'account_id'":
+    "ENVIRONMENT_RULES: suffix": test_rule_suffix_is_a_resource_name_part,
+    "ENVIRONMENT_RULES: region": test_rule_region_is_an_aws_region,
+    "ENVIRONMENT_RULES: account_id":
         test_settings.test_an_s3_backed_environment_without_an_account_id_stops_naming_the_keys_and_the_variable_to_set,
-    "EnvironmentSettings._validate: 'log_retention_days'": test_rule_log_retention_is_a_cloudwatch_value,
+    "ENVIRONMENT_RULES: log_retention_days": test_rule_log_retention_is_a_cloudwatch_value,
     "EnvironmentSettings._validate: 'architecture'": test_rule_architecture_is_arm64_or_x86_64,
     "EnvironmentSettings._validate: 'python_runtime'": test_rule_python_runtime_is_3_12_or_3_13,
     "EnvironmentSettings._validate: 'log_level'": test_rule_log_level_is_a_logging_level,
     "EnvironmentSettings._validate: 'queue_retention_s'": RANGE_TEST,
     "EnvironmentSettings._validate: 'dlq_retention_s'": RANGE_TEST,
     "EnvironmentSettings._validate: 'dlq_retention_s' #2": test_rule_dlq_keeps_messages_longer_than_its_queue,
-    "EnvironmentSettings._validate: f'tags.{tag}'": test_settings.test_empty_required_tag_is_rejected,
+    **{f"TAG_RULES: tags.{tag}": test_settings.test_empty_required_tag_is_rejected
+       for tag in settings_module.REQUIRED_TAGS},
     "EnvironmentSettings._validate: 'functions'": test_rule_functions_are_exactly_the_stages,
     "EnvironmentSettings._validate: f'functions.{stage}.name'": test_rule_each_function_is_filed_under_its_own_stage,
     "EnvironmentSettings._validate: f'functions.{stage}.timeout_s'":
@@ -479,12 +477,12 @@ TESTED_RULES = {
     "EnvironmentSettings._validate: 'table.billing_mode'": test_rule_emulator_table_is_on_demand,
     "EnvironmentSettings._validate: 'powertools_layer'": test_rule_emulator_has_no_powertools_layer,
     "EnvironmentSettings._validate: 'backend.kind'": test_rule_emulator_keeps_state_on_local_disk,
-    "MonitoringSettings._validate: 'monitoring.alarm_https_endpoint'": test_rule_alarm_https_endpoint_is_an_https_url,
+    "MONITORING_RULES: alarm_https_endpoint": test_rule_alarm_https_endpoint_is_an_https_url,
     "BackendSettings._validate: 'backend.kms_key_alias'": test_rule_state_key_alias_is_an_alias_name_without_its_prefix,
-    "EnvironmentSettings._validate: 'project'": test_rule_project_prefix_is_2_to_10_lowercase_letters_or_digits,
+    "ENVIRONMENT_RULES: project": test_rule_project_prefix_is_2_to_10_lowercase_letters_or_digits,
     "EnvironmentSettings._validate: 'kms_deletion_window_days'":
         test_settings.test_kms_deletion_window_outside_7_to_30_days_is_rejected,
-    "EnvironmentSettings._validate: 'monitoring.alarm_email'":
+    "SUBSCRIBER_RULES: monitoring.alarm_email":
         test_settings.test_staging_and_prod_without_an_alarm_subscriber_stop_naming_the_environment_and_the_variables,
     "StateBootstrapSettings.__post_init__: 'own_state'": test_rule_bootstrap_state_rejects_any_other_value,
     "ReviewSettings.__post_init__: 'review.monthly_cost_ceiling_usd'":
@@ -534,7 +532,8 @@ def rules_in_source(module: ModuleType) -> list[str]:
                 visit(child, f"{scope}.{child.name}" if scope else child.name)
                 continue
             if isinstance(child, ast.Call) and isinstance(child.func, ast.Name) and child.func.id in (
-                    "_require", "_require_range") and scope.rsplit(".", 1)[-1] not in ("_require_range",):
+                    "_require", "_require_range") and scope.rsplit(".", 1)[-1] not in ("_require_range",
+                                                                                      "_check_rules"):
                 setting = child.args[1] if child.func.id == "_require" else child.args[0]
                 name = f"{scope}: {ast.unparse(setting)}"
                 count = sum(1 for f in found if f == name or f.startswith(f"{name} #"))
@@ -542,6 +541,19 @@ def rules_in_source(module: ModuleType) -> list[str]:
             visit(child, scope)
 
     visit(tree, "")
+    return found + table_rules(module)
+
+
+def table_rules(module: ModuleType) -> list[str]:
+    """Every rule of ``module``'s rule tables as "<table>: <setting>[ #n]"."""
+    found: list[str] = []
+    for table, rules in vars(module).items():
+        if not (isinstance(rules, tuple) and rules and all(isinstance(rule, Rule) for rule in rules)):
+            continue
+        for rule in rules:
+            name = f"{table}: {rule.label or rule.field}"
+            count = sum(1 for f in found if f == name or f.startswith(f"{name} #"))
+            found.append(name if count == 0 else f"{name} #{count + 1}")
     return found
 
 
@@ -561,7 +573,8 @@ def test_the_rule_registry_sees_every_call(module: ModuleType) -> None:
     calls = len(re.findall(r"\b_require(?:_range)?\(", source))
     calls -= len(re.findall(r"^def _require(?:_range)?\(", source, flags=re.MULTILINE))  # the definitions
     calls -= source.count("_require(low <= value <= high")  # _require_range's own call
-    assert len(rules_in_source(module)) == calls
+    calls -= source.count("_require(verdict.holds")  # _check_rules' own call
+    assert len(rules_in_source(module)) - len(table_rules(module)) == calls
 
 
 # ------------------------------------------------------------------------------------------------ the fixture's values

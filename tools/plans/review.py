@@ -47,9 +47,11 @@ def project_checks(plan: Mapping[str, Any], workdir: Path) -> list[Finding]:
     finding's address is what the check names first (a queue, function or resource), for ``--ack``.
     """
     from tools.policy.checks import run_all
-    from tools.policy.stack_json import StackJson
+    from tools.policy.stack_json import StackJson, module_plan_stack
 
-    violations = run_all(StackJson.load(workdir), taggable_types(workdir))
+    # A root calling the generated Terraform module has no cdk.tf.json: the module's, with the plan's values.
+    stack = StackJson.load(workdir) if (workdir / "cdk.tf.json").is_file() else module_plan_stack(workdir, plan)
+    violations = run_all(stack, taggable_types(workdir))
     return [Finding(v.split(":", 1)[0], f"project check: {v}", "project-checks") for v in violations]
 
 

@@ -180,18 +180,25 @@ def check_mappings_wait_for_role_policy(stack: StackJson) -> list[str]:
 
 
 def check_tags(stack: StackJson, taggable_types: Collection[str]) -> list[str]:
-    """Provider default tags carry the five cost tags; every taggable resource adds its Component."""
+    """Every taggable resource carries the five cost tags, from the provider's default tags or its own tags (as
+    the resources of TapPipeline and of the generated module do, whatever the caller's provider sets), and adds
+    its Component."""
     violations = []
+    taggable = [resource for resource in stack.resources() if resource.type in taggable_types]
+
+    def on_every_resource(tag: str) -> bool:
+        return bool(taggable) and all(str((r.body.get("tags") or {}).get(tag, "")).strip() for r in taggable)
+
     providers = stack.document.get("provider", {}).get("aws", [])
     for provider in providers:
         tags = (provider.get("default_tags") or [{}])[0].get("tags", {})
-        missing = [t for t in REQUIRED_TAGS if not str(tags.get(t, "")).strip()]
+        missing = [t for t in REQUIRED_TAGS if not str(tags.get(t, "")).strip() and not on_every_resource(t)]
         if missing:
             violations.append(f"provider aws: default_tags lack {missing}")
     if not providers:
         violations.append("no aws provider")
-    for resource in stack.resources():
-        if resource.type in taggable_types and not resource.body.get("tags", {}).get("Component"):
+    for resource in taggable:
+        if not (resource.body.get("tags") or {}).get("Component"):
             violations.append(f"{resource.address}: taggable but has no Component tag")
     return violations
 

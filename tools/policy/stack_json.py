@@ -88,3 +88,70 @@ def iter_policy_statements(stack: StackJson) -> Iterator[tuple[Resource, dict[st
     for document in stack.data("aws_iam_policy_document"):
         for statement in document.body.get("statement", []):
             yield document, statement
+
+
+MODULES_MANIFEST = Path(".terraform") / "modules" / "modules.json"
+
+
+def module_plan_stack(workdir: Path, plan: dict[str, Any]) -> StackJson:
+    """The configuration a plan of ``workdir`` was made from, when ``workdir`` calls this repository's generated
+    module rather than holding a synthesized stack: the module's ``main.tf.json`` (its resources and references
+    as cdktf wrote them), with each value that depends on the module's inputs replaced by the value the plan
+    gives it, the resources that the plan does not create (``count`` 0) left out, and the caller's provider.
+
+    The module is the one ``terraform init`` installed for ``workdir`` (``.terraform/modules/modules.json``).
+    """
+    manifest = workdir / MODULES_MANIFEST
+    modules = json.loads(manifest.read_text())["Modules"] if manifest.is_file() else []
+    generated = [m for m in modules if m["Key"] and (workdir / m["Dir"] / "main.tf.json").is_file()]
+    if len(generated) != 1:
+        raise FileNotFoundError(f"{workdir} holds no cdk.tf.json and calls {len(generated)} generated modules "
+                                "(main.tf.json): give a synthesized stack, or a root with one module block of "
+                                "tap-pipeline's module, initialized")
+    [module] = generated
+    document = json.loads((workdir / module["Dir"] / "main.tf.json").read_text())
+    prefix = f"module.{module['Key']}."
+    planned = {}
+    for change in plan.get("resource_changes", []):
+        if change["address"].startswith(prefix) and change["change"]["actions"] != ["delete"]:
+            address = change["address"].removeprefix(prefix).removesuffix("[0]")
+            planned[address] = change["change"]
+    for kind in ("resource", "data"):
+        for type_, by_name in document.get(kind, {}).items():
+            for name in list(by_name):
+                address = f"{'data.' if kind == 'data' else ''}{type_}.{name}"
+                if address not in planned:
+                    del by_name[name]  # not created: count 0
+                    continue
+                by_name[name] = _with_planned_values(by_name[name], planned[address])
+    provider = plan.get("configuration", {}).get("provider_config", {}).get("aws", {}).get("expressions", {})
+    default_tags = [{"tags": block.get("tags", {}).get("constant_value", {})}
+                    for block in provider.get("default_tags", [])]
+    document["provider"] = {"aws": [{"default_tags": default_tags}]} if "provider_config" in plan.get(
+        "configuration", {}) else {}
+    return StackJson(workdir.name, workdir, document)
+
+
+def _depends_on_inputs(value: Any) -> bool:
+    if isinstance(value, str):
+        return "var." in value or "count.index" in value
+    if isinstance(value, dict):
+        return any(_depends_on_inputs(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_depends_on_inputs(v) for v in value)
+    return False
+
+
+def _with_planned_values(body: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
+    """``body`` with each attribute that depends on the module's inputs at its planned value (where the plan
+    knows it); a single nested block, a list in the plan, as cdktf writes it (an object)."""
+    after, unknown = change.get("after") or {}, change.get("after_unknown") or {}
+    resolved = {key: value for key, value in body.items() if key != "count"}
+    for key, value in body.items():
+        if key == "count" or not _depends_on_inputs(value) or unknown.get(key) is True or key not in after:
+            continue
+        planned = after[key]
+        if isinstance(value, dict) and isinstance(planned, list) and len(planned) == 1:
+            planned = planned[0]
+        resolved[key] = planned
+    return resolved

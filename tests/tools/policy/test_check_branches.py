@@ -375,6 +375,33 @@ def test_provider_without_default_tags_is_caught(doc: dict[str, Any]) -> None:
         "provider aws: default_tags lack ['Project', 'Environment', 'CostCenter', 'Owner', 'ManagedBy']"]
 
 
+ALL_COST_TAGS = {"Project": "p", "Environment": "e", "CostCenter": "c", "Owner": "o", "ManagedBy": "m"}
+
+
+def test_cost_tags_on_every_taggable_resource_stand_in_for_the_providers_default_tags(doc: dict[str, Any]) -> None:
+    # The generated module's resources carry the environment's tags themselves, whatever the caller's provider.
+    doc["provider"]["aws"][0]["default_tags"] = []
+    for name in ("src", "dlq", "rejects"):
+        res(doc, "aws_sqs_queue", name)["tags"] = {"Component": "x", **ALL_COST_TAGS}
+    assert checks.check_tags(stack(doc), {"aws_sqs_queue"}) == []
+
+
+@pytest.mark.parametrize("tags", [None, {"Owner": " "}, {}])
+def test_a_cost_tag_missing_from_one_resource_and_the_provider_is_caught(doc: dict[str, Any],
+                                                                         tags: dict | None) -> None:
+    doc["provider"]["aws"][0]["default_tags"][0]["tags"].pop("Owner")
+    for name in ("src", "rejects"):
+        res(doc, "aws_sqs_queue", name)["tags"] = {"Component": "x", **ALL_COST_TAGS}
+    dlq = res(doc, "aws_sqs_queue", "dlq")
+    dlq["tags"] = {"Component": "x", **{k: v for k, v in ALL_COST_TAGS.items() if k != "Owner"}, **(tags or {})}
+    if tags is None:
+        dlq["tags"] = None  # a resource whose tags are null
+    expected = ["provider aws: default_tags lack ['Owner']"]
+    if tags is None:
+        expected.append("aws_sqs_queue.dlq: taggable but has no Component tag")
+    assert checks.check_tags(stack(doc), {"aws_sqs_queue"}) == expected
+
+
 def test_stack_without_aws_provider_is_caught(doc: dict[str, Any]) -> None:
     del doc["provider"]
     assert checks.check_tags(stack(doc), set()) == ["no aws provider"]

@@ -1,0 +1,5 @@
+import sys
+
+from tools.module.cli import main
+
+sys.exit(main())
