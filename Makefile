@@ -11,7 +11,7 @@ PY := $(CURDIR)/.venv/bin/python
 CDKTF := $(CURDIR)/node_modules/.bin/cdktf
 ENV ?= dev
 
-.PHONY: help setup demo up down policy-check test e2e lint mutation synth module bootstrap migrate-state plan review apply deploy destroy memory cost bench bench-deploy
+.PHONY: help setup demo up down policy-check test e2e lint mutation synth module bootstrap migrate-state plan review apply deploy destroy memory cost docs bench bench-deploy
 
 help:
 	@echo "make demo      deploy the pipeline on a local AWS emulator, push sample events through it, tear down"
@@ -31,6 +31,7 @@ help:
 	@echo "make memory    each handler's peak memory and duration on a typical and the worst-case batches, and the memory each function gets"
 	@echo "make bench     synth speed: fast provider import vs the standard one, 5 runs each (ARGS=--runs N --cdktf-runs M)"
 	@echo "make bench-deploy   terraform apply/destroy of local on the emulator and the demo's times, 3 rounds (ARGS=--runs N)"
+	@echo "make docs      write the computed figures of README.md and docs/ again (ARGS=--check: only compare)"
 	@echo "make cost      monthly cost per environment and of the draft at 1 M / 10 M / 100 M events (ARGS=--format markdown)"
 
 setup:
@@ -50,7 +51,7 @@ policy-check: setup
 	$(PY) -m tools policy-check cdktf.out/stacks/tap-pipeline-* $(ARGS)
 
 # pytest-xdist workers: the e2e deployments and terraform runs mostly wait, so more workers than the 2 cores
-# pay (README, "Performance"); tests/conftest.py (xdist_group_of) keeps each module's tests on one worker.
+# pay (docs/performance.md, "Test suite"); tests/conftest.py (xdist_group_of) keeps each module's tests on one worker.
 TEST_WORKERS ?= 3
 PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadgroup
 
@@ -65,7 +66,7 @@ lint: setup
 	$(PY) -m ruff check .
 
 # A fresh run each time: mutmut keeps an old verdict unless the mutated function changed, so a test added to
-# kill a survivor would not be seen. Not in .ci/run: a full run takes long (README, "Mutation score").
+# kill a survivor would not be seen. Not in .ci/run: a full run takes long (docs/testing.md, "Mutation score").
 mutation: setup
 	rm -rf mutants
 	$(CURDIR)/.venv/bin/mutmut run $(ARGS)
@@ -117,6 +118,9 @@ memory: setup
 
 cost: setup
 	$(PY) -m tools cost --synth $(ARGS)
+
+docs: setup
+	$(PY) -m tools docs $(ARGS)
 
 bench: setup
 	$(PY) -m tools bench-synth $(ARGS)

@@ -1,6 +1,6 @@
 """The environments as data: one TOML file read into the typed, validated settings of :mod:`.settings`.
 
-The file has five parts (``environments.md`` lists every key, its default and its range; it is generated
+The file has five parts (``docs/configuration-reference.md`` lists every key, its default and its range; it is generated
 from the dataclasses by :mod:`.environments_schema`)::
 
     project = "tap"           # the prefix of every AWS name
@@ -76,7 +76,7 @@ EXAMPLE_ACCOUNT_ID = "111122223333"
 EXAMPLE_ALARM_EMAIL = "alarms@example.com"
 
 #: Every environment variable the app reads, with what it does: the one place they are documented
-#: (environments.md renders this table; main.py and the README point there).
+#: (docs/configuration-reference.md renders this table; main.py and the README point there).
 VARIABLES: Mapping[str, str] = {
     STACKS_VARIABLE: "comma list of the stacks to synthesize: any declared environment, `preview`, or `ci` (the "
                      "CI identities, from `[ci]`); default all (`ci` when `[ci]` is there). The state bootstrap "
@@ -165,7 +165,7 @@ def state_shape() -> dict[str, Any]:
 
 
 def type_name(hint: Any) -> str:
-    """How environments.md names a key's TOML type."""
+    """How docs/configuration-reference.md names a key's TOML type."""
     if hint is STR_MAP:
         return STR_MAP
     args = [a for a in typing.get_args(hint) if a is not type(None)]
@@ -405,7 +405,7 @@ class EnvironmentsFile:
         if CI_ENVIRONMENT not in self.document:
             raise SettingsError(self._problem(
                 CI_ENVIRONMENT, None, "a [ci] table with at least repository = \"<owner>/<name>\" (the GitHub "
-                f"repository whose workflows assume the CI roles; environments.md), since {STACKS_VARIABLE} names "
+                f"repository whose workflows assume the CI roles; docs/configuration-reference.md), since {STACKS_VARIABLE} names "
                 f"{CI_ENVIRONMENT}"))
         state = self.state(env)
         values = self._flatten(self.document[CI_ENVIRONMENT], CI_ENVIRONMENT)

@@ -17,6 +17,7 @@ from tools.benchmarks import memory as bench_memory
 from tools.benchmarks import synth as bench_synth
 from tools.benchmarks import throughput as bench_throughput
 from tools.cost import cli as cost_cli
+from tools.docs import cli as docs_cli
 from tools.local import cli as local_cli
 from tools.module import cli as module_cli
 from tools.plans import apply as plans_apply
@@ -34,6 +35,7 @@ COMMANDS = (
     preflight,
     module_cli,
     cost_cli,
+    docs_cli,
     bench_synth,
     bench_memory,
     bench_coldstart,
