@@ -2,8 +2,8 @@
 """The cdktf app: the state bootstrap stack, one pipeline stack per environment of ``environments.toml``, and
 the CI identities' stack (``tap-pipeline-ci``) when the file has a ``[ci]`` table or TAP_STACKS names ``ci``.
 
-The environments are data (``environments.toml``); ``docs/configuration-reference.md`` documents every key and the environment
-variables that override them (TAP_STACKS, ENVIRONMENT_SUFFIX, TAP_AWS_ACCOUNT_ID, TAP_ALARM_EMAIL,
+The environments are data (``environments.toml``); ``docs/configuration-reference.md`` documents every key and
+the environment variables that override them (TAP_STACKS, ENVIRONMENT_SUFFIX, TAP_AWS_ACCOUNT_ID, TAP_ALARM_EMAIL,
 TAP_ALARM_HTTPS_ENDPOINT, TAP_PROJECT, TAP_STATE_BUCKET, TAP_STATE_LOCK_TABLE, TAP_STATE_REGION,
 TAP_BOOTSTRAP_STATE, TAP_LOCAL_STATE_DIR, TAP_ENVIRONMENTS_FILE), from ``VARIABLES`` in
 ``modules/environments_file.py``.

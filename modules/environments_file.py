@@ -405,7 +405,8 @@ class EnvironmentsFile:
         if CI_ENVIRONMENT not in self.document:
             raise SettingsError(self._problem(
                 CI_ENVIRONMENT, None, "a [ci] table with at least repository = \"<owner>/<name>\" (the GitHub "
-                f"repository whose workflows assume the CI roles; docs/configuration-reference.md), since {STACKS_VARIABLE} names "
+                f"repository whose workflows assume the CI roles; docs/configuration-reference.md), since "
+                f"{STACKS_VARIABLE} names "
                 f"{CI_ENVIRONMENT}"))
         state = self.state(env)
         values = self._flatten(self.document[CI_ENVIRONMENT], CI_ENVIRONMENT)

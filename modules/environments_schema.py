@@ -147,8 +147,8 @@ def schema_markdown() -> str:
         "plans and applies (`make plan ENV=ci`, `make apply ENV=ci`): GitHub's OIDC provider, a plan role and a "
         "deploy role in the account of `[state]`, for every environment with `backend.kind = \"s3\"`, trusting "
         "only this repository's jobs. Its outputs are the workflows' `vars.AWS_PLAN_ROLE_ARN` and "
-        "`vars.AWS_DEPLOY_ROLE_ARN` ([CI identities](deploying.md#ci-identities)). The file's `project` and the environments' "
-        "`Project` tag scope the deploy role.",
+        "`vars.AWS_DEPLOY_ROLE_ARN` ([CI identities](deploying.md#ci-identities)). The file's `project` and the "
+        "environments' `Project` tag scope the deploy role.",
         "",
         *_table(tuple(ci_rows)),
         "",

@@ -133,7 +133,8 @@ def _check_rules(rules: tuple[Rule, ...], values: Mapping[str, Any], prefix: str
 
 def _setting(default: Any = MISSING, *, doc: str, allowed: str = "", factory: Callable[[], Any] | None = None
              ) -> Any:
-    """A field with what ``docs/configuration-reference.md`` says about it: what it is (``doc``) and its range (``allowed``)."""
+    """A field with what ``docs/configuration-reference.md`` says about it: what it is (``doc``) and its range
+    (``allowed``)."""
     metadata = {"doc": doc, "allowed": allowed}
     if factory is not None:
         return field(default_factory=factory, metadata=metadata)

@@ -32,8 +32,9 @@ MIRROR_CANDIDATES = (
 #: How long a plan or an apply waits for a state lock that another run holds (a drift plan during a deploy).
 LOCK_TIMEOUT = "5m"
 #: Terraform 1.11 deprecates the S3 backend's ``dynamodb_table`` in favour of ``use_lockfile`` and warns about it
-#: whenever it reads a backend that sets it. The stacks set both on purpose (docs/deploying.md, "State and locking"), so the
-#: tools drop this one warning, in the ``-no-color`` form they run Terraform with, from what they read and print.
+#: whenever it reads a backend that sets it. The stacks set both on purpose (docs/deploying.md, "State and
+#: locking"), so the tools drop this one warning, in the ``-no-color`` form they run Terraform with, from what
+#: they read and print.
 DYNAMODB_TABLE_WARNING = re.compile(
     r'\n?^Warning: Deprecated Parameter\n'
     r'(?:(?!(?:Warning|Error): ).*\n)*?'  # its source lines, never another diagnostic

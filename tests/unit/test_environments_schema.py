@@ -1,5 +1,5 @@
-"""docs/configuration-reference.md is the schema the dataclasses define: generated from them, every key the reader takes, and
-every range it states the range the validation applies (accepted at both ends, refused one step outside)."""
+"""docs/configuration-reference.md is the schema the dataclasses define: generated from them, every key the reader
+takes, and every range it states the range the validation applies (accepted at both ends, refused one step outside)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ def documented_variables() -> set[str]:
 
 def test_the_committed_schema_is_the_one_the_dataclasses_generate() -> None:
     assert SCHEMA.read_text() == schema_markdown(), (
-        "docs/configuration-reference.md is stale: run `.venv/bin/python -m modules.environments_schema > docs/configuration-reference.md`")
+        "docs/configuration-reference.md is stale: run `make docs` (or `.venv/bin/python -m "
+        "modules.environments_schema > docs/configuration-reference.md`)")
 
 
 def leaf_keys(shape: dict, path: str = "") -> set[str]:

@@ -55,7 +55,9 @@ def contents(work: Path, say: Callable[[str], None]) -> dict[str, str]:
     """Every block's content, computed now."""
     say("synthesizing the shipped environments")
     stacks_dir = synthesized(work / "cdktf.out")
-    counts = figures.stack_counts(stacks_dir)
+    from main import environments_file
+
+    counts = figures.stack_counts(stacks_dir, environments_file({}).names)
     say("planning and reviewing prod offline (the sample review)")
     review = reviewed_fresh_prod(stacks_dir, work / "plans")
     say("collecting the test suite (the test count)")

@@ -10,10 +10,10 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import argparse
@@ -36,10 +36,13 @@ class StackCounts:
     removed_blocks: int
 
 
-def stack_counts(stacks_dir: Path) -> dict[str, StackCounts]:
-    """Each synthesized stack's resources, data sources and ``removed`` blocks, by stack name."""
+def stack_counts(stacks_dir: Path, order: Sequence[str] = ()) -> dict[str, StackCounts]:
+    """Each synthesized stack's resources, data sources and ``removed`` blocks, by stack name: the stacks of the
+    environments named in ``order`` first, in that order, then the others by name."""
     counts = {}
-    for folder in sorted(p for p in stacks_dir.iterdir() if (p / "cdk.tf.json").is_file()):
+    folders = sorted((p for p in stacks_dir.iterdir() if (p / "cdk.tf.json").is_file()),
+                     key=lambda p: (_position(p.name, order), p.name))
+    for folder in folders:
         document = json.loads((folder / "cdk.tf.json").read_text())
         removed = folder / "removed.tf"
         counts[folder.name] = StackCounts(
@@ -48,6 +51,11 @@ def stack_counts(stacks_dir: Path) -> dict[str, StackCounts]:
             removed_blocks=len(re.findall(r"^removed \{", removed.read_text(), re.M)) if removed.is_file() else 0,
         )
     return counts
+
+
+def _position(stack: str, order: Sequence[str]) -> int:
+    names = [f"{PIPELINE_PREFIX}{name}" for name in order]
+    return names.index(stack) if stack in names else len(names)
 
 
 def _environments(counts: Mapping[str, StackCounts]) -> list[str]:
@@ -110,9 +118,12 @@ def make_aliases(makefile: Path = PROJECT_ROOT / "Makefile") -> dict[str, list[s
         header = re.match(r"^([a-z][\w-]*):", line)
         if header:
             target = header.group(1)
-        command = re.search(r"-m tools ([a-z-]+)", line)
-        if target and command and line.startswith("\t") and target not in aliases.get(command.group(1), []):
-            aliases.setdefault(command.group(1), []).append(target)
+        command = re.search(r"-m tools ((?:local )?[a-z-]+)", line)
+        if not (target and command and line.startswith("\t")) or "@echo" in line:
+            continue
+        for name in {command.group(1), command.group(1).split()[0]}:  # `local demo` counts for `local` too
+            if target not in aliases.get(name, []):
+                aliases.setdefault(name, []).append(target)
     return aliases
 
 
@@ -127,8 +138,10 @@ def operator_commands() -> str:
         make = ", ".join(f"`make {t}`" for t in aliases.get(name, [])) or "–"
         rows.append(f"| `python -m tools {name}` | {make} | {help_} |")
     local = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction").choices["local"]
-    rows += ["", "| local command | what it does |", "| --- | --- |"]
-    rows += [f"| `python -m tools local {name}` | {help_} |" for name, help_ in _commands(local).items()]
+    rows += ["", "| local command | make | what it does |", "| --- | --- | --- |"]
+    for name, help_ in _commands(local).items():
+        make = ", ".join(f"`make {t}`" for t in aliases.get(f"local {name}", [])) or "–"
+        rows.append(f"| `python -m tools local {name}` | {make} | {help_} |")
     return "\n".join(rows) + "\n"
 
 
