@@ -1,4 +1,4 @@
-"""``python -m tools <command>``: the operator's command line for tap-pipeline.
+"""The operator's command line for tap-pipeline: python -m tools <command>.
 
 Each command lives in its own tool package and registers itself with one
 ``add_parser(subparsers)`` call; adding a command is one line in ``COMMANDS``.
@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from tools import preflight, redrive
+from tools.help_text import plain_parser
 from tools.benchmarks import coldstart as bench_coldstart
 from tools.benchmarks import deploy as bench_deploy
 from tools.benchmarks import memory as bench_memory
@@ -49,7 +50,7 @@ def parser() -> argparse.ArgumentParser:
     commands = main_parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(commands)
-    return main_parser
+    return plain_parser(main_parser)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,30 +1,8 @@
-"""``python -m tools local <command>``: the pipeline on a local AWS emulator, with no AWS account.
+"""The pipeline on a local AWS emulator, with no AWS account: python -m tools local <command>.
 
-Commands (all but ``up`` and ``demo`` act on the environment recorded in ``.local/session.json``, or in
-the file that TAP_LOCAL_SESSION names):
-
-  up                      start the emulator, deploy the `local` stack, keep it running
-  demo [options]          the whole demo: deploy, send sample events, deliver, summarize, tear down
-  sample [-n N] [--malformed-rate R]
-                          print N sample events as JSON Lines (valid and malformed), e.g. to pipe into `send`
-  send [FILE]             send the JSON Lines of FILE (or stdin, or `-`) to the ingest queue, one message a
-                          line, with SendMessageBatch in tens; prints how many were sent
-  run [--send FILE] [--timeout S] [--retry-visibility S|queue] [--write-faults R] [--always-fail ID] [--json]
-                          deliver every stage's queue to its handler until all are drained, then print what
-                          each stage did (--json: as one JSON object); --send FILE feeds FILE's lines into
-                          the ingest queue as it drains (the emulator slows down with queue depth: use this
-                          rather than `send` for more than a few thousand messages)
-  status                  the endpoint, every queue's depth and the table's item count
-  items [--limit N]       the table's items, one JSON object a line
-  dlq [QUEUE] [--limit N] the messages in the dead-letter queues (or one), one JSON object a line, with the
-                          queue, message id, receive count, attributes and body; they stay in the queue
-  rejects [--limit N]     the rejected records with reason_code and reason, one JSON object a line (peeked)
-  redrive QUEUE           move the messages of a dead-letter queue back to the queue it serves (QUEUE: the
-                          dead-letter queue's name, or its source queue's); prints how many moved
-  down                    terraform destroy, stop the emulator, forget the session
-
-Function logs (what the handlers print) go to .local/logs/<function>.log; the emulator's request log to
-.local/emulator.log.
+All commands but up and demo act on the environment recorded in .local/session.json (or in the file that
+TAP_LOCAL_SESSION names). `python -m tools local <command> --help` gives a command's options. Function logs
+(what the handlers print) go to .local/logs/<function>.log; the emulator's request log to .local/emulator.log.
 """
 
 from __future__ import annotations
@@ -234,11 +212,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("-n", type=int, default=100, help="how many (default 100)")
     sub.add_argument("--malformed-rate", type=float, default=0.05, help="share of malformed events (0.05)")
     sub.add_argument("--seed", type=int, default=7, help="random seed (7)")
-    sub = command("send", cmd_send, "send JSON Lines (a file, or stdin) to the ingest queue")
+    sub = command("send", cmd_send, "send JSON Lines (a file, or stdin) to the ingest queue, one message a line; says which lines it skipped")
     sub.add_argument("file", nargs="?", help="JSON Lines file; stdin if absent or '-'")
-    sub = command("run", cmd_run, "deliver every stage's queue to its handler until all are drained")
+    sub = command("run", cmd_run, "deliver every stage's queue to its handler until all are drained, then say what each stage did")
     sub.add_argument(
-        "--send", metavar="FILE", help="feed FILE's JSON Lines into the ingest queue as it drains"
+        "--send", metavar="FILE", help="feed FILE's JSON Lines into the ingest queue as it drains (the emulator "
+        "slows down with queue depth: use this rather than `send` for more than a few thousand messages)"
     )
     sub.add_argument("--timeout", type=float, default=900.0, help="give up after this many seconds (900)")
     sub.add_argument("--json", action="store_true", help="print the result as one JSON object")
@@ -246,7 +225,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     command("status", cmd_status, "endpoint, queue depths and table item count")
     sub = command("items", cmd_items, "the table's items as JSON Lines")
     sub.add_argument("--limit", type=int, help="at most this many")
-    sub = command("dlq", cmd_dlq, "dead-lettered messages as JSON Lines (left in the queue)")
+    sub = command("dlq", cmd_dlq, "dead-lettered messages as JSON Lines, with why each was dead-lettered (left in the queue)")
     sub.add_argument("queue", nargs="?", help="one dead-letter queue (or the queue it serves); default all")
     sub.add_argument("--limit", type=int, help="at most this many per queue")
     sub = command(

@@ -4,8 +4,8 @@ It never plans: Terraform applies the saved plan file, and itself refuses a stal
 changed since the plan was made).  A plan made with ``--offline`` (stub credentials, no refresh) is
 refused before Terraform runs: it was computed against no real account.  The plan folder may come from
 another machine (CI's plan job, as an artifact without ``work/.terraform``): the providers are installed
-again, from the lock file inside the reviewed plan (:func:`install_locked_providers`).  ``--confirm`` asks
-before applying (``make deploy``); ``--yes`` answers for you.
+again, from the lock file inside the reviewed plan.  ``--confirm`` asks before applying (``make deploy``);
+``--yes`` answers for you.
 """
 
 from __future__ import annotations
