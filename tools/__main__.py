@@ -11,7 +11,6 @@ import sys
 from collections.abc import Sequence
 
 from tools import preflight, redrive
-from tools.help_text import plain_parser
 from tools.benchmarks import coldstart as bench_coldstart
 from tools.benchmarks import deploy as bench_deploy
 from tools.benchmarks import memory as bench_memory
@@ -19,6 +18,7 @@ from tools.benchmarks import synth as bench_synth
 from tools.benchmarks import throughput as bench_throughput
 from tools.cost import cli as cost_cli
 from tools.docs import cli as docs_cli
+from tools.help_text import plain_parser
 from tools.local import cli as local_cli
 from tools.module import cli as module_cli
 from tools.plans import apply as plans_apply
