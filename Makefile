@@ -28,6 +28,7 @@ help:
 	@echo "make review ENV=... [ACK=address,...]        review the saved plan again (acknowledging blocked addresses)"
 	@echo "make apply ENV=...                           apply the saved plan if its passing review recorded its SHA-256"
 	@echo "make deploy ENV=... [YES=1]                  plan, review, confirm, apply"
+	@echo "make destroy ENV=... [ACK=...] [YES=1]       take a stack down the reviewed way: destroy plan, review, confirm, apply"
 	@echo "make memory    each handler's peak memory and duration on a typical and the worst-case batches, and the memory each function gets"
 	@echo "make bench     synth speed: fast provider import vs the standard one, 5 runs each (ARGS=--runs N --cdktf-runs M)"
 	@echo "make bench-deploy   terraform apply/destroy of local on the emulator and the demo's times, 3 rounds (ARGS=--runs N)"
@@ -110,8 +111,12 @@ deploy: setup
 	$(PY) -m tools plan --env $(ENV) $(ACK_ARGS)
 	$(PY) -m tools apply --env $(ENV) --confirm $(if $(YES),--yes)
 
+# The reviewed path too: a destroy plan -> its review (each deleted table, queue, log group or key blocks until
+# acknowledged with ACK=...) -> confirmation prompt (YES=1 skips it) -> apply of that plan. Staging and prod refuse
+# at plan time while prevent_destroy is on (docs/deploying.md, "Taking an environment down").
 destroy: setup
-	$(CDKTF) destroy tap-pipeline-$(ENV)
+	$(PY) -m tools plan --env $(ENV) --destroy $(ACK_ARGS)
+	$(PY) -m tools apply --env $(ENV) --confirm $(if $(YES),--yes)
 
 memory: setup
 	$(PY) -m tools bench-memory
