@@ -20,7 +20,7 @@ help:
 	@echo "make test      the whole test suite (lint, constructs, handlers, terraform validate, checkov, end to end)"
 	@echo "make e2e       only the end-to-end tests on the emulator"
 	@echo "make mutation  mutmut over handlers/, settings, permissions, policy checks, archives (fast tests); score per file"
-	@echo "make synth     write every stack to cdktf.out/"
+	@echo "make synth     write every stack to cdktf.out/ (TAP_STACKS=local make synth: local alone, no AWS account)"
 	@echo "make module    write the Terraform module for HCL teams to dist/terraform-aws-tap-pipeline/ (README, examples/complete)"
 	@echo "make bootstrap create the Terraform state bucket, lock table and key (once per account), then migrate-state"
 	@echo "make migrate-state   move the bootstrap stack's own state from .state/ into its bucket"
@@ -73,7 +73,10 @@ mutation: setup
 	$(CURDIR)/.venv/bin/mutmut run $(ARGS)
 	$(PY) -m tests.mutation.report --fail-under 90
 
+# Settings first (main.py --check, no cdktf): a configuration error is printed once, plainly, rather than
+# inside cdktf's spinner and again in its summary. TAP_STACKS=local make synth needs no AWS account.
 synth: setup
+	@$(PY) main.py --check
 	$(CDKTF) synth
 
 module: setup

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from modules.environments_file import (
     ENVIRONMENTS_FILE_VARIABLE,
     LOCAL_STATE_DIR_VARIABLE,
+    STACKS_VARIABLE,
     EnvironmentsFile,
 )
 from modules.provider_bindings import load_provider_bindings
@@ -28,6 +29,7 @@ from modules.settings import SettingsError
 PROJECT_ROOT = Path(__file__).resolve().parent
 LOCAL_STATE_DIR = PROJECT_ROOT / ".state"
 ENVIRONMENTS_FILE = PROJECT_ROOT / "environments.toml"
+LOCAL_ENVIRONMENT = "local"
 
 
 def environments_file(env: Mapping[str, str] | None = None) -> EnvironmentsFile:
@@ -36,17 +38,24 @@ def environments_file(env: Mapping[str, str] | None = None) -> EnvironmentsFile:
     return EnvironmentsFile.read(env.get(ENVIRONMENTS_FILE_VARIABLE, "").strip() or ENVIRONMENTS_FILE)
 
 
+def checked_settings(env: Mapping[str, str], environments: EnvironmentsFile) -> tuple:
+    """Every setting the selected stacks need, validated (SettingsError listing every problem): the
+    environments, the CI identities' settings (or None) and the state's (None when no stack keeps its state in S3)."""
+    selected = environments.selected(env)
+    ci = environments.ci(env) if environments.wants_ci(env) else None
+    # The bootstrap stack holds the S3 state of the other stacks: `local` alone keeps its state on disk.
+    needs_state_bucket = ci is not None or any(settings.backend.kind == "s3" for settings in selected)
+    state = environments.state(env) if needs_state_bucket else None
+    return selected, ci, state
+
+
 def build_app(outdir: str | None = None, env: Mapping[str, str] | None = None,
               environments: EnvironmentsFile | None = None):
     """Validate every setting first, then import cdktf (slow) and build the stacks."""
     env = os.environ if env is None else env
     environments = environments or environments_file(env)
-    selected = environments.selected(env)
-    ci = environments.ci(env) if environments.wants_ci(env) else None
+    selected, ci, state = checked_settings(env, environments)
     local_state_dir = Path(env.get(LOCAL_STATE_DIR_VARIABLE) or LOCAL_STATE_DIR)
-    # The bootstrap stack holds the S3 state of the other stacks: `local` alone keeps its state on disk.
-    needs_state_bucket = ci is not None or any(settings.backend.kind == "s3" for settings in selected)
-    state = environments.state(env) if needs_state_bucket else None
     silence_node_eol_banner()
     load_provider_bindings()
 
@@ -67,17 +76,28 @@ def build_app(outdir: str | None = None, env: Mapping[str, str] | None = None,
     return app
 
 
-def main() -> int:
+#: After configuration errors, unless only `local` was asked for: the way to a stack that needs no account.
+LOCAL_ALONE_HINT = ("To synthesize the local stack alone, which needs no AWS account: TAP_STACKS=local make synth "
+                    "(or TAP_STACKS=local python main.py); every variable and key: docs/configuration.md")
+
+
+def main(argv: Sequence[str] = ()) -> int:
+    """Synthesize the selected stacks; with --check, only validate their settings (no cdktf, under a second)."""
     os.chdir(PROJECT_ROOT)
     try:
+        if "--check" in argv:
+            checked_settings(os.environ, environments_file())
+            return 0
         app = build_app()
     except SettingsError as error:
         for problem in error.problems:
             print(f"configuration error: {problem}", file=sys.stderr)
+        if os.environ.get(STACKS_VARIABLE, "").strip() != LOCAL_ENVIRONMENT:
+            print(LOCAL_ALONE_HINT, file=sys.stderr)
         return 2
     app.synth()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
