@@ -29,7 +29,6 @@ from modules.settings import SettingsError
 PROJECT_ROOT = Path(__file__).resolve().parent
 LOCAL_STATE_DIR = PROJECT_ROOT / ".state"
 ENVIRONMENTS_FILE = PROJECT_ROOT / "environments.toml"
-LOCAL_ENVIRONMENT = "local"
 
 
 def environments_file(env: Mapping[str, str] | None = None) -> EnvironmentsFile:
@@ -76,7 +75,7 @@ def build_app(outdir: str | None = None, env: Mapping[str, str] | None = None,
     return app
 
 
-#: After configuration errors, unless only `local` was asked for: the way to a stack that needs no account.
+#: After configuration errors of the whole app (no TAP_STACKS): the way to the one stack that needs no account.
 LOCAL_ALONE_HINT = ("To synthesize the local stack alone, which needs no AWS account: TAP_STACKS=local make synth "
                     "(or TAP_STACKS=local python main.py); every variable and key: docs/configuration.md")
 
@@ -92,7 +91,7 @@ def main(argv: Sequence[str] = ()) -> int:
     except SettingsError as error:
         for problem in error.problems:
             print(f"configuration error: {problem}", file=sys.stderr)
-        if os.environ.get(STACKS_VARIABLE, "").strip() != LOCAL_ENVIRONMENT:
+        if not os.environ.get(STACKS_VARIABLE, "").strip():  # every stack was asked for: the fresh clone's case
             print(LOCAL_ALONE_HINT, file=sys.stderr)
         return 2
     app.synth()

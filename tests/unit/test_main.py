@@ -42,7 +42,6 @@ def test_every_configuration_error_gets_its_own_line(monkeypatch: pytest.MonkeyP
         "configuration error: TAP_STACKS='qa' is invalid: allowed a comma list of local, dev, staging, prod (the "
         f"environments of {FIXTURE_FILE}), preview or ci",
         "configuration error: TAP_STATE_REGION='moon' is invalid: allowed an AWS region such as us-east-1",
-        main.LOCAL_ALONE_HINT,
     ]
 
 
@@ -76,7 +75,7 @@ def test_check_of_local_alone_needs_no_account_and_synthesizes_nothing(tmp_path:
     assert not (tmp_path / "out").exists()
 
 
-def test_an_error_of_local_alone_does_not_point_at_local(monkeypatch: pytest.MonkeyPatch,
+def test_an_error_of_stacks_asked_for_by_name_does_not_point_at_local(monkeypatch: pytest.MonkeyPatch,
                                                          capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     monkeypatch.chdir(Path.cwd())
     monkeypatch.setenv("TAP_ENVIRONMENTS_FILE", str(FIXTURE_FILE))
