@@ -1,5 +1,6 @@
 """docs/configuration.md's environments table says what the shipped environments.toml sets (a test of that file:
-edit a value there, and this asks for the table to follow), and docs/architecture.md its redrive and DLQ retention."""
+edit a value there, and this asks for the table to follow), docs/architecture.md and the README's picture its
+redrive and DLQ retention."""
 
 from __future__ import annotations
 
@@ -64,3 +65,12 @@ def test_the_architecture_states_the_shipped_redrive_and_dlq_retention() -> None
     days = {environments.environment(n).dlq_retention_s // 86400 for n in environments.names}
     [receive], [day] = receives, days
     assert f"redrive after {receive} receives, DLQ keeps {day} days" in ARCHITECTURE.read_text()
+
+
+def test_the_readmes_picture_states_the_shipped_redrive() -> None:
+    environments = shipped()
+    [receive] = {f.max_receive_count for n in environments.names
+                 for f in environments.environment(n).functions.values()}
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    picture = readme.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    assert picture.count(f"-. after {receive} receives .->") == 3, "one arrow per dead-letter queue"

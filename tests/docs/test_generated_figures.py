@@ -66,7 +66,7 @@ def test_the_resource_summary_names_each_environment_and_the_bootstrap_stack() -
               "tap-pipeline-prod": figures.StackCounts(61, 16, 10),
               "tap-pipeline-state": figures.StackCounts(10, 2, 0), "tap-pipeline-ci": figures.StackCounts(9, 3, 0)}
     assert figures.resource_summary(counts) == (
-        "Per environment (stack `tap-pipeline-<env>`): 55 in local, 61 in prod; the state bootstrap stack "
+        "Per environment (stack `tap-pipeline-<env>`): 55 resources in local, 61 in prod; the state bootstrap stack "
         "`tap-pipeline-state` has 10.\n")
 
 

@@ -66,7 +66,8 @@ def _environments(counts: Mapping[str, StackCounts]) -> list[str]:
 
 def resource_summary(counts: Mapping[str, StackCounts]) -> str:
     """One sentence: the resources of each environment's stack and of the bootstrap stack."""
-    per_env = ", ".join(f"{counts[n].resources} in {n.removeprefix(PIPELINE_PREFIX)}" for n in _environments(counts))
+    per_env = ", ".join(f"{counts[n].resources}{' resources' if i == 0 else ''} in {n.removeprefix(PIPELINE_PREFIX)}"
+                        for i, n in enumerate(_environments(counts)))
     line = f"Per environment (stack `tap-pipeline-<env>`): {per_env}"
     if BOOTSTRAP_STACK in counts:
         line += f"; the state bootstrap stack `{BOOTSTRAP_STACK}` has {counts[BOOTSTRAP_STACK].resources}"
