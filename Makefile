@@ -11,7 +11,7 @@ PY := $(CURDIR)/.venv/bin/python
 CDKTF := $(CURDIR)/node_modules/.bin/cdktf
 ENV ?= dev
 
-.PHONY: help setup demo up down policy-check test e2e lint mutation synth module bootstrap migrate-state plan review apply deploy destroy memory cost bench bench-deploy
+.PHONY: help setup demo up down policy-check test e2e lint mutation synth module bootstrap migrate-state plan review apply deploy destroy memory cost docs bench bench-deploy
 
 help:
 	@echo "make demo      deploy the pipeline on a local AWS emulator, push sample events through it, tear down"
@@ -20,7 +20,7 @@ help:
 	@echo "make test      the whole test suite (lint, constructs, handlers, terraform validate, checkov, end to end)"
 	@echo "make e2e       only the end-to-end tests on the emulator"
 	@echo "make mutation  mutmut over handlers/, settings, permissions, policy checks, archives (fast tests); score per file"
-	@echo "make synth     write every stack to cdktf.out/"
+	@echo "make synth     write every stack to cdktf.out/ (TAP_STACKS=local make synth: local alone, no AWS account)"
 	@echo "make module    write the Terraform module for HCL teams to dist/terraform-aws-tap-pipeline/ (README, examples/complete)"
 	@echo "make bootstrap create the Terraform state bucket, lock table and key (once per account), then migrate-state"
 	@echo "make migrate-state   move the bootstrap stack's own state from .state/ into its bucket"
@@ -28,9 +28,11 @@ help:
 	@echo "make review ENV=... [ACK=address,...]        review the saved plan again (acknowledging blocked addresses)"
 	@echo "make apply ENV=...                           apply the saved plan if its passing review recorded its SHA-256"
 	@echo "make deploy ENV=... [YES=1]                  plan, review, confirm, apply"
+	@echo "make destroy ENV=... [ACK=...] [YES=1]       take a stack down the reviewed way: destroy plan, review, confirm, apply"
 	@echo "make memory    each handler's peak memory and duration on a typical and the worst-case batches, and the memory each function gets"
 	@echo "make bench     synth speed: fast provider import vs the standard one, 5 runs each (ARGS=--runs N --cdktf-runs M)"
 	@echo "make bench-deploy   terraform apply/destroy of local on the emulator and the demo's times, 3 rounds (ARGS=--runs N)"
+	@echo "make docs      write the computed figures of README.md and docs/ again (ARGS=--check: only compare)"
 	@echo "make cost      monthly cost per environment and of the draft at 1 M / 10 M / 100 M events (ARGS=--format markdown)"
 
 setup:
@@ -50,7 +52,7 @@ policy-check: setup
 	$(PY) -m tools policy-check cdktf.out/stacks/tap-pipeline-* $(ARGS)
 
 # pytest-xdist workers: the e2e deployments and terraform runs mostly wait, so more workers than the 2 cores
-# pay (README, "Performance"); tests/conftest.py (xdist_group_of) keeps each module's tests on one worker.
+# pay (docs/performance.md, "Test suite"); tests/conftest.py (xdist_group_of) keeps each module's tests on one worker.
 TEST_WORKERS ?= 3
 PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadgroup
 
@@ -65,13 +67,16 @@ lint: setup
 	$(PY) -m ruff check .
 
 # A fresh run each time: mutmut keeps an old verdict unless the mutated function changed, so a test added to
-# kill a survivor would not be seen. Not in .ci/run: a full run takes long (README, "Mutation score").
+# kill a survivor would not be seen. Not in .ci/run: a full run takes long (docs/testing.md, "Mutation score").
 mutation: setup
 	rm -rf mutants
 	$(CURDIR)/.venv/bin/mutmut run $(ARGS)
 	$(PY) -m tests.mutation.report --fail-under 90
 
+# Settings first (main.py --check, no cdktf): a configuration error is printed once, plainly, rather than
+# inside cdktf's spinner and again in its summary. TAP_STACKS=local make synth needs no AWS account.
 synth: setup
+	@$(PY) main.py --check
 	$(CDKTF) synth
 
 module: setup
@@ -109,14 +114,21 @@ deploy: setup
 	$(PY) -m tools plan --env $(ENV) $(ACK_ARGS)
 	$(PY) -m tools apply --env $(ENV) --confirm $(if $(YES),--yes)
 
+# The reviewed path too: a destroy plan -> its review (each deleted table, queue, log group or key blocks until
+# acknowledged with ACK=...) -> confirmation prompt (YES=1 skips it) -> apply of that plan. Staging and prod refuse
+# at plan time while prevent_destroy is on (docs/deploying.md, "Taking an environment down").
 destroy: setup
-	$(CDKTF) destroy tap-pipeline-$(ENV)
+	$(PY) -m tools plan --env $(ENV) --destroy $(ACK_ARGS)
+	$(PY) -m tools apply --env $(ENV) --confirm $(if $(YES),--yes)
 
 memory: setup
 	$(PY) -m tools bench-memory
 
 cost: setup
 	$(PY) -m tools cost --synth $(ARGS)
+
+docs: setup
+	$(PY) -m tools docs $(ARGS)
 
 bench: setup
 	$(PY) -m tools bench-synth $(ARGS)

@@ -1,8 +1,8 @@
 """Typed, validated settings of the CI identities (:mod:`.ci_identities`), read before any slow import.
 
 ``CiIdentitiesSettings`` is what the ``[ci]`` table of the environments file sets (each field's ``doc`` and
-``allowed`` metadata is what ``environments.md`` says about it); ``CiStackSettings`` adds what the file's
-other tables decide: where the state is, which state objects and regions CI works on, the stack's tags.
+``allowed`` metadata is what ``docs/configuration-reference.md`` says about it); ``CiStackSettings`` adds what
+the file's other tables decide: where the state is, which state objects and regions CI works on, the stack's tags.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The environments as data: one TOML file read into the typed, validated settings of :mod:`.settings`.
 
-The file has five parts (``environments.md`` lists every key, its default and its range; it is generated
+The file has five parts (``docs/configuration-reference.md`` lists every key, its default and its range; it is generated
 from the dataclasses by :mod:`.environments_schema`)::
 
     project = "tap"           # the prefix of every AWS name
@@ -76,7 +76,7 @@ EXAMPLE_ACCOUNT_ID = "111122223333"
 EXAMPLE_ALARM_EMAIL = "alarms@example.com"
 
 #: Every environment variable the app reads, with what it does: the one place they are documented
-#: (environments.md renders this table; main.py and the README point there).
+#: (docs/configuration-reference.md renders this table; main.py and the README point there).
 VARIABLES: Mapping[str, str] = {
     STACKS_VARIABLE: "comma list of the stacks to synthesize: any declared environment, `preview`, or `ci` (the "
                      "CI identities, from `[ci]`); default all (`ci` when `[ci]` is there). The state bootstrap "
@@ -97,6 +97,16 @@ VARIABLES: Mapping[str, str] = {
     LOCAL_STATE_DIR_VARIABLE: "where stacks with `backend.kind = \"local\"` keep their state (default `.state/`)",
     ENVIRONMENTS_FILE_VARIABLE: "the environments file main.py reads (default `environments.toml` beside it)",
 }
+
+class Sentence(str):
+    """A hint that replaces the whole problem: for a value that is missing, what to set, leading with the
+    environment and the variable a user sets (rather than a key of the file they never wrote)."""
+
+
+def with_hint(problem: str, hint: str) -> str:
+    """``problem`` followed by ``hint`` (how to fix it), or the hint alone when it is a :class:`Sentence`."""
+    return str(hint) if isinstance(hint, Sentence) else problem + hint
+
 
 def with_account_for_reading(env: Mapping[str, str]) -> dict[str, str]:
     """``env`` with the example account and alarm subscriber when it names none: for a synth that is only
@@ -165,7 +175,7 @@ def state_shape() -> dict[str, Any]:
 
 
 def type_name(hint: Any) -> str:
-    """How environments.md names a key's TOML type."""
+    """How docs/configuration-reference.md names a key's TOML type."""
     if hint is STR_MAP:
         return STR_MAP
     args = [a for a in typing.get_args(hint) if a is not type(None)]
@@ -261,7 +271,9 @@ class EnvironmentsFile:
             origins["account_id"] = ACCOUNT_ID_VARIABLE
             if not plain["account_id"]:
                 origins["account_id"] = f"{self.label}: environments.{name}.account_id"
-                hints["account_id"] = f" (set account_id in [environments.{name}], or {ACCOUNT_ID_VARIABLE})"
+                hints["account_id"] = Sentence(
+                    f"{name}: no AWS account: set {ACCOUNT_ID_VARIABLE} to the 12-digit id of the AWS account {name} "
+                    f"deploys to (or account_id in [environments.{name}] of {self.label})")
         if plain.get("monitoring.require_subscriber", MonitoringSettings.require_subscriber):
             for key, variable in (("monitoring.alarm_email", ALARM_EMAIL_VARIABLE),
                                   ("monitoring.alarm_https_endpoint", ALARM_HTTPS_ENDPOINT_VARIABLE)):
@@ -269,8 +281,11 @@ class EnvironmentsFile:
                     plain[key] = env[variable].strip()
                     origins[key] = variable
             if not plain.get("monitoring.alarm_email"):  # only a missing subscriber makes a problem of it
-                hints["monitoring.alarm_email"] = (f" (set it in [environments.{name}.monitoring], or "
-                                                   f"{ALARM_EMAIL_VARIABLE} or {ALARM_HTTPS_ENDPOINT_VARIABLE})")
+                hints["monitoring.alarm_email"] = Sentence(
+                    f"{name}: no alarm subscriber, and {name}'s alarms must reach someone: set {ALARM_EMAIL_VARIABLE} "
+                    f"(an e-mail address) or {ALARM_HTTPS_ENDPOINT_VARIABLE} (an HTTPS endpoint, e.g. AWS Chatbot's), "
+                    f"or alarm_email or alarm_https_endpoint in [environments.{name}.monitoring] of {self.label} (or "
+                    "turn require_subscriber off there)")
         project, origins["project"] = self._project(env)
         tags = {"Environment": name, **_prefixed(plain, "tags.")}
         backend_kind = plain.get("backend.kind", BackendSettings.kind)
@@ -284,7 +299,7 @@ class EnvironmentsFile:
         def relabel(problem: str) -> str | None:
             setting, rest = problem_setting(problem)
             where = origins.get(setting, f"{self.label}: environments.{name}.{setting}")
-            return None if where == DERIVED else f"{where}={rest}{hints.get(setting, '')}"
+            return None if where == DERIVED else with_hint(f"{where}={rest}", hints.get(setting, ""))
 
         with relabelled_problems(relabel):
             functions = {stage: stage_function(stage, **_prefixed(plain, f"functions.{stage}.")) for stage in STAGES}
@@ -361,7 +376,7 @@ class EnvironmentsFile:
             key = setting.removeprefix("backend.")
             # Alone, the state validates no project: a name derived from a bad one is named by its key.
             where = origins[key] or f"{self.label}: state.{key} (derived from the project)"
-            return f"{where}={rest}{hints.get(key, '')}"
+            return with_hint(f"{where}={rest}", hints.get(key, ""))
 
         with relabelled_problems(relabel):
             settings = StateBootstrapSettings(
@@ -405,7 +420,8 @@ class EnvironmentsFile:
         if CI_ENVIRONMENT not in self.document:
             raise SettingsError(self._problem(
                 CI_ENVIRONMENT, None, "a [ci] table with at least repository = \"<owner>/<name>\" (the GitHub "
-                f"repository whose workflows assume the CI roles; environments.md), since {STACKS_VARIABLE} names "
+                f"repository whose workflows assume the CI roles; docs/configuration-reference.md), since "
+                f"{STACKS_VARIABLE} names "
                 f"{CI_ENVIRONMENT}"))
         state = self.state(env)
         values = self._flatten(self.document[CI_ENVIRONMENT], CI_ENVIRONMENT)
@@ -482,7 +498,9 @@ class EnvironmentsFile:
             if state["account_id"]:
                 origins["account_id"] = ACCOUNT_ID_VARIABLE
             else:
-                hints["account_id"] = f" (set account_id in [state], or {ACCOUNT_ID_VARIABLE})"
+                hints["account_id"] = Sentence(
+                    f"the Terraform state: no AWS account: set {ACCOUNT_ID_VARIABLE} to the 12-digit id of the AWS "
+                    f"account that holds the state (or account_id in [state] of {self.label})")
         region = str(state.get("region", BackendSettings.region))
         # A derived name is valid whenever what it derives from is, which has problems of its own.
         for key in ("bucket", "lock_table", "kms_key_alias"):

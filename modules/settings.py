@@ -5,7 +5,7 @@ the program before synthesis, with a message naming the setting, the value and
 what is allowed (every problem at once, not the first).  Defaults are the
 secure, cheap choice; an environment changes only what it must.  The shipped
 environments are data (``environments.toml``, read by :mod:`.environments_file`);
-each field's ``doc`` and ``allowed`` metadata is what ``environments.md`` says about it.
+each field's ``doc`` and ``allowed`` metadata is what ``docs/configuration-reference.md`` says about it.
 """
 
 from __future__ import annotations
@@ -133,7 +133,8 @@ def _check_rules(rules: tuple[Rule, ...], values: Mapping[str, Any], prefix: str
 
 def _setting(default: Any = MISSING, *, doc: str, allowed: str = "", factory: Callable[[], Any] | None = None
              ) -> Any:
-    """A field with what ``environments.md`` says about it: what it is (``doc``) and its range (``allowed``)."""
+    """A field with what ``docs/configuration-reference.md`` says about it: what it is (``doc``) and its range
+    (``allowed``)."""
     metadata = {"doc": doc, "allowed": allowed}
     if factory is not None:
         return field(default_factory=factory, metadata=metadata)
@@ -256,7 +257,7 @@ class FunctionSettings:
 # What each stage needs beyond FunctionSettings' defaults: the processor retries throttled writes
 # with backoff inside its invocation, so it gets more time; and more memory: every function gets at least
 # 1.5 x the largest peak tools/benchmarks/memory.py measured over the typical batch and the contract's worst
-# batches (README, "Memory, by measurement": validator 62.2, enricher 62.1, processor 106.6 MiB). The
+# batches (docs/performance.md, "Memory, by measurement": validator 62.2, enricher 62.1, processor 106.6 MiB). The
 # processor gets 256 MB rather than the 160 the rule needs: Lambda's CPU share grows with memory, and its
 # deepest worst-case batch is CPU-bound.
 STAGE_DEFAULTS: Mapping[str, Mapping[str, object]] = {

@@ -87,7 +87,7 @@ class StateBootstrapStack(TerraformStack):
 
     Its first apply runs on a local backend (the bucket does not exist yet); then
     its state moves into the bucket (``own_state="s3"``, ``terraform init
-    -migrate-state``, see the README).  The bucket is versioned, encrypted with
+    -migrate-state``, see docs/deploying.md).  The bucket is versioned, encrypted with
     the stack's own KMS key, closed to the public and to non-TLS requests, and
     expires old state versions after 90 days; the lock table is on-demand with
     point-in-time recovery and deletion protection.  Bucket, table and key

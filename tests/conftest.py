@@ -68,12 +68,17 @@ def pipeline_stacks(stacks: dict[str, StackJson]) -> dict[str, StackJson]:
 
 
 @pytest.fixture(scope="session")
-def shipped_stacks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, StackJson]:
-    """The shipped environments.toml's pipeline stacks (with the preview), keyed by suffix: only for the tests
-    of that file (the draft's defects), which the session builds, on the one worker that runs them, once."""
-    environments = shipped()
-    stacks = loaded(synthesized(tmp_path_factory.mktemp("shipped-cdktf.out"), environments))
-    return {suffix: stacks[f"tap-pipeline-{suffix}"] for suffix in (*environments.names, PREVIEW_SUFFIX)}
+def shipped_synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped environments.toml synthesized (with the preview): only for the tests of that file (the draft's
+    defects, the documents' generated figures), which share one worker (XDIST_GROUPS), so it is built once."""
+    return synthesized(tmp_path_factory.mktemp("shipped-cdktf.out"), shipped())
+
+
+@pytest.fixture(scope="session")
+def shipped_stacks(shipped_synth_dir: Path) -> dict[str, StackJson]:
+    """The shipped environments.toml's pipeline stacks (with the preview), keyed by suffix."""
+    stacks = loaded(shipped_synth_dir)
+    return {suffix: stacks[f"tap-pipeline-{suffix}"] for suffix in (*shipped().names, PREVIEW_SUFFIX)}
 
 
 # `make test` runs pytest-xdist workers (`-n 3 --dist loadgroup`), and each group goes to one worker, so the
@@ -82,7 +87,9 @@ def shipped_stacks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, StackJ
 # is not rebuilt on every worker that runs one of its tests. The integration tests form one group (they
 # share `terraform init` of every stack). The reviewed-plan tests (a third of the suite's CPU) spread over
 # the workers instead, sharing one converged offline `prod` state through tests/support/shared_once.py.
-XDIST_GROUPS = {"tests/integration/": "terraform-init", "tests/module/": "terraform-module"}
+XDIST_GROUPS = {"tests/integration/": "terraform-init", "tests/module/": "terraform-module",
+                "tests/policy/test_draft_defects.py": "shipped-stacks",
+                "tests/docs/test_generated_figures.py": "shipped-stacks"}
 SPREAD_OVER_WORKERS = frozenset({"tests/tools/plans/test_reviewed_plans.py"})
 
 
@@ -102,3 +109,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         group = xdist_group_of(item.path.resolve().relative_to(root).as_posix())
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
+
+
+#: How many collected tests a `-k`/`-m` selection left out, so that the docs' test count can be checked on any
+#: run of the whole suite (tests/docs/test_generated_figures.py).
+DESELECTED: list[int] = [0]
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    DESELECTED[0] += len(items)

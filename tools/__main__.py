@@ -1,4 +1,4 @@
-"""``python -m tools <command>``: the operator's command line for tap-pipeline.
+"""The operator's command line for tap-pipeline: python -m tools <command>.
 
 Each command lives in its own tool package and registers itself with one
 ``add_parser(subparsers)`` call; adding a command is one line in ``COMMANDS``.
@@ -17,6 +17,8 @@ from tools.benchmarks import memory as bench_memory
 from tools.benchmarks import synth as bench_synth
 from tools.benchmarks import throughput as bench_throughput
 from tools.cost import cli as cost_cli
+from tools.docs import cli as docs_cli
+from tools.help_text import plain_parser
 from tools.local import cli as local_cli
 from tools.module import cli as module_cli
 from tools.plans import apply as plans_apply
@@ -34,6 +36,7 @@ COMMANDS = (
     preflight,
     module_cli,
     cost_cli,
+    docs_cli,
     bench_synth,
     bench_memory,
     bench_coldstart,
@@ -47,7 +50,7 @@ def parser() -> argparse.ArgumentParser:
     commands = main_parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(commands)
-    return main_parser
+    return plain_parser(main_parser)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

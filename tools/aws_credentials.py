@@ -19,7 +19,7 @@ HOW_TO_GIVE = (
     "give them as AWS_PROFILE (a profile of ~/.aws/config; for an IAM Identity Center (SSO) profile run "
     "`aws sso login --profile <name>` first), or as AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (with "
     "AWS_SESSION_TOKEN for temporary ones); in GitHub Actions, aws-actions/configure-aws-credentials assumes "
-    "the roles of the tap-pipeline-ci stack (README, 'CI identities')"
+    "the roles of the tap-pipeline-ci stack (docs/deploying.md, 'CI identities')"
 )
 BOOTSTRAP_FIRST = (
     "On a new account `make bootstrap` comes first, as an administrator: it creates the state bucket, lock "

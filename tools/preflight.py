@@ -9,8 +9,8 @@ already, so the first deploy would fail half-way, after the queues and roles exi
 reads ``lambda:GetAccountSettings`` (and ``lambda:GetFunctionConcurrency`` for the functions the
 stack already has) and says, with the numbers, what to change before anything is applied.
 
-Usage: ``python -m tools.preflight cdktf.out/stacks/tap-pipeline-prod`` (exit 0 ok, 1 refused,
-2 could not check).
+Usage: ``python -m tools preflight cdktf.out/stacks/tap-pipeline-prod`` (exit 0 ok, 1 refused,
+2 could not check); ``make apply`` runs it before every apply.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tools.help_text import plain_parser
 
 # Lambda keeps this many concurrent executions unreserved in every account.
 MINIMUM_UNRESERVED = 100
@@ -171,8 +173,9 @@ def _handle(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tools.preflight", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="python -m tools preflight", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    plain_parser(parser)
     _arguments(parser)
     return _handle(parser.parse_args(argv))
 

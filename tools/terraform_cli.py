@@ -32,8 +32,9 @@ MIRROR_CANDIDATES = (
 #: How long a plan or an apply waits for a state lock that another run holds (a drift plan during a deploy).
 LOCK_TIMEOUT = "5m"
 #: Terraform 1.11 deprecates the S3 backend's ``dynamodb_table`` in favour of ``use_lockfile`` and warns about it
-#: whenever it reads a backend that sets it. The stacks set both on purpose (README, "State locking"), so the
-#: tools drop this one warning, in the ``-no-color`` form they run Terraform with, from what they read and print.
+#: whenever it reads a backend that sets it. The stacks set both on purpose (docs/deploying.md, "State and
+#: locking"), so the tools drop this one warning, in the ``-no-color`` form they run Terraform with, from what
+#: they read and print.
 DYNAMODB_TABLE_WARNING = re.compile(
     r'\n?^Warning: Deprecated Parameter\n'
     r'(?:(?!(?:Warning|Error): ).*\n)*?'  # its source lines, never another diagnostic
@@ -42,7 +43,7 @@ DYNAMODB_TABLE_WARNING = re.compile(
 
 
 def without_known_warnings(text: str) -> str:
-    """``text`` without the warnings the README explains once (the ``dynamodb_table`` deprecation)."""
+    """``text`` without the warnings docs/deploying.md explains once (the ``dynamodb_table`` deprecation)."""
     return DYNAMODB_TABLE_WARNING.sub("", text)
 
 

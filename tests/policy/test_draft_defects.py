@@ -1,4 +1,5 @@
-"""One test per defect of the Pulumi first draft (README, "What this replaces"), each gone in every environment.
+"""One test per defect of the Pulumi first draft (docs/architecture.md, "What this replaces"), each gone in every
+environment.
 
 Tests of the shipped environments.toml: they synthesize that file (``shipped_stacks``) and hold each stack to
 what the file asks for, so that a user's edit of a value breaks none of them unless it brings a defect back.

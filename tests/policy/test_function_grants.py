@@ -17,7 +17,7 @@ LOGS = ("logs:CreateLogStream", "logs:PutLogEvents")
 XRAY = ("xray:PutTelemetryRecords", "xray:PutTraceSegments")
 WRITE = ("dynamodb:BatchWriteItem", "dynamodb:PutItem")
 KMS_DATA_KEY = ("kms:Decrypt", "kms:GenerateDataKey")
-# Environments with customer-managed encryption (README, "Checked against AWS's documentation"): their
+# Environments with customer-managed encryption (docs/architecture.md, "Checked against AWS's documentation"): their
 # roles may use the environment's one key, for the queues, table and logs it encrypts.
 ENCRYPTED_ENVIRONMENTS = ("prod",)
 

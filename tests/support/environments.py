@@ -2,7 +2,7 @@
 
 The shipped ``environments.toml`` is the users' to edit: tests of the library (constructs, settings rules, the
 file reader) read this fixture instead, so that no edit there breaks them. Tests of the shipped file itself
-(the draft's defects, the README's tables) read that file (``SHIPPED``).
+(the draft's defects, the tables of docs/) read that file (``SHIPPED``).
 """
 
 from __future__ import annotations

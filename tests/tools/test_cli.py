@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tools import __main__ as tools_cli
+from tools.help_text import plain
 from tools.local import cli as local_cli
 from tools.local import lifecycle
 
@@ -96,3 +99,44 @@ def test_the_operator_cli_imports_no_handler_logger() -> None:
     # a logger created earlier (by a tool importing handlers.shared.observability) would write to the terminal.
     code = "import sys, tools.__main__; sys.exit('handlers.shared.observability' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, check=False).returncode == 0
+
+
+def every_parser(parser: argparse.ArgumentParser | None = None,
+                 path: tuple[str, ...] = ()) -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    """The operator command line and each of its commands and subcommands, by the words that call it."""
+    parser = parser or tools_cli.parser()
+    yield " ".join(("python -m tools", *path)), parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from every_parser(sub, (*path, name))
+
+
+HELP_TEXTS = dict(every_parser())
+RESTRUCTURED_TEXT = re.compile(r"``|:[a-z]+:`")
+
+
+def test_every_command_and_subcommand_is_scanned() -> None:
+    assert {"python -m tools plan", "python -m tools local send", "python -m tools preflight"} <= set(HELP_TEXTS)
+    assert len(HELP_TEXTS) == 1 + len(tools_cli.COMMANDS) + len(LOCAL_COMMANDS)
+
+
+@pytest.mark.parametrize("command", sorted(HELP_TEXTS))
+def test_no_help_text_holds_restructured_text(command: str) -> None:
+    assert RESTRUCTURED_TEXT.findall(HELP_TEXTS[command].format_help()) == []
+
+
+def test_the_scan_finds_a_role_and_a_literal() -> None:
+    assert RESTRUCTURED_TEXT.findall("see :func:`plan_from_binary` and ``--ack``") == [":func:`", "``", "``"]
+    assert plain("see :func:`plan_from_binary` and ``--ack``") == "see `plan_from_binary` and `--ack`"
+
+
+def test_local_help_lists_each_command_once() -> None:
+    text = help_of("local")
+    for command in LOCAL_COMMANDS:
+        assert len(re.findall(rf"^\s+{command}\s", text, re.M)) == 1, command
+
+
+def test_preflight_help_shows_the_command_as_users_type_it() -> None:
+    text = help_of("preflight")
+    assert "python -m tools preflight cdktf.out/stacks/" in text and "tools.preflight" not in text

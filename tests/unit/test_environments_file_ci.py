@@ -78,7 +78,8 @@ def test_the_ci_stack_without_a_ci_table_says_what_to_add(tmp_path: Path) -> Non
         read(tmp_path, BASE + "[environments.qa]\n").ci({**ACCOUNT, "TAP_STACKS": "ci"})
     assert raised.value.problems == (
         f"{label(tmp_path)}: ci=None is invalid: allowed a [ci] table with at least repository = \"<owner>/<name>\" "
-        "(the GitHub repository whose workflows assume the CI roles; environments.md), since TAP_STACKS names ci",)
+        "(the GitHub repository whose workflows assume the CI roles; docs/configuration-reference.md), since "
+        "TAP_STACKS names ci",)
 
 
 def test_an_environment_in_another_account_cannot_be_deployed_by_the_ci_roles(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
-"""environments.md is the schema the dataclasses define: generated from them, every key the reader takes, and
-every range it states the range the validation applies (accepted at both ends, refused one step outside)."""
+"""docs/configuration-reference.md is the schema the dataclasses define: generated from them, every key the reader
+takes, and every range it states the range the validation applies (accepted at both ends, refused one step outside)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from modules.settings import (
 from tests.support.environments import load_environment
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = PROJECT_ROOT / "environments.md"
+SCHEMA = PROJECT_ROOT / "docs" / "configuration-reference.md"
 ACCOUNT = {"TAP_AWS_ACCOUNT_ID": "111122223333", "TAP_ALARM_EMAIL": "oncall@example.com"}
 
 
@@ -42,7 +42,8 @@ def documented_variables() -> set[str]:
 
 def test_the_committed_schema_is_the_one_the_dataclasses_generate() -> None:
     assert SCHEMA.read_text() == schema_markdown(), (
-        "environments.md is stale: run `.venv/bin/python -m modules.environments_schema > environments.md`")
+        "docs/configuration-reference.md is stale: run `make docs` (or `.venv/bin/python -m "
+        "modules.environments_schema > docs/configuration-reference.md`)")
 
 
 def leaf_keys(shape: dict, path: str = "") -> set[str]:

@@ -205,10 +205,10 @@ def test_an_s3_backed_environment_without_an_account_id_stops_naming_the_keys_an
     with pytest.raises(SettingsError) as error:
         load_environment("dev", {})
     assert error.value.problems == (
-        f"{FIXTURE.label}: state.account_id='' is invalid: allowed the 12-digit id of the AWS account that holds the "
-        "state (set account_id in [state], or TAP_AWS_ACCOUNT_ID)",
-        f"{FIXTURE.label}: environments.dev.account_id='' is invalid: allowed the 12-digit id of the AWS account dev "
-        "deploys to (set account_id in [environments.dev], or TAP_AWS_ACCOUNT_ID)",
+        "the Terraform state: no AWS account: set TAP_AWS_ACCOUNT_ID to the 12-digit id of the AWS account that holds "
+        f"the state (or account_id in [state] of {FIXTURE.label})",
+        "dev: no AWS account: set TAP_AWS_ACCOUNT_ID to the 12-digit id of the AWS account dev deploys to (or "
+        f"account_id in [environments.dev] of {FIXTURE.label})",
     )
 
 
@@ -248,10 +248,10 @@ def test_staging_and_prod_without_an_alarm_subscriber_stop_naming_the_environmen
     with pytest.raises(SettingsError) as error:
         load_environment(name, {**ACCOUNT, "TAP_ALARM_EMAIL": " "})
     assert error.value.problems == (
-        f"{FIXTURE.label}: environments.{name}.monitoring.alarm_email=None is invalid: allowed an alarm subscriber "
-        f"for {name}, whose alarms must reach someone: alarm_email (an e-mail address) or alarm_https_endpoint (an "
-        "HTTPS endpoint, e.g. AWS Chatbot's), or turn require_subscriber off (set it in "
-        f"[environments.{name}.monitoring], or TAP_ALARM_EMAIL or TAP_ALARM_HTTPS_ENDPOINT)",
+        f"{name}: no alarm subscriber, and {name}'s alarms must reach someone: set TAP_ALARM_EMAIL (an e-mail "
+        "address) or TAP_ALARM_HTTPS_ENDPOINT (an HTTPS endpoint, e.g. AWS Chatbot's), or alarm_email or "
+        f"alarm_https_endpoint in [environments.{name}.monitoring] of {FIXTURE.label} (or turn require_subscriber "
+        "off there)",
     )
 
 

@@ -362,8 +362,8 @@ def test_rule_the_state_is_held_by_a_12_digit_account() -> None:
 
 def test_the_bootstrap_stack_needs_the_account_that_holds_the_state() -> None:
     assert problems_of(lambda: state_backend_settings({})) == (
-        f"{FIXTURE.label}: state.account_id='' is invalid: allowed the 12-digit id of the AWS account that holds "
-        "the state (set account_id in [state], or TAP_AWS_ACCOUNT_ID)",)
+        "the Terraform state: no AWS account: set TAP_AWS_ACCOUNT_ID to the 12-digit id of the AWS account that "
+        f"holds the state (or account_id in [state] of {FIXTURE.label})",)
     assert problems_of(lambda: state_backend_settings(ACCOUNT)) == ()
 
 

@@ -31,7 +31,7 @@ BUDGET_FIELDS = {
 #: Fields of earlier budget files, and where their setting is now.
 MOVED_FIELDS = {
     "ceilings_usd": "each environment's ceiling is review.monthly_cost_ceiling_usd in its table of the "
-                    "environments file ([environments.<name>] of environments.toml; environments.md)",
+                    "environments file ([environments.<name>] of environments.toml; docs/configuration-reference.md)",
 }
 
 

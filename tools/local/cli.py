@@ -1,30 +1,8 @@
-"""``python -m tools local <command>``: the pipeline on a local AWS emulator, with no AWS account.
+"""The pipeline on a local AWS emulator, with no AWS account: python -m tools local <command>.
 
-Commands (all but ``up`` and ``demo`` act on the environment recorded in ``.local/session.json``, or in
-the file that TAP_LOCAL_SESSION names):
-
-  up                      start the emulator, deploy the `local` stack, keep it running
-  demo [options]          the whole demo: deploy, send sample events, deliver, summarize, tear down
-  sample [-n N] [--malformed-rate R]
-                          print N sample events as JSON Lines (valid and malformed), e.g. to pipe into `send`
-  send [FILE]             send the JSON Lines of FILE (or stdin, or `-`) to the ingest queue, one message a
-                          line, with SendMessageBatch in tens; prints how many were sent
-  run [--send FILE] [--timeout S] [--retry-visibility S|queue] [--write-faults R] [--always-fail ID] [--json]
-                          deliver every stage's queue to its handler until all are drained, then print what
-                          each stage did (--json: as one JSON object); --send FILE feeds FILE's lines into
-                          the ingest queue as it drains (the emulator slows down with queue depth: use this
-                          rather than `send` for more than a few thousand messages)
-  status                  the endpoint, every queue's depth and the table's item count
-  items [--limit N]       the table's items, one JSON object a line
-  dlq [QUEUE] [--limit N] the messages in the dead-letter queues (or one), one JSON object a line, with the
-                          queue, message id, receive count, attributes and body; they stay in the queue
-  rejects [--limit N]     the rejected records with reason_code and reason, one JSON object a line (peeked)
-  redrive QUEUE           move the messages of a dead-letter queue back to the queue it serves (QUEUE: the
-                          dead-letter queue's name, or its source queue's); prints how many moved
-  down                    terraform destroy, stop the emulator, forget the session
-
-Function logs (what the handlers print) go to .local/logs/<function>.log; the emulator's request log to
-.local/emulator.log.
+All commands but up and demo act on the environment recorded in .local/session.json (or in the file that
+TAP_LOCAL_SESSION names). `python -m tools local <command> --help` gives a command's options. Function logs
+(what the handlers print) go to .local/logs/<function>.log; the emulator's request log to .local/emulator.log.
 """
 
 from __future__ import annotations
@@ -39,7 +17,7 @@ from typing import Any
 
 from tools.local import demo, inspect_queues, lifecycle
 from tools.local.emulator import Emulator, client
-from tools.local.events import QueueProducer, read_json_lines, sample_events, send_bodies
+from tools.local.events import JsonLines, QueueProducer, sample_events, send_bodies
 from tools.local.faults import WriteFaults
 from tools.local.options import add_delivery_options, retry_visibility
 from tools.local.progress import Progress
@@ -78,11 +56,11 @@ def print_lines(records: Iterable[Any]) -> int:
     return count
 
 
-def read_bodies(path: str | None) -> list[str]:
+def read_bodies(path: str | None) -> JsonLines:
     if path in (None, "-"):
-        return list(read_json_lines(sys.stdin))
+        return JsonLines.read(sys.stdin)
     with open(path, encoding="utf-8") as lines:
-        return list(read_json_lines(lines))
+        return JsonLines.read(lines)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -101,14 +79,17 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_send(args: argparse.Namespace) -> int:
     env = Environment()
-    ids = send_bodies(env.sqs, env.ingest_url, read_bodies(args.file))
-    print(f"sent {len(ids)} messages to {env.ingest_url}", file=sys.stderr)
+    lines = read_bodies(args.file)
+    ids = send_bodies(env.sqs, env.ingest_url, lines.bodies)
+    print(f"sent {len(ids)} message{'s' if len(ids) != 1 else ''} to {env.ingest_url}{lines.skipped()}",
+          file=sys.stderr)
     return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     env = Environment()
-    producer = QueueProducer(env.sqs, env.ingest_url, read_bodies(args.send)) if args.send else None
+    lines = read_bodies(args.send) if args.send else None
+    producer = QueueProducer(env.sqs, env.ingest_url, lines.bodies) if lines else None
     faults = None
     if args.write_faults or args.always_fail:
         faults = WriteFaults(fail_once_rate=args.write_faults, always_fail=args.always_fail).install()
@@ -139,8 +120,26 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f"{stage['failed']} failed, {stage['invocations']} invocations, "
                 f"{stage['errors']} failed whole"
             )
-        print(f"sent {result['sent']}; drained in {seconds:.1f} s")
+        print(run_sentence(result, lines))
     return 0
+
+
+def run_sentence(result: dict[str, Any], lines: JsonLines | None = None) -> str:
+    """What ``run`` did, in words: what went in, what was stored, and where the rest is."""
+    stages = result["stages"]
+    received = stages[0]["received"] if stages else 0
+    plural = "s" if result["sent"] != 1 else ""
+    sent = f"Sent {result['sent']} message{plural}{lines.skipped() if lines else ''}. " if lines else ""
+    if not received:
+        return (f"{sent}Nothing to deliver: every stage's queue was already empty. Send records first "
+                "(python -m tools local send FILE), then run again.")
+    stored = stages[-1]["succeeded"]
+    retried = sum(len(stage["failures"]) for stage in stages)
+    retries = (f" {retried} record{'s' if retried != 1 else ''} failed at least once and "
+               f"{'were' if retried != 1 else 'was'} delivered again.") if retried else ""
+    return (f"{sent}Done in {result['seconds']:.1f} s: every stage's queue is empty, and the table got "
+            f"{stored} record{'s' if stored != 1 else ''}.{retries} Rejected records: python -m tools local "
+            "rejects; dead-lettered ones: python -m tools local dlq.")
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -164,25 +163,39 @@ def cmd_items(args: argparse.Namespace) -> int:
 
 def cmd_dlq(args: argparse.Namespace) -> int:
     env = Environment()
-    queues = [dlq for dlq, _ in env.topology.dead_letter_queues()]
+    pairs = env.topology.dead_letter_queues()
     if args.queue:
         wanted = env.topology.queue(args.queue)
-        queues = [q for q in queues if q == wanted] or [
-            env.topology.queue(wanted.dead_letter_arn or args.queue)
-        ]
-    print_lines(
-        inspect_queues.describe(q, m) for q in queues for m in inspect_queues.peek(env.sqs, q, args.limit)
+        pairs = [(q, s) for q, s in pairs if wanted in (q, s)]
+        if not pairs:
+            raise SystemExit(f"{wanted.name} is neither a dead-letter queue nor a queue that has one")
+    consumers = {stage.source.name: stage.function.name for stage in env.topology.stages}
+    printed = print_lines(
+        {**entry, "reason": entry["reason"] or dead_letter_reason(source, consumers.get(source.name))}
+        for dlq, source in pairs for entry in
+        (inspect_queues.describe(dlq, m) for m in inspect_queues.peek(env.sqs, dlq, args.limit))
     )
+    if not printed:
+        which = "the dead-letter queue is" if len(pairs) == 1 else "every dead-letter queue is"
+        print(f"no dead-lettered messages: {which} empty ({', '.join(dlq.name for dlq, _ in pairs)})", file=sys.stderr)
     return 0
+
+
+def dead_letter_reason(source: Any, function: str | None) -> str:
+    """Why a message without a reason of its own is in a dead-letter queue: its stage failed it every time."""
+    receives = f"after {source.max_receive_count} receives" if source.max_receive_count else "after its receives"
+    by = f" by {function}, whose log (.local/logs/{function}.log) says why" if function else ""
+    return f"dead-lettered {receives} from {source.name}: each delivery failed{by}"
 
 
 def cmd_rejects(args: argparse.Namespace) -> int:
     env = Environment()
-    print_lines(
-        inspect_queues.describe(q, m)
-        for q in env.topology.reject_queues()
-        for m in inspect_queues.peek(env.sqs, q, args.limit)
+    queues = env.topology.reject_queues()
+    printed = print_lines(
+        inspect_queues.describe(q, m) for q in queues for m in inspect_queues.peek(env.sqs, q, args.limit)
     )
+    if not printed:
+        print(f"no rejected records: {', '.join(q.name for q in queues)} is empty", file=sys.stderr)
     return 0
 
 
@@ -234,11 +247,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("-n", type=int, default=100, help="how many (default 100)")
     sub.add_argument("--malformed-rate", type=float, default=0.05, help="share of malformed events (0.05)")
     sub.add_argument("--seed", type=int, default=7, help="random seed (7)")
-    sub = command("send", cmd_send, "send JSON Lines (a file, or stdin) to the ingest queue")
+    sub = command("send", cmd_send,
+                  "send JSON Lines (a file, or stdin) to the ingest queue, a message a line; names skipped lines")
     sub.add_argument("file", nargs="?", help="JSON Lines file; stdin if absent or '-'")
-    sub = command("run", cmd_run, "deliver every stage's queue to its handler until all are drained")
+    sub = command("run", cmd_run,
+                  "deliver every stage's queue to its handler until all are drained, then say what each stage did")
     sub.add_argument(
-        "--send", metavar="FILE", help="feed FILE's JSON Lines into the ingest queue as it drains"
+        "--send", metavar="FILE", help="feed FILE's JSON Lines into the ingest queue as it drains (the emulator "
+        "slows down with queue depth: use this rather than `send` for more than a few thousand messages)"
     )
     sub.add_argument("--timeout", type=float, default=900.0, help="give up after this many seconds (900)")
     sub.add_argument("--json", action="store_true", help="print the result as one JSON object")
@@ -246,7 +262,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     command("status", cmd_status, "endpoint, queue depths and table item count")
     sub = command("items", cmd_items, "the table's items as JSON Lines")
     sub.add_argument("--limit", type=int, help="at most this many")
-    sub = command("dlq", cmd_dlq, "dead-lettered messages as JSON Lines (left in the queue)")
+    sub = command("dlq", cmd_dlq,
+                  "dead-lettered messages as JSON Lines, with why each was dead-lettered (left in the queue)")
     sub.add_argument("queue", nargs="?", help="one dead-letter queue (or the queue it serves); default all")
     sub.add_argument("--limit", type=int, help="at most this many per queue")
     sub = command(

@@ -110,6 +110,34 @@ def read_json_lines(lines: Iterable[str]) -> Iterator[str]:
             yield line
 
 
+@dataclass(frozen=True)
+class JsonLines:
+    """The message bodies of a JSON Lines input, and the numbers (from 1) of the blank lines left out."""
+
+    bodies: list[str]
+    blank_lines: list[int]
+
+    @classmethod
+    def read(cls, lines: Iterable[str]) -> JsonLines:
+        bodies: list[str] = []
+        blank: list[int] = []
+        for number, line in enumerate(lines, start=1):
+            if line.strip():
+                bodies.append(line.rstrip("\n"))
+            else:
+                blank.append(number)
+        return cls(bodies, blank)
+
+    def skipped(self) -> str:
+        """What was left out and why, for the end of a sentence ('' when nothing was)."""
+        if not self.blank_lines:
+            return ""
+        shown = ", ".join(map(str, self.blank_lines[:10])) + (", ..." if len(self.blank_lines) > 10 else "")
+        plural = "s" if len(self.blank_lines) > 1 else ""
+        return (f"; skipped {len(self.blank_lines)} blank line{plural} (line{plural} {shown}): a blank line "
+                "holds no message")
+
+
 class QueueProducer:
     """Sends bodies to a queue ``chunk`` at a time, whenever the runner asks (see Runner.run)."""
 

@@ -4,8 +4,8 @@ It never plans: Terraform applies the saved plan file, and itself refuses a stal
 changed since the plan was made).  A plan made with ``--offline`` (stub credentials, no refresh) is
 refused before Terraform runs: it was computed against no real account.  The plan folder may come from
 another machine (CI's plan job, as an artifact without ``work/.terraform``): the providers are installed
-again, from the lock file inside the reviewed plan (:func:`install_locked_providers`).  ``--confirm`` asks
-before applying (``make deploy``); ``--yes`` answers for you.
+again, from the lock file inside the reviewed plan.  ``--confirm`` asks before applying (``make deploy``);
+``--yes`` answers for you.
 """
 
 from __future__ import annotations
@@ -103,8 +103,9 @@ def apply_plan(folder: PlanFolder, *, confirm: Callable[[str], bool] | None = No
         preflight(folder)
     env = terraform_variables(folder.settings())
     install_locked_providers(folder, env)
+    counts = ", ".join(f"{n} to {action}" for action, n in (record.get("counts") or {}).items()) or "no changes"
     if confirm is not None and not confirm(f"Apply the reviewed plan {record['plan_sha256'][:12]} to "
-                                           f"{record['stack']}? Type 'yes': "):
+                                           f"{record['stack']} ({counts})? Type 'yes': "):
         raise ApplyRefused("not confirmed: nothing applied")
     result = run_terraform(["apply", "-input=false", "-no-color", f"-lock-timeout={LOCK_TIMEOUT}",
                             str(folder.plan_file.resolve())], folder.workdir, check=False, extra_env=env)

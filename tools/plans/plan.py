@@ -15,10 +15,11 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tools.aws_credentials import MissingCredentials, require_credentials
+from tools.local.progress import Progress
 from tools.plans import offline, public_parameters, review
 from tools.plans.layout import PLANS_DIR, PROJECT_ROOT, PlanFolder, stack_name, terraform_variables
 from tools.terraform_cli import LOCK_TIMEOUT, failure_message, run_terraform
@@ -72,8 +73,9 @@ def emulator_endpoint() -> str:
 
 def make_plan(stack_dir: Path, folder: PlanFolder, *, offline_mode: bool = False, state: Path | None = None,
               endpoints: dict[str, str] | None = None, emulator: str | None = None,
-              extra_args: Sequence[str] = ()) -> dict:
-    """Copy ``stack_dir`` to the work folder, init, plan, show -json; returns the plan JSON."""
+              extra_args: Sequence[str] = (), step: Callable[[str], None] = lambda text: None) -> dict:
+    """Copy ``stack_dir`` to the work folder, init, plan, show -json; returns the plan JSON. ``step`` is told
+    each phase as it starts."""
     if folder.root.exists():
         shutil.rmtree(folder.root)
     shutil.copytree(stack_dir, folder.workdir, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
@@ -90,6 +92,7 @@ def make_plan(stack_dir: Path, folder: PlanFolder, *, offline_mode: bool = False
         raise PlanError("--state needs --offline: a real backend keeps its own state")
     folder.settings_json.write_text(json.dumps(settings, indent=2))
     env = terraform_variables(settings)
+    step(f"terraform init in {os.path.relpath(folder.workdir)}")
     initialized = run_terraform(["init", "-input=false", "-no-color"], folder.workdir, check=False, extra_env=env)
     if initialized.returncode != 0:
         raise PlanError(failure_message(f"terraform init failed for {folder.root.name}", initialized))
@@ -97,6 +100,8 @@ def make_plan(stack_dir: Path, folder: PlanFolder, *, offline_mode: bool = False
             f"-out={folder.plan_file.resolve()}", *extra_args]
     if offline_mode:
         args.append("-refresh=false")
+    step("terraform plan" + (" (offline: stub credentials, no refresh)" if offline_mode else "")
+         + (" -destroy" if "-destroy" in extra_args else ""))
     result = run_terraform(args, folder.workdir, check=False, extra_env=env)
     if result.returncode not in (0, 2):
         raise PlanError(failure_message(f"terraform plan failed for {folder.root.name}", result))
@@ -122,6 +127,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plans-dir", type=Path, default=PLANS_DIR, help="where plan folders go (.plans)")
     parser.add_argument("--detailed-exitcode", action="store_true",
                         help="exit 2 when the plan has changes (drift checks)")
+    parser.add_argument("--destroy", action="store_true",
+                        help="plan the deletion of every resource of the stack (make destroy); reviewed like any plan")
     review.add_review_arguments(parser)
 
 
@@ -129,12 +136,15 @@ ENDPOINT_SERVICES = ("iam", "sts", "ssm", "s3", "sqs", "dynamodb", "lambda", "lo
 
 
 def run(args: argparse.Namespace) -> int:
+    progress = Progress(sys.stderr)  # the review goes to stdout; the phases, as they start, beside it
     try:
         stack = stack_name(args.env)
         if not args.offline and args.env != LOCAL_ENVIRONMENT:
             require_credentials(stack)  # before the synthesis, which takes a while
         if args.state is not None and not args.state.is_file():
             raise PlanError(f"--state {args.state}: no such file; give a v4 state JSON")
+        if args.stack_dir is None:
+            progress.step(f"synthesizing {stack} (main.py)")
         stack_dir = args.stack_dir or synthesize(args.env)
         if not (stack_dir / "cdk.tf.json").is_file():
             raise PlanError(f"{stack_dir} holds no cdk.tf.json: give a synthesized stack folder")
@@ -144,14 +154,21 @@ def run(args: argparse.Namespace) -> int:
         endpoints = {s: args.endpoint for s in ENDPOINT_SERVICES} if args.offline and args.endpoint else None
         folder = PlanFolder.for_stack(stack, args.plans_dir)
         plan = make_plan(stack_dir, folder, offline_mode=args.offline, state=args.state, endpoints=endpoints,
-                         emulator=emulator)
+                         emulator=emulator, extra_args=["-destroy"] if args.destroy else [], step=progress.step)
     except (PlanError, MissingCredentials, ValueError, RuntimeError) as error:
         print(f"plan: {error}", file=sys.stderr)
         return 3
+    progress.step("reviewing the plan: policies, checkov, project checks, cost")
     code = review.review_folder(folder, args, plan=plan)
+    progress.step(f"done: {REVIEW_OUTCOMES.get(code, f'exit {code}')}")
     if args.detailed_exitcode and review.has_changes(plan):
         return 2
     return code
+
+
+#: What each exit code of the review means, for the last line of the phases.
+REVIEW_OUTCOMES = {0: "the review passed", 1: "the review blocks (see Blocking above)",
+                   3: "the review could not be made"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

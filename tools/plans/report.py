@@ -119,6 +119,14 @@ def _cost_markdown(cost: CostReview) -> list[str]:
             "| --- |" + " ---: |" * (len(COST_HEADER) - 1), *rows]
 
 
+def acknowledge_hint(review: Review) -> str:
+    """How to pass the blocked addresses on purpose: the ACK value to give make (review, plan, deploy, destroy)."""
+    addresses = ",".join(sorted({f.address for f in review.unacknowledged}))
+    env = review.stack.removeprefix("tap-pipeline-")
+    return (f"To pass them on purpose, after reading each: make review ENV={env} ACK={addresses} "
+            "(the same ACK works with make plan, deploy and destroy)")
+
+
 def terminal(review: Review) -> str:
     lines = [f"Review of {review.stack}: {_verdict(review)}", f"plan SHA-256: {review.plan_sha256}",
              f"changes: {_counts(review)}", f"checkov: {review.checkov}"]
@@ -128,6 +136,8 @@ def terminal(review: Review) -> str:
         lines.append(f"plan: {OFFLINE_NOTE}")
     if review.blocking:
         lines += ["", "Blocking:"] + [f"  ✗ {_finding_line(f, review)}" for f in review.blocking]
+    if review.unacknowledged:
+        lines += ["", acknowledge_hint(review)]
     if review.warnings:
         lines += ["", "Warnings:"] + [f"  ! {f.message}" for f in review.warnings]
     if review.cost is not None:

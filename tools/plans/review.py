@@ -1,14 +1,14 @@
 """``review``: policies and checkov on a saved plan; a report, and a record that ``apply`` trusts.
 
 The plan reviewed is the binary plan file whose SHA-256 is recorded: its JSON is derived from it with
-``terraform show -json`` (:func:`plan_from_binary`), never read from a file that could describe another
-plan.  The record says whether the plan was made offline, which ``apply`` refuses.
+``terraform show -json``, never read from a file that could describe another plan.  The record says whether
+the plan was made offline, which ``apply`` refuses.
 
-Blocking findings come from the Rego policies' ``deny``, checkov's failed checks, the callables of
-:data:`EXTRA_CHECKS` and a monthly cost above the environment's ceiling; warnings from the policies'
-``warn`` and a cost rise above the budget's share (:mod:`tools.plans.cost_gate`).  The review passes
-when nothing blocks, or when every blocked address is acknowledged by name (``--ack ADDRESS``); the
-record (``review.json``) keeps the plan's SHA-256, the acknowledgements, the cost and the outcome.
+Blocking findings come from the Rego policies' ``deny`` (policies/), checkov's failed checks, the project's
+own checks (tools/policy/checks.py) and a monthly cost above the environment's ceiling; warnings from the
+policies' ``warn`` and a cost rise above the budget's share.  The review passes when nothing blocks, or when
+every blocked address is acknowledged by name (``--ack ADDRESS``); the record (``review.json``) keeps the
+plan's SHA-256, the acknowledgements, the cost and the outcome.
 """
 
 from __future__ import annotations

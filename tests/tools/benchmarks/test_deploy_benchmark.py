@@ -1,6 +1,6 @@
 """bench-deploy: the demo's timestamped output, the medians against the goals, the report, and its refusals.
 
-No emulator or terraform runs here: a real round takes about three minutes (README, "Deploy on the
+No emulator or terraform runs here: a real round takes about three minutes (docs/performance.md, "Deploy on the
 emulator", gives the command and its figures).
 """
 

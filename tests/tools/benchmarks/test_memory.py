@@ -1,5 +1,5 @@
 """tools/benchmarks/memory.py (bench-memory): the sizing rule, the batches it measures, the canned replies, the
-report; and the functions' memory against the peaks the README records from a run of it."""
+report; and the functions' memory against the peaks docs/performance.md records from a run of it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from handlers.shared import codec, contract
 from tools.benchmarks import memory as measure_memory
 
-README = Path(__file__).resolve().parents[3] / "README.md"
+PERFORMANCE = Path(__file__).resolve().parents[3] / "docs" / "performance.md"
 
 
 @pytest.mark.parametrize(
@@ -117,20 +117,20 @@ def test_markdown_report_has_a_row_per_stage_and_batch_and_the_memory_per_functi
     assert "medians of 5 runs" in report and "max(128, ceil(1.5 x its largest est. peak))" in report, "notes"
 
 
-def readme_peaks() -> dict[str, float]:
-    """The largest est. peak per stage, from the README table written from a run of ``make memory``."""
-    section = README.read_text(encoding="utf-8").split("### Memory, by measurement", 1)[1].split("\n## ", 1)[0]
+def recorded_peaks() -> dict[str, float]:
+    """The largest est. peak per stage, from the table docs/performance.md records from a run of ``make memory``."""
+    section = PERFORMANCE.read_text(encoding="utf-8").split("## Memory, by measurement", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| (validator|enricher|processor) \| ([0-9.]+) \| \d+ \| \d+ \|$", section, re.M)
     return {stage: float(peak) for stage, peak in rows}
 
 
 def test_every_function_gets_one_and_a_half_times_its_measured_worst_case_peak() -> None:
-    # Of the shipped environments file: what the README's measurements say each function needs.
+    # Of the shipped environments file: what the recorded measurements say each function needs.
     from main import environments_file
 
     shipped = environments_file({})
-    peaks = readme_peaks()
-    assert set(peaks) == {"validator", "enricher", "processor"}, "the README records a peak for every stage"
+    peaks = recorded_peaks()
+    assert set(peaks) == {"validator", "enricher", "processor"}, "docs/performance.md records a peak for every stage"
     for environment in shipped.names:
         for stage, function in shipped.environment(environment).functions.items():
             assert function.memory_mb >= 1.5 * peaks[stage], (

@@ -246,7 +246,7 @@ def test_prod_costs_under_3_50_dollars_per_million_events_at_10m_a_month(stacks)
 
 
 @pytest.mark.xfail(strict=True, reason="the draft has no queues, DLQs, alarms, dashboard, PITR or warm instances, "
-                   "whose fixed and per-request costs prod pays to lose nothing (README, Cost); strict, so that it "
+                   "whose fixed and per-request costs prod pays to lose nothing (docs/cost.md); strict, so that it "
                    "reports the day it holds")
 def test_goal_prod_five_times_cheaper_than_the_draft_at_10m_a_month(stacks) -> None:
     mine, draft = _prod_and_draft_at_10m(stacks)

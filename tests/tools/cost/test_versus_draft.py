@@ -80,7 +80,7 @@ def test_the_table_gives_each_ratio_as_draft_over_ours() -> None:
 
 def test_prod_s_lambda_compute_is_over_five_times_cheaper_than_the_draft_s_at_10m(stacks) -> None:
     # The draft's cost defects (3008 MB on x86_64, one record per call) are in this group; the total also holds
-    # what the draft does not buy at all (README, Cost).
+    # what the draft does not buy at all (docs/cost.md).
     usage = parse_usage(json.loads(DEFAULT_USAGE.read_text()))
     prod = estimate(read_stack(stacks["tap-pipeline-prod"].document, "prod"), usage, load_prices(), 1e7)
     ours, draft = compare(prod, estimate(draft_config(), usage, load_prices(), 1e7)).shared[COMPUTE]

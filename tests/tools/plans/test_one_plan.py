@@ -123,7 +123,8 @@ def test_a_plan_is_offline_when_its_aws_provider_has_the_stub_key() -> None:
 
 def _args(**overrides: object) -> argparse.Namespace:
     values = {"env": "prod", "stack_dir": None, "offline": True, "state": None, "endpoint": None,
-              "plans_dir": Path("/nonexistent"), "detailed_exitcode": False, "ack": [], "skip_checkov": True}
+              "plans_dir": Path("/nonexistent"), "detailed_exitcode": False, "destroy": False, "ack": [],
+              "skip_checkov": True}
     return argparse.Namespace(**{**values, **overrides})
 
 

@@ -45,9 +45,17 @@ def reviewed(folder: PlanFolder, **kwargs):
     return review
 
 
-def test_fresh_environment_creates_only_and_passes(fresh_plan) -> None:
+@pytest.fixture(scope="module")
+def fresh_review(fresh_plan):
+    """The review of the fresh `prod` plan, with checkov."""
     folder, _ = fresh_plan
-    review = reviewed(folder)  # with checkov
+    return folder, reviewed(folder)
+
+
+# Both on one worker, so that the fresh plan is reviewed (with checkov) once.
+@pytest.mark.xdist_group("fresh-review")
+def test_fresh_environment_creates_only_and_passes(fresh_review) -> None:
+    folder, review = fresh_review
     assert {c.action for c in review.changes} == {"create"}
     assert len(review.changes) == PROD_RESOURCES
     assert review.passed and review.blocking == []
@@ -60,6 +68,19 @@ def test_fresh_environment_creates_only_and_passes(fresh_plan) -> None:
     assert record["cost"]["before_usd"] == 0 and record["cost"]["after_usd"] > 0
     assert f"{PROD_RESOURCES} to create" in folder.review_md.read_text()
 
+
+
+@pytest.mark.xdist_group("fresh-review")
+def test_the_sample_review_in_the_docs_is_the_fresh_plans_review(fresh_review) -> None:
+    """docs/deploying.md shows this review (shortened): run `make docs` when it differs."""
+    from tools.docs import cli as docs_cli
+    from tools.docs.figures import sample_review
+    from tools.docs.markers import blocks
+
+    _, review = fresh_review
+    shown = blocks((PROJECT_ROOT / docs_cli.BLOCKS["sample-review"]).read_text())["sample-review"]
+    assert shown == sample_review(review), "stale: run `make docs` (python -m tools docs)"
+    assert f"changes: {PROD_RESOURCES} to create" in shown
 
 def test_the_cost_model_reads_the_planned_values_as_it_reads_the_synthesized_stack(fresh_plan,
                                                                                     prod_stack_dir) -> None:

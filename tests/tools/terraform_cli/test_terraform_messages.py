@@ -1,5 +1,6 @@
-"""What the tools make of Terraform's output: the `dynamodb_table` deprecation dropped (README, "State locking"),
-known failures explained with what to do. The texts are Terraform 1.11.4's, as `make plan ENV=dev` printed them."""
+"""What the tools make of Terraform's output: the `dynamodb_table` deprecation dropped (docs/deploying.md, "State
+and locking"), known failures explained with what to do. The texts are Terraform 1.11.4's, as `make plan ENV=dev`
+printed them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The README's layout section names every module and tool of the tree, and only what exists."""
+"""The layout in docs/architecture.md names every module and tool of the tree, and only what exists."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def layout_block() -> str:
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    match = re.search(r"^## Layout\n\n```\n(.*?)\n```", readme, re.S | re.M)
-    assert match, "README.md needs a '## Layout' section with a code block"
+    page = (PROJECT_ROOT / "docs" / "architecture.md").read_text()
+    match = re.search(r"^## Layout\n\n```\n(.*?)\n```", page, re.S | re.M)
+    assert match, "docs/architecture.md needs a '## Layout' section with a code block"
     return match.group(1)
 
 
@@ -31,14 +31,15 @@ def test_every_module_and_tool_is_in_the_layout() -> None:
 
 def test_every_file_the_layout_names_exists() -> None:
     block = layout_block()
-    folders = {"modules/": PROJECT_ROOT / "modules", "tools/": PROJECT_ROOT / "tools"}
+    folders = {"modules/": PROJECT_ROOT / "modules", "tools/": PROJECT_ROOT / "tools", "docs/": PROJECT_ROOT / "docs"}
     missing = []
     current = PROJECT_ROOT
     for line in block.splitlines():
         top = re.match(r"^(\w[\w.-]*/)", line)
         if top:
             current = folders.get(top.group(1), PROJECT_ROOT)
-        base = current if line.startswith(" ") else PROJECT_ROOT
+        # A folder's own line, and the indented lines under it, name files of that folder.
+        base = current if line.startswith(" ") or top else PROJECT_ROOT
         for name in named_files(line):
             if not ((base / name).exists() or (PROJECT_ROOT / name).exists()):
                 missing.append(name)
