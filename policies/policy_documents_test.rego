@@ -289,6 +289,32 @@ case_a_policy_the_configuration_leaves_to_aws_is_allowed := {
 
 test_a_policy_the_configuration_leaves_to_aws_is_allowed if fixture_passes(case_a_policy_the_configuration_leaves_to_aws_is_allowed)
 
+# Inside a module call, a document known only after apply is built from the module's configuration and judged
+# as the root module's are: a wildcard action blocks.
+case_a_wildcard_in_a_modules_policy_known_only_after_apply_is_denied := {
+	"input": fixture_in_module(fixture_deferred_policy(["dynamodb:*"]), "tap_pipeline", "module.tap_pipeline"),
+	"denies": ["module.tap_pipeline.aws_iam_role_policy.x: statement Write of policy allows the wildcard action dynamodb:*"],
+}
+
+test_a_wildcard_in_a_modules_policy_known_only_after_apply_is_denied if fixture_passes(case_a_wildcard_in_a_modules_policy_known_only_after_apply_is_denied)
+
+case_a_policy_a_module_leaves_to_aws_is_allowed := {
+	"input": fixture_in_module(case_a_policy_the_configuration_leaves_to_aws_is_allowed.input, "tap_pipeline", "module.tap_pipeline"),
+	"denies_nothing": true,
+}
+
+test_a_policy_a_module_leaves_to_aws_is_allowed if fixture_passes(case_a_policy_a_module_leaves_to_aws_is_allowed)
+
+# A module instance whose call the configuration does not hold: nothing says how the policy is built.
+case_an_unknown_policy_of_a_module_missing_from_the_configuration_is_denied := {
+	"input": json.patch(fixture_in_module(fixture_deferred_policy(["dynamodb:PutItem"]), "tap_pipeline", "module.tap_pipeline"), [
+		{"op": "replace", "path": "/configuration/root_module/module_calls", "value": {}},
+	]),
+	"denies": ["module.tap_pipeline.aws_iam_role_policy.x: policy cannot be reviewed before apply: its value is known only after apply and its value does not come from an aws_iam_policy_document data source"],
+}
+
+test_an_unknown_policy_of_a_module_missing_from_the_configuration_is_denied if fixture_passes(case_an_unknown_policy_of_a_module_missing_from_the_configuration_is_denied)
+
 # A role created with a trust policy whose principal is `principal` in the configuration (the ARN of the
 # OIDC provider this plan creates, in the CI identities' stack): known only after apply.
 fixture_federated_trust(principal) := {
@@ -364,6 +390,13 @@ case_inline_policies_the_configuration_does_not_set_are_allowed := {
 }
 
 test_inline_policies_the_configuration_does_not_set_are_allowed if fixture_passes(case_inline_policies_the_configuration_does_not_set_are_allowed)
+
+case_inline_policies_a_module_does_not_set_are_allowed := {
+	"input": fixture_in_module(case_inline_policies_the_configuration_does_not_set_are_allowed.input, "tap_pipeline", "module.tap_pipeline"),
+	"denies_nothing": true,
+}
+
+test_inline_policies_a_module_does_not_set_are_allowed if fixture_passes(case_inline_policies_a_module_does_not_set_are_allowed)
 
 case_inline_policies_known_only_after_apply_are_denied := {
 	"input": {
