@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.terraform_cli import run_terraform
+from tools.terraform_json import value_resources
 
 
 @dataclass(frozen=True)
@@ -155,12 +156,8 @@ def load(stack_dir: Path, extra_env: Mapping[str, str] | None = None) -> Topolog
 
 
 def _resources(module: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    # cdktf puts everything in the root module, but a child module would be walked all the same.
-    for resource in module.get("resources", []):
-        if resource.get("mode") == "managed":
-            yield resource
-    for child in module.get("child_modules", []):
-        yield from _resources(child)
+    # cdktf puts everything in the root module; a root calling the generated module has it in a child module.
+    return (resource for resource in value_resources(module) if resource.get("mode") == "managed")
 
 
 def _queues(resources: list[dict[str, Any]]) -> list[Queue]:
