@@ -351,26 +351,72 @@ document_source(expression) := source if {
 # (A source's address is made with concat: messages name it with concat too, as regopy 1.5.2's sprintf quotes
 # such strings.)
 # Each such data source: its values as the plan knows them (its deferred read, or what was read while
-# planning), which of them are unknown, its configuration, and the scope its references are resolved in.
-source_states[source] := {"source": source, "values": values, "unknown": unknown, "config": config, "scope": scope} if {
-	some key in object.keys(policy_source)
-	source := policy_source[key]
-	rc := changes_by_address[source]
-	values := rc.change.after
-	unknown := object.get(rc.change, "after_unknown", {})
-	config := object.get(object.get(configuration_by_address, configuration_address(source), {}), "expressions", {})
-	scope := scope_of(changes_by_address[key[0]])
+# planning), which of them are unknown, its configuration, the scope its references are resolved in, and
+# ("included") the states of the documents it includes through source_policy_documents when the
+# configuration says which (included_documents).
+source_states[source] := object.union(state, {"included": included_states[source]}) if {
+	state := plain_source_states[source]
+	included_states[source]
 }
 
-source_states[source] := {"source": source, "values": values, "unknown": {}, "config": config, "scope": scope} if {
+source_states[source] := plain_source_states[source] if not included_states[source]
+
+plain_source_states[source] := state if {
 	some key in object.keys(policy_source)
 	source := policy_source[key]
-	not changes_by_address[source]
-	some r in prior_resources
-	r.address == source
-	values := r.values
-	config := object.get(object.get(configuration_by_address, configuration_address(source), {}), "expressions", {})
-	scope := scope_of(changes_by_address[key[0]])
+	state := data_source_state(source, scope_of(changes_by_address[key[0]]), changes_by_address, prior_values, configuration_by_address)
+}
+
+data_source_state(source, scope, changes, prior, configuration) := {
+	"source": source, "values": rc.change.after, "unknown": object.get(rc.change, "after_unknown", {}),
+	"config": object.get(object.get(configuration, configuration_address(source), {}), "expressions", {}), "scope": scope,
+} if {
+	rc := changes[source]
+}
+
+data_source_state(source, scope, changes, prior, configuration) := {
+	"source": source, "values": prior[source], "unknown": {},
+	"config": object.get(object.get(configuration, configuration_address(source), {}), "expressions", {}), "scope": scope,
+} if {
+	not changes[source]
+	prior[source]
+}
+
+# The documents a data source includes (source_policy_documents), each with its state, when the configuration
+# lists them: the generated module's role documents include their key-use document when customer managed
+# encryption is on. Only when every one has values in the plan.
+included_states[source] := states if {
+	state := plain_source_states[source]
+	names := included_documents(state)
+	states := [included |
+		some name in names
+		included := data_source_state(concat("", [state.scope, "data.aws_iam_policy_document.", name]), state.scope, changes_by_address, prior_values, configuration_by_address)
+	]
+	count(states) == count(names)
+}
+
+# The names of the aws_iam_policy_document data sources whose JSON source_policy_documents holds, when its
+# configuration is a list of exactly such references (["${data.aws_iam_policy_document.a.json}", ...]), or
+# `${var.x ? [data.aws_iam_policy_document.a.json, ...] : []}` and the plan holds as many documents as the
+# list (so the condition held): any other expression could hold anything, and the document stays unreviewable.
+included_documents(state) := names if {
+	templates := state.config.source_policy_documents.constant_value
+	is_array(templates)
+	names := [name |
+		some template in templates
+		matches := regex.find_all_string_submatch_n(`^\$\{data\.aws_iam_policy_document\.([A-Za-z0-9_-]+)\.json\}$`, template, 1)
+		name := matches[0][1]
+	]
+	count(names) == count(templates)
+	count(names) == count(as_list(object.get(state.values, "source_policy_documents", [])))
+}
+
+included_documents(state) := names if {
+	template := state.config.source_policy_documents.constant_value
+	is_string(template)
+	regex.match(`^\$\{var\.[A-Za-z0-9_-]+ \? \[data\.aws_iam_policy_document\.[A-Za-z0-9_-]+\.json(, data\.aws_iam_policy_document\.[A-Za-z0-9_-]+\.json)*\] : \[\]\}$`, template)
+	names := [m[1] | some m in regex.find_all_string_submatch_n(`data\.aws_iam_policy_document\.([A-Za-z0-9_-]+)\.json`, template, -1)]
+	count(names) == count(as_list(object.get(state.values, "source_policy_documents", [])))
 }
 
 # scope -> what a reference in that scope can name: {"prefix": scope, "values": relative address ->
@@ -420,10 +466,17 @@ unreviewable contains [address, attribute, reasons] if {
 
 combining_fields := ["source_policy_documents", "override_policy_documents", "source_json", "override_json"]
 
-source_reasons(state, known) := (combined | whole) | elements if {
+# A document's reasons and those of each document it includes (which may not include others in turn).
+source_reasons(state, known) := own_reasons(state, known) | {reason |
+	some included in object.get(state, "included", [])
+	some reason in own_reasons(included, known)
+}
+
+own_reasons(state, known) := (combined | whole) | elements if {
 	combined := {reason |
 		some field in combining_fields
 		combining(state.values, state.unknown, field)
+		not combined_from_configuration(state, field)
 		reason := concat("", [state.source, " combines other documents (", field, ")"])
 	}
 	whole := {reason |
@@ -438,6 +491,11 @@ source_reasons(state, known) := (combined | whole) | elements if {
 		not resolved_from_configuration(object.get(state.config, "statement", [])[i], field, known)
 		reason := concat("", [field, " of statement ", statement_name(block, i), " of ", state.source, " are known only after apply"])
 	}
+}
+
+combined_from_configuration(state, field) if {
+	field == "source_policy_documents"
+	is_array(state.included)
 }
 
 combining(values, unknown, field) if unknown[field] == true
@@ -532,11 +590,19 @@ resolved_from_configuration(config, field, known) if {
 
 # The document an unknown policy attribute will hold, in the JSON policy grammar (only built when
 # unreviewable_reasons has none for it).
-document_from_source(state, known) := {"Statement": [statement |
+# A document that includes others holds their statements after its own. (Where the including document has a
+# statement of the same Sid, AWS's provider keeps only its own: judging both can find a grant too many, never
+# one too few.)
+document_from_source(state, known) := {"Statement": array.concat(own_statements(state, known), [statement |
+	some included in object.get(state, "included", [])
+	some statement in own_statements(included, known)
+])}
+
+own_statements(state, known) := [statement |
 	some i
 	block := object.get(state.values, "statement", [])[i]
 	statement := statement_from_block(block, unknown_block(state.unknown, i), object.get(state.config, "statement", [])[i], known)
-]}
+]
 
 statement_from_block(block, marks, config, known) := object.union_n([
 	{"Effect": field_value(block, marks, config, known, "effect", "Allow")},

@@ -132,21 +132,36 @@ def test_the_example_plans_policies_known_only_after_apply_are_reviewed_inside_t
     assert evaluate(plan).deny == ()
 
 
-def _role_policy_document(plan: dict, stage: str) -> dict:
-    prefix = f"module.tap_pipeline.data.aws_iam_policy_document.{stage}_policy-document_"
+def _policy_document(plan: dict, name: str) -> dict:
+    """The planned values of the module's aws_iam_policy_document ``name`` (its construct id, before the hash)."""
+    prefix = f"module.tap_pipeline.data.aws_iam_policy_document.{name}_"
     [source] = [c["change"]["after"] for c in plan["resource_changes"] if c["address"].startswith(prefix)]
     return source
 
 
 def test_a_wildcard_planted_in_a_role_policy_inside_the_module_blocks(module_plans: dict[str, ModulePlan]) -> None:
     plan = copy.deepcopy(module_plans["example"].plan)
-    statement = _role_policy_document(plan, "enricher")["statement"][0]
+    statement = _policy_document(plan, "enricher_policy-document")["statement"][0]
     assert statement["sid"] == "ConsumeSourceQueue" and "sqs:*" not in statement["actions"]
     statement["actions"].append("sqs:*")
     [role_policy] = [c["address"] for c in plan["resource_changes"] if c["type"] == "aws_iam_role_policy"
                      and c["address"].startswith("module.tap_pipeline.aws_iam_role_policy.enricher_")]
     assert evaluate(plan).deny == (
         f"{role_policy}: statement ConsumeSourceQueue of policy allows the wildcard action sqs:*",)
+
+
+def test_with_the_key_on_each_role_policy_is_judged_with_the_key_use_it_includes(
+        module_plans: dict[str, ModulePlan]) -> None:
+    # Prod's inputs turn customer managed encryption on: each role's document includes its key-use document
+    # through source_policy_documents, on that condition; both reads wait for ARNs the plan creates.
+    plan = copy.deepcopy(module_plans["prod"].plan)
+    assert evaluate(plan).deny == ()
+    statement = _policy_document(plan, "processor_policy-document-UseDataKey")["statement"][0]
+    assert statement["actions"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    statement["actions"] = ["kms:*"]
+    [role_policy] = [c["address"] for c in plan["resource_changes"] if c["type"] == "aws_iam_role_policy"
+                     and c["address"].startswith("module.tap_pipeline.aws_iam_role_policy.processor_")]
+    assert evaluate(plan).deny == (f"{role_policy}: statement UseDataKey of policy allows the wildcard action kms:*",)
 
 
 def test_the_cost_of_the_module_plans_is_estimated_as_the_stacks_with_the_same_settings(
