@@ -17,7 +17,7 @@ from typing import Any
 
 from tools.cost.config import PipelineConfig, read_stack
 from tools.cost.errors import CostInputError
-from tools.terraform_json import configuration_address, configuration_resources, module_of, value_resources
+from tools.plans.terraform_json import configuration_address, configuration_resources, module_of, value_resources
 
 #: The attributes by which other resources designate a resource of each type.
 IDENTITY = {

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tools.plans.terraform_json import value_resources
 from tools.terraform_cli import run_terraform
-from tools.terraform_json import value_resources
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools.terraform_json import configuration_address
+from tools.plans.terraform_json import configuration_address
 
 MAX_VALUE_CHARS = 80
 MAX_DIFF_LINES = 12

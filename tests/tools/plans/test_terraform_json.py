@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.terraform_json import configuration_address, configuration_resources, module_of, value_resources
+from tools.plans.terraform_json import configuration_address, configuration_resources, module_of, value_resources
 
 
 def _resource(address: str, type_: str = "aws_sqs_queue", name: str = "q", mode: str = "managed") -> dict:
