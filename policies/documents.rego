@@ -114,9 +114,84 @@ has_sid(s) if {
 # are rules used in rule bodies, and the functions they feed take what they need as arguments.)
 changes_by_address := {rc.address: rc | some rc in input.resource_changes}
 
-configuration_by_address := {r.address: r | some r in object.get(object.get(object.get(input, "configuration", {}), "root_module", {}), "resources", [])}
+# --- Modules: a resource inside a module call is judged as one of the root module is -------------------
+#
+# A plan's addresses are absolute (module.<call>[<key>].<type>.<name>[<key>]); its configuration is a tree
+# of module calls (configuration.root_module.module_calls.<call>.module), whose addresses and references
+# are relative to their module and carry no instance keys; its prior state nests child_modules. So the
+# configuration is read under configuration addresses (an absolute address without instance keys), and a
+# reference in a module's configuration is resolved in its scope: the module instance's address prefix
+# ("" in the root module, "module.tap_pipeline." in a module call).
 
-prior_resources := object.get(object.get(object.get(input, "prior_state", {}), "values", {}), "root_module", {}).resources
+configuration_root := object.get(object.get(input, "configuration", {}), "root_module", {})
+
+# scope prefix without instance keys -> the configuration of that module: the root module's, and that of
+# every module call a resource change is in, at any depth ("module.a.module.b." is
+# root_module.module_calls.a.module.module_calls.b.module).
+configuration_modules[""] := configuration_root
+
+configuration_modules[prefix] := module if {
+	some prefix in module_prefixes
+	module := object.get(configuration_root, module_call_steps(prefix), null)
+	is_object(module)
+}
+
+# (A set first: a module's configuration is large, and an object rule compares the values it gets for a key.)
+module_prefixes := {concat("", [configuration_address(rc.module_address), "."]) |
+	some rc in input.resource_changes
+	is_string(rc.module_address)
+}
+
+module_call_steps(prefix) := [step |
+	parts := split(trim_suffix(prefix, "."), ".")
+	some i
+	name := parts[i]
+	i % 2 == 1
+	some step in ["module_calls", name, "module"]
+]
+
+configuration_by_address := {concat("", [prefix, r.address]): r |
+	some prefix
+	module := configuration_modules[prefix]
+	some r in object.get(module, "resources", [])
+}
+
+# An address as the configuration names it: without the instance keys of its modules and of itself. (A key
+# with "]" in it is cut short, so its configuration is not found and its unknown policies block; regopy
+# 1.5.2's regular expressions see a string's quotes escaped, so the pattern cannot follow quoted keys.)
+configuration_address(address) := regex.replace(address, `\[[^\]]*\]`, "")
+
+configuration_of(address) := configuration_by_address[configuration_address(address)]
+
+# The scope a resource's configuration references are resolved in: its module instance's address and ".".
+scope_of(rc) := concat("", [rc.module_address, "."]) if rc.module_address
+
+scope_of(rc) := "" if not rc.module_address
+
+# The managed and data resources of the prior state, in every module.
+prior_resources := [r |
+	walk(object.get(object.get(object.get(input, "prior_state", {}), "values", {}), "root_module", {}), [path, r])
+	is_string(r.mode)
+	module_resource_path(path)
+]
+
+# ["resources", i] in the root module, ["child_modules", j, ..., "resources", i] in a child module.
+module_resource_path(path) if {
+	n := count(path)
+	n >= 2
+	n % 2 == 0
+	path[n - 2] == "resources"
+	every i, step in array.slice(path, 0, n - 2) {
+		child_module_step(i, step)
+	}
+}
+
+child_module_step(i, step) if {
+	i % 2 == 0
+	step == "child_modules"
+}
+
+child_module_step(i, step) if i % 2 == 1
 
 # address -> attribute -> value, for every value known at plan time: the planned one where Terraform
 # knows it, else the prior state's (a resource that exists before the change stands for its current value
@@ -162,7 +237,7 @@ policy_values contains entry if {
 	rc := changes_by_address[address]
 	entry := {
 		"address": address, "type": rc.type, "attribute": attribute, "actions": rc.change.actions,
-		"before": before_value(rc, attribute), "after": document_from_source(source_states[source], known_values),
+		"before": before_value(rc, attribute), "after": document_from_source(source_states[source], scopes[source_states[source].scope]),
 		"from": "configuration",
 	}
 }
@@ -244,18 +319,19 @@ unknown_policies contains [rc.address, attribute] if {
 	rc.change.actions in changing_actions
 	some attribute in document_attributes[rc.type]
 	attribute_unknown(rc, attribute)
-	not left_to_aws(configuration_by_address, rc.address, attribute)
+	not left_to_aws(rc.address, attribute)
 }
 
-left_to_aws(configuration, address, attribute) if {
-	r := configuration[address]
+left_to_aws(address, attribute) if {
+	r := configuration_of(address)
 	not r.expressions[attribute]
 }
 
-# The data source an attribute is exactly `${data.aws_iam_policy_document.X.json}` of.
-policy_source[[address, attribute]] := source if {
+# The data source an attribute is exactly `${data.aws_iam_policy_document.X.json}` of (its absolute address:
+# in the module instance of the resource that uses it).
+policy_source[[address, attribute]] := concat("", [scope_of(changes_by_address[address]), source]) if {
 	some [address, attribute] in unknown_policies
-	source := document_source(configuration_by_address[address].expressions[attribute])
+	source := document_source(configuration_of(address).expressions[attribute])
 }
 
 document_source(expression) := source if {
@@ -272,25 +348,87 @@ document_source(expression) := source if {
 	object.get(expression, "constant_value", sprintf("${%s}", [reference])) == sprintf("${%s}", [reference])
 }
 
+# (A source's address is made with concat: messages name it with concat too, as regopy 1.5.2's sprintf quotes
+# such strings.)
 # Each such data source: its values as the plan knows them (its deferred read, or what was read while
-# planning), which of them are unknown, and its configuration.
-source_states[source] := {"source": source, "values": values, "unknown": unknown, "config": config} if {
-	some key in object.keys(policy_source)
-	source := policy_source[key]
-	rc := changes_by_address[source]
-	values := rc.change.after
-	unknown := object.get(rc.change, "after_unknown", {})
-	config := object.get(object.get(configuration_by_address, source, {}), "expressions", {})
+# planning), which of them are unknown, its configuration, the scope its references are resolved in, and
+# ("included") the states of the documents it includes through source_policy_documents when the
+# configuration says which (included_documents).
+source_states[source] := object.union(state, {"included": included_states[source]}) if {
+	state := plain_source_states[source]
+	included_states[source]
 }
 
-source_states[source] := {"source": source, "values": values, "unknown": {}, "config": config} if {
+source_states[source] := plain_source_states[source] if not included_states[source]
+
+plain_source_states[source] := state if {
 	some key in object.keys(policy_source)
 	source := policy_source[key]
-	not changes_by_address[source]
-	some r in prior_resources
-	r.address == source
-	values := r.values
-	config := object.get(object.get(configuration_by_address, source, {}), "expressions", {})
+	state := data_source_state(source, scope_of(changes_by_address[key[0]]), changes_by_address, prior_values, configuration_by_address)
+}
+
+data_source_state(source, scope, changes, prior, configuration) := {
+	"source": source, "values": rc.change.after, "unknown": object.get(rc.change, "after_unknown", {}),
+	"config": object.get(object.get(configuration, configuration_address(source), {}), "expressions", {}), "scope": scope,
+} if {
+	rc := changes[source]
+}
+
+data_source_state(source, scope, changes, prior, configuration) := {
+	"source": source, "values": prior[source], "unknown": {},
+	"config": object.get(object.get(configuration, configuration_address(source), {}), "expressions", {}), "scope": scope,
+} if {
+	not changes[source]
+	prior[source]
+}
+
+# The documents a data source includes (source_policy_documents), each with its state, when the configuration
+# lists them: the generated module's role documents include their key-use document when customer managed
+# encryption is on. Only when every one has values in the plan.
+included_states[source] := states if {
+	state := plain_source_states[source]
+	names := included_documents(state)
+	states := [included |
+		some name in names
+		included := data_source_state(concat("", [state.scope, "data.aws_iam_policy_document.", name]), state.scope, changes_by_address, prior_values, configuration_by_address)
+	]
+	count(states) == count(names)
+}
+
+# The names of the aws_iam_policy_document data sources whose JSON source_policy_documents holds, when its
+# configuration is a list of exactly such references (["${data.aws_iam_policy_document.a.json}", ...]), or
+# `${var.x ? [data.aws_iam_policy_document.a.json, ...] : []}` and the plan holds as many documents as the
+# list (so the condition held): any other expression could hold anything, and the document stays unreviewable.
+included_documents(state) := names if {
+	templates := state.config.source_policy_documents.constant_value
+	is_array(templates)
+	names := [name |
+		some template in templates
+		matches := regex.find_all_string_submatch_n(`^\$\{data\.aws_iam_policy_document\.([A-Za-z0-9_-]+)\.json\}$`, template, 1)
+		name := matches[0][1]
+	]
+	count(names) == count(templates)
+	count(names) == count(as_list(object.get(state.values, "source_policy_documents", [])))
+}
+
+included_documents(state) := names if {
+	template := state.config.source_policy_documents.constant_value
+	is_string(template)
+	regex.match(`^\$\{var\.[A-Za-z0-9_-]+ \? \[data\.aws_iam_policy_document\.[A-Za-z0-9_-]+\.json(, data\.aws_iam_policy_document\.[A-Za-z0-9_-]+\.json)*\] : \[\]\}$`, template)
+	names := [m[1] | some m in regex.find_all_string_submatch_n(`data\.aws_iam_policy_document\.([A-Za-z0-9_-]+)\.json`, template, -1)]
+	count(names) == count(as_list(object.get(state.values, "source_policy_documents", [])))
+}
+
+# scope -> what a reference in that scope can name: {"prefix": scope, "values": relative address ->
+# attribute -> value (known_values)}.
+scopes[scope] := {"prefix": scope, "values": values} if {
+	some state in source_states
+	scope := state.scope
+	values := {substring(address, count(scope), -1): attributes |
+		some address
+		attributes := known_values[address]
+		startswith(address, scope)
+	}
 }
 
 # Why the document behind an unknown attribute cannot be built before apply (a non-empty set of sentences).
@@ -299,7 +437,7 @@ unreviewable_reasons[[address, attribute]] := {"its value does not come from an 
 	not policy_source[[address, attribute]]
 }
 
-unreviewable_reasons[[address, attribute]] := {sprintf("the plan has no values of %s", [source])} if {
+unreviewable_reasons[[address, attribute]] := {concat("", ["the plan has no values of ", source])} if {
 	some [address, attribute] in unknown_policies
 	source := policy_source[[address, attribute]]
 	not source_states[source]
@@ -308,7 +446,7 @@ unreviewable_reasons[[address, attribute]] := {sprintf("the plan has no values o
 unreviewable_reasons[[address, attribute]] := reasons if {
 	some [address, attribute] in unknown_policies
 	source := policy_source[[address, attribute]]
-	reasons := source_reasons(source_states[source], known_values)
+	reasons := source_reasons(source_states[source], scopes[source_states[source].scope])
 	count(reasons) > 0
 }
 
@@ -317,7 +455,7 @@ unreviewable contains [rc.address, "inline_policy", {"inline policies known only
 	rc.type == "aws_iam_role"
 	rc.change.actions in changing_actions
 	contains_unknown(object.get(object.get(rc.change, "after_unknown", {}), "inline_policy", false))
-	not left_to_aws(configuration_by_address, rc.address, "inline_policy")
+	not left_to_aws(rc.address, "inline_policy")
 }
 
 unreviewable contains [address, attribute, reasons] if {
@@ -328,15 +466,22 @@ unreviewable contains [address, attribute, reasons] if {
 
 combining_fields := ["source_policy_documents", "override_policy_documents", "source_json", "override_json"]
 
-source_reasons(state, known) := (combined | whole) | elements if {
+# A document's reasons and those of each document it includes (which may not include others in turn).
+source_reasons(state, known) := own_reasons(state, known) | {reason |
+	some included in object.get(state, "included", [])
+	some reason in own_reasons(included, known)
+}
+
+own_reasons(state, known) := (combined | whole) | elements if {
 	combined := {reason |
 		some field in combining_fields
 		combining(state.values, state.unknown, field)
-		reason := sprintf("%s combines other documents (%s)", [state.source, field])
+		not combined_from_configuration(state, field)
+		reason := concat("", [state.source, " combines other documents (", field, ")"])
 	}
 	whole := {reason |
 		state.unknown.statement == true
-		reason := sprintf("the statements of %s are known only after apply", [state.source])
+		reason := concat("", ["the statements of ", state.source, " are known only after apply"])
 	}
 	elements := {reason |
 		some i
@@ -344,8 +489,13 @@ source_reasons(state, known) := (combined | whole) | elements if {
 		some field in ["actions", "not_actions", "principals", "not_principals", "condition", "effect", "sid"]
 		field_unknown(unknown_block(state.unknown, i), field)
 		not resolved_from_configuration(object.get(state.config, "statement", [])[i], field, known)
-		reason := sprintf("%s of statement %s of %s are known only after apply", [field, statement_name(block, i), state.source])
+		reason := concat("", [field, " of statement ", statement_name(block, i), " of ", state.source, " are known only after apply"])
 	}
+}
+
+combined_from_configuration(state, field) if {
+	field == "source_policy_documents"
+	is_array(state.included)
 }
 
 combining(values, unknown, field) if unknown[field] == true
@@ -416,14 +566,14 @@ resolve_principal(template, known) := value if {
 
 resolve_principal(template, known) := template if {
 	count([v | v := resolve(template, known)]) == 0
-	managed_arn_reference(template)
+	managed_arn_reference(template, known)
 }
 
-managed_arn_reference(template) if {
+managed_arn_reference(template, known) if {
 	is_string(template)
 	matches := regex.find_all_string_submatch_n(`^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.arn\}$`, template, 1)
 	count(matches) == 1
-	resource := configuration_by_address[concat(".", [matches[0][1], matches[0][2]])]
+	resource := configuration_of(concat("", [known.prefix, matches[0][1], ".", matches[0][2]]))
 	object.get(resource, "mode", "managed") == "managed"
 }
 
@@ -440,11 +590,19 @@ resolved_from_configuration(config, field, known) if {
 
 # The document an unknown policy attribute will hold, in the JSON policy grammar (only built when
 # unreviewable_reasons has none for it).
-document_from_source(state, known) := {"Statement": [statement |
+# A document that includes others holds their statements after its own. (Where the including document has a
+# statement of the same Sid, AWS's provider keeps only its own: judging both can find a grant too many, never
+# one too few.)
+document_from_source(state, known) := {"Statement": array.concat(own_statements(state, known), [statement |
+	some included in object.get(state, "included", [])
+	some statement in own_statements(included, known)
+])}
+
+own_statements(state, known) := [statement |
 	some i
 	block := object.get(state.values, "statement", [])[i]
 	statement := statement_from_block(block, unknown_block(state.unknown, i), object.get(state.config, "statement", [])[i], known)
-]}
+]
 
 statement_from_block(block, marks, config, known) := object.union_n([
 	{"Effect": field_value(block, marks, config, known, "effect", "Allow")},
@@ -536,8 +694,8 @@ condition_blocks(block, marks, config, known) := [resolved |
 	field_unknown(marks, "condition")
 }
 
-# A configuration template with its `${type.name.attribute}` references replaced by their known values
-# (known_values); undefined when one is known only after apply (or is an expression, not a reference).
+# A configuration template with its `${type.name.attribute}` references replaced by their known values in
+# the template's scope (scopes); undefined when one is known only after apply (or is an expression, not a reference).
 resolve(template, known) := template if {
 	is_string(template)
 	not contains(template, "${")
@@ -561,7 +719,7 @@ resolve(template, known) := sprintf("%v", [template]) if {
 	template != null
 }
 
-reference_value(reference, known) := as_text(known[address][attribute]) if {
+reference_value(reference, known) := as_text(known.values[address][attribute]) if {
 	[address, attribute] := reference_parts(reference)
 }
 

@@ -84,3 +84,23 @@ fixture_denied_for(address, messages) if {
 	some m in messages
 	startswith(m, concat("", [address, ": "]))
 }
+
+# `plan` (a root module's plan, as the cases above write them) as Terraform shows it when that configuration
+# is a module the root calls as `call`, planned as the module instance `instance` (module.<call>, or with its
+# key: module.<call>["eu"]): addresses under the instance, the configuration (relative addresses and
+# references) under configuration.root_module.module_calls.<call>.module, the prior state in a child module.
+# (Arguments are used in comprehension bodies only: regopy 1.5.2 yields nothing for one in a head.)
+fixture_in_module(plan, call, instance) := {
+	"resource_changes": [moved |
+		some rc in plan.resource_changes
+		moved := object.union(rc, {"address": concat(".", [instance, rc.address]), "module_address": instance})
+	],
+	"prior_state": {"values": {"root_module": {"child_modules": [{"address": instance, "resources": [moved |
+		some r in object.get(object.get(object.get(object.get(plan, "prior_state", {}), "values", {}), "root_module", {}), "resources", [])
+		moved := object.union(r, {"address": concat(".", [instance, r.address])})
+	]}]}}},
+	"configuration": {"root_module": {"module_calls": {call: {
+		"source": "./pipeline",
+		"module": object.get(object.get(plan, "configuration", {}), "root_module", {}),
+	}}}},
+}

@@ -148,6 +148,35 @@ case_the_same_grants_known_only_after_apply_are_allowed := {
 
 test_the_same_grants_known_only_after_apply_are_allowed if fixture_passes(case_the_same_grants_known_only_after_apply_are_allowed)
 
+# The same inside a module call: the policy's document, the data source and the table are the module's, its
+# references name them relative to the module instance (here one of a for_each), and the table's ARN is in the
+# prior state's child module.
+case_a_widening_known_only_after_apply_inside_a_module_is_found_in_the_modules_configuration := {
+	"input": fixture_in_module(fixture_deferred_policy(["dynamodb:DeleteTable", "dynamodb:PutItem"]), "pipeline", `module.pipeline["eu"]`),
+	"denies": [`module.pipeline["eu"].aws_iam_role_policy.x: IAM widening: new allowed action dynamodb:DeleteTable`],
+}
+
+test_a_widening_known_only_after_apply_inside_a_module_is_found_in_the_modules_configuration if fixture_passes(case_a_widening_known_only_after_apply_inside_a_module_is_found_in_the_modules_configuration)
+
+case_the_same_grants_known_only_after_apply_inside_a_module_are_allowed := {
+	"input": fixture_in_module(fixture_deferred_policy(["dynamodb:PutItem"]), "pipeline", `module.pipeline["eu"]`),
+	"no_denies_for": [`module.pipeline["eu"].aws_iam_role_policy.x`],
+}
+
+test_the_same_grants_known_only_after_apply_inside_a_module_are_allowed if fixture_passes(case_the_same_grants_known_only_after_apply_inside_a_module_are_allowed)
+
+# A module's reference names the module's own resources: a table of the same name in the root module is
+# another table, so the grant on the module's (its ARN unknown) is a new one.
+case_a_modules_reference_is_not_resolved_in_the_root_module := {
+	"input": json.patch(fixture_in_module(fixture_deferred_policy(["dynamodb:PutItem"]), "pipeline", "module.pipeline"), [
+		{"op": "add", "path": "/prior_state/values/root_module/resources", "value": [{"address": "aws_dynamodb_table.t", "mode": "managed", "type": "aws_dynamodb_table", "name": "t", "values": {"arn": "arn:aws:dynamodb:us-east-1:111122223333:table/t"}}]},
+		{"op": "replace", "path": "/prior_state/values/root_module/child_modules/0/resources", "value": []},
+	]),
+	"denies": ["module.pipeline.aws_iam_role_policy.x: IAM widening: new allowed resource ${aws_dynamodb_table.t.arn}"],
+}
+
+test_a_modules_reference_is_not_resolved_in_the_root_module if fixture_passes(case_a_modules_reference_is_not_resolved_in_the_root_module)
+
 case_a_widened_role_inline_policy_is_denied := {
 	"input": fixture_plan([fixture_change("aws_iam_role", ["update"],
 		{"inline_policy": [{"name": "app", "policy": `{"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}`}]},

@@ -289,6 +289,32 @@ case_a_policy_the_configuration_leaves_to_aws_is_allowed := {
 
 test_a_policy_the_configuration_leaves_to_aws_is_allowed if fixture_passes(case_a_policy_the_configuration_leaves_to_aws_is_allowed)
 
+# Inside a module call, a document known only after apply is built from the module's configuration and judged
+# as the root module's are: a wildcard action blocks.
+case_a_wildcard_in_a_modules_policy_known_only_after_apply_is_denied := {
+	"input": fixture_in_module(fixture_deferred_policy(["dynamodb:*"]), "tap_pipeline", "module.tap_pipeline"),
+	"denies": ["module.tap_pipeline.aws_iam_role_policy.x: statement Write of policy allows the wildcard action dynamodb:*"],
+}
+
+test_a_wildcard_in_a_modules_policy_known_only_after_apply_is_denied if fixture_passes(case_a_wildcard_in_a_modules_policy_known_only_after_apply_is_denied)
+
+case_a_policy_a_module_leaves_to_aws_is_allowed := {
+	"input": fixture_in_module(case_a_policy_the_configuration_leaves_to_aws_is_allowed.input, "tap_pipeline", "module.tap_pipeline"),
+	"denies_nothing": true,
+}
+
+test_a_policy_a_module_leaves_to_aws_is_allowed if fixture_passes(case_a_policy_a_module_leaves_to_aws_is_allowed)
+
+# A module instance whose call the configuration does not hold: nothing says how the policy is built.
+case_an_unknown_policy_of_a_module_missing_from_the_configuration_is_denied := {
+	"input": json.patch(fixture_in_module(fixture_deferred_policy(["dynamodb:PutItem"]), "tap_pipeline", "module.tap_pipeline"), [
+		{"op": "replace", "path": "/configuration/root_module/module_calls", "value": {}},
+	]),
+	"denies": ["module.tap_pipeline.aws_iam_role_policy.x: policy cannot be reviewed before apply: its value is known only after apply and its value does not come from an aws_iam_policy_document data source"],
+}
+
+test_an_unknown_policy_of_a_module_missing_from_the_configuration_is_denied if fixture_passes(case_an_unknown_policy_of_a_module_missing_from_the_configuration_is_denied)
+
 # A role created with a trust policy whose principal is `principal` in the configuration (the ARN of the
 # OIDC provider this plan creates, in the CI identities' stack): known only after apply.
 fixture_federated_trust(principal) := {
@@ -339,6 +365,101 @@ case_a_principal_from_the_arn_of_something_outside_the_configuration_cannot_be_r
 
 test_a_principal_from_the_arn_of_something_outside_the_configuration_cannot_be_reviewed_before_apply if fixture_passes(case_a_principal_from_the_arn_of_something_outside_the_configuration_cannot_be_reviewed_before_apply)
 
+# --- documents that include others (source_policy_documents)
+
+# A role policy created from data.aws_iam_policy_document.d, which includes data.aws_iam_policy_document.k
+# through source_policy_documents configured as `sources` and planned as `planned` (elements unknown: both
+# reads wait for the ARNs of the queue and the key the plan creates). k allows `actions` on the key.
+fixture_including(sources, planned, actions) := {
+	"resource_changes": [
+		{
+			"address": "aws_iam_role_policy.x", "mode": "managed", "type": "aws_iam_role_policy", "name": "x",
+			"change": {"actions": ["create"], "before": null, "after": {}, "after_unknown": {"policy": true}},
+		},
+		{
+			"address": "data.aws_iam_policy_document.d", "mode": "data", "type": "aws_iam_policy_document", "name": "d",
+			"change": {
+				"actions": ["read"], "before": null,
+				"after": {"source_policy_documents": planned, "statement": [{"sid": "Read", "effect": "Allow", "actions": ["sqs:ReceiveMessage"], "resources": [null], "principals": [], "not_principals": [], "condition": []}]},
+				"after_unknown": {"json": true, "source_policy_documents": [t | some _ in planned; t := true], "statement": [{"resources": [true]}]},
+			},
+		},
+		{
+			"address": "data.aws_iam_policy_document.k", "mode": "data", "type": "aws_iam_policy_document", "name": "k",
+			"change": {
+				"actions": ["read"], "before": null,
+				"after": {"source_policy_documents": [], "statement": [{"sid": "UseKey", "effect": "Allow", "actions": actions, "resources": [null], "principals": [], "not_principals": [], "condition": []}]},
+				"after_unknown": {"json": true, "statement": [{"resources": [true]}]},
+			},
+		},
+		{
+			"address": "aws_sqs_queue.q", "mode": "managed", "type": "aws_sqs_queue", "name": "q",
+			"change": {"actions": ["create"], "before": null, "after": {"name": "q"}, "after_unknown": {"arn": true}},
+		},
+		{
+			"address": "aws_kms_key.k", "mode": "managed", "type": "aws_kms_key", "name": "k",
+			"change": {"actions": ["create"], "before": null, "after": {}, "after_unknown": {"arn": true}},
+		},
+	],
+	"configuration": {"root_module": {"resources": [
+		{"address": "aws_iam_role_policy.x", "mode": "managed", "type": "aws_iam_role_policy", "name": "x", "expressions": {"policy": {"constant_value": "${data.aws_iam_policy_document.d.json}", "references": ["data.aws_iam_policy_document.d.json", "data.aws_iam_policy_document.d"]}}},
+		{"address": "data.aws_iam_policy_document.d", "mode": "data", "type": "aws_iam_policy_document", "name": "d", "expressions": {
+			"source_policy_documents": {"constant_value": sources, "references": ["var.encryption", "data.aws_iam_policy_document.k.json", "data.aws_iam_policy_document.k"]},
+			"statement": [{"sid": {"constant_value": "Read"}, "actions": {"constant_value": ["sqs:ReceiveMessage"]}, "resources": {"constant_value": ["${aws_sqs_queue.q.arn}"], "references": ["aws_sqs_queue.q.arn", "aws_sqs_queue.q"]}}],
+		}},
+		{"address": "data.aws_iam_policy_document.k", "mode": "data", "type": "aws_iam_policy_document", "name": "k", "expressions": {"statement": [{"sid": {"constant_value": "UseKey"}, "actions": {"constant_value": actions}, "resources": {"constant_value": ["${aws_kms_key.k.arn}"], "references": ["aws_kms_key.k.arn", "aws_kms_key.k"]}}]}},
+		{"address": "aws_sqs_queue.q", "mode": "managed", "type": "aws_sqs_queue", "name": "q", "expressions": {"name": {"constant_value": "q"}}},
+		{"address": "aws_kms_key.k", "mode": "managed", "type": "aws_kms_key", "name": "k", "expressions": {}},
+	]}},
+}
+
+when_encrypted := "${var.encryption ? [data.aws_iam_policy_document.k.json] : []}"
+
+case_a_document_included_on_a_condition_is_judged_with_the_including_one := {
+	"input": fixture_including(when_encrypted, [null], ["kms:*"]),
+	"denies": ["aws_iam_role_policy.x: statement UseKey of policy allows the wildcard action kms:*"],
+}
+
+test_a_document_included_on_a_condition_is_judged_with_the_including_one if fixture_passes(case_a_document_included_on_a_condition_is_judged_with_the_including_one)
+
+case_narrow_included_documents_are_allowed := {
+	"input": fixture_including(when_encrypted, [null], ["kms:Decrypt", "kms:GenerateDataKey"]),
+	"denies_nothing": true,
+}
+
+test_narrow_included_documents_are_allowed if fixture_passes(case_narrow_included_documents_are_allowed)
+
+case_a_listed_document_included_inside_a_module_is_judged := {
+	"input": fixture_in_module(fixture_including(["${data.aws_iam_policy_document.k.json}"], [null], ["kms:*"]), "tap_pipeline", "module.tap_pipeline"),
+	"denies": ["module.tap_pipeline.aws_iam_role_policy.x: statement UseKey of policy allows the wildcard action kms:*"],
+}
+
+test_a_listed_document_included_inside_a_module_is_judged if fixture_passes(case_a_listed_document_included_inside_a_module_is_judged)
+
+case_included_documents_chosen_between_cannot_be_reviewed_before_apply := {
+	"input": fixture_including("${var.encryption ? [data.aws_iam_policy_document.k.json] : [data.aws_iam_policy_document.q.json]}", [null], ["kms:Decrypt"]),
+	"denies": ["aws_iam_role_policy.x: policy cannot be reviewed before apply: its value is known only after apply and data.aws_iam_policy_document.d combines other documents (source_policy_documents)"],
+}
+
+test_included_documents_chosen_between_cannot_be_reviewed_before_apply if fixture_passes(case_included_documents_chosen_between_cannot_be_reviewed_before_apply)
+
+case_more_included_documents_than_the_configuration_lists_cannot_be_reviewed_before_apply := {
+	"input": fixture_including(when_encrypted, [null, null], ["kms:Decrypt"]),
+	"denies": ["aws_iam_role_policy.x: policy cannot be reviewed before apply: its value is known only after apply and data.aws_iam_policy_document.d combines other documents (source_policy_documents)"],
+}
+
+test_more_included_documents_than_the_configuration_lists_cannot_be_reviewed_before_apply if fixture_passes(case_more_included_documents_than_the_configuration_lists_cannot_be_reviewed_before_apply)
+
+case_an_included_document_including_others_cannot_be_reviewed_before_apply := {
+	"input": json.patch(fixture_including(when_encrypted, [null], ["kms:Decrypt"]), [
+		{"op": "replace", "path": "/resource_changes/2/change/after/source_policy_documents", "value": [null]},
+		{"op": "add", "path": "/resource_changes/2/change/after_unknown/source_policy_documents", "value": [true]},
+	]),
+	"denies": ["aws_iam_role_policy.x: policy cannot be reviewed before apply: its value is known only after apply and data.aws_iam_policy_document.k combines other documents (source_policy_documents)"],
+}
+
+test_an_included_document_including_others_cannot_be_reviewed_before_apply if fixture_passes(case_an_included_document_including_others_cannot_be_reviewed_before_apply)
+
 # --- a role's inline policies
 
 case_a_wildcard_in_a_role_inline_policy_is_denied := {
@@ -364,6 +485,13 @@ case_inline_policies_the_configuration_does_not_set_are_allowed := {
 }
 
 test_inline_policies_the_configuration_does_not_set_are_allowed if fixture_passes(case_inline_policies_the_configuration_does_not_set_are_allowed)
+
+case_inline_policies_a_module_does_not_set_are_allowed := {
+	"input": fixture_in_module(case_inline_policies_the_configuration_does_not_set_are_allowed.input, "tap_pipeline", "module.tap_pipeline"),
+	"denies_nothing": true,
+}
+
+test_inline_policies_a_module_does_not_set_are_allowed if fixture_passes(case_inline_policies_a_module_does_not_set_are_allowed)
 
 case_inline_policies_known_only_after_apply_are_denied := {
 	"input": {

@@ -47,19 +47,23 @@ def shipped_settings() -> dict:
 
 
 @pytest.fixture(scope="session")
-def shipped_counts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Counter]:
-    """Resource types and counts of the shipped dev and prod stacks, as main.py synthesizes them."""
+def shipped_stacks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """The shipped dev and prod stacks (their cdk.tf.json), as main.py synthesizes them."""
     from main import build_app
 
     outdir = tmp_path_factory.mktemp("shipped-dev-prod")
     env = {"TAP_STACKS": ",".join(COMPARED), "TAP_AWS_ACCOUNT_ID": TEST_ACCOUNT_ID, "TAP_ALARM_EMAIL": TEST_ALARM_EMAIL,
            "TAP_LOCAL_STATE_DIR": str(outdir / "state")}
     build_app(outdir=str(outdir), env=env).synth()
-    counts = {}
-    for name in COMPARED:
-        document = json.loads((outdir / "stacks" / f"tap-pipeline-{name}" / "cdk.tf.json").read_text())
-        counts[name] = Counter({type_: len(by_name) for type_, by_name in document["resource"].items()})
-    return counts
+    return {name: json.loads((outdir / "stacks" / f"tap-pipeline-{name}" / "cdk.tf.json").read_text())
+            for name in COMPARED}
+
+
+@pytest.fixture(scope="session")
+def shipped_counts(shipped_stacks: dict[str, dict]) -> dict[str, Counter]:
+    """Resource types and counts of the shipped dev and prod stacks."""
+    return {name: Counter({type_: len(by_name) for type_, by_name in document["resource"].items()})
+            for name, document in shipped_stacks.items()}
 
 
 @pytest.fixture(scope="session")

@@ -1,9 +1,11 @@
 """The module as an HCL team uses it: `terraform validate` of the complete example, offline plans that build
 what the dev and prod stacks build, the values the stacks compute in Python computed by Terraform, and the
-reviewed-plan path on the example's plan."""
+reviewed-plan path on the example's plan: its policies judged inside the module call, its cost priced as the
+stacks' are, its changes named by construct."""
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -11,6 +13,12 @@ from collections import Counter
 from pathlib import Path
 
 from tests.support.module_plans import ModulePlan
+from tools.cost.config import read_stack
+from tools.cost.model import estimate
+from tools.cost.plan_values import pipeline_from_values
+from tools.cost.prices import load_prices
+from tools.cost.usage import load_usage
+from tools.plans.policies import evaluate
 from tools.plans.review import taggable_types
 from tools.policy.checks import run_all
 from tools.policy.stack_json import module_plan_stack
@@ -104,6 +112,70 @@ def test_the_reviewed_plan_path_passes_the_example_plan(module_dir: Path, review
     assert result.returncode == 0, result.stdout + result.stderr
     record = json.loads((review_folder / "review.json").read_text())
     assert record["passed"] and record["counts"] == {"create": 55}, record
+    assert record["blocking"] == [] and record["cost"]["estimated"] and record["cost"]["after_usd"] > 0, record
+    # Every change is named by the construct it comes from in the module, none as gone from the code.
+    assert "(not in the code any more)" not in result.stdout
+    queue = "module.tap_pipeline.aws_sqs_queue.ingest-queue_CE7EB37C"
+    assert f"+ {queue}  [terraform-aws-tap-pipeline/Default/ingest-queue/queue]" in result.stdout
+
+
+def test_the_example_plans_policies_known_only_after_apply_are_reviewed_inside_the_module(
+        module_plans: dict[str, ModulePlan]) -> None:
+    plan = module_plans["example"].plan
+    # Each role's policy waits for the queue, log group and table ARNs the plan creates; the topic's and the
+    # roles' inline policies are left to AWS: all known only after apply, none blocks.
+    unknown = sorted(c["address"].rsplit(".", 1)[0] for c in plan["resource_changes"]
+                     if c["mode"] == "managed" and True in (c["change"]["after_unknown"].get(a) for a in
+                                                            ("policy", "inline_policy", "assume_role_policy")))
+    assert unknown == ["module.tap_pipeline.aws_iam_role"] * 3 + ["module.tap_pipeline.aws_iam_role_policy"] * 3 + [
+        "module.tap_pipeline.aws_sns_topic"]
+    assert evaluate(plan).deny == ()
+
+
+def _policy_document(plan: dict, name: str) -> dict:
+    """The planned values of the module's aws_iam_policy_document ``name`` (its construct id, before the hash)."""
+    prefix = f"module.tap_pipeline.data.aws_iam_policy_document.{name}_"
+    [source] = [c["change"]["after"] for c in plan["resource_changes"] if c["address"].startswith(prefix)]
+    return source
+
+
+def test_a_wildcard_planted_in_a_role_policy_inside_the_module_blocks(module_plans: dict[str, ModulePlan]) -> None:
+    plan = copy.deepcopy(module_plans["example"].plan)
+    statement = _policy_document(plan, "enricher_policy-document")["statement"][0]
+    assert statement["sid"] == "ConsumeSourceQueue" and "sqs:*" not in statement["actions"]
+    statement["actions"].append("sqs:*")
+    [role_policy] = [c["address"] for c in plan["resource_changes"] if c["type"] == "aws_iam_role_policy"
+                     and c["address"].startswith("module.tap_pipeline.aws_iam_role_policy.enricher_")]
+    assert evaluate(plan).deny == (
+        f"{role_policy}: statement ConsumeSourceQueue of policy allows the wildcard action sqs:*",)
+
+
+def test_with_the_key_on_each_role_policy_is_judged_with_the_key_use_it_includes(
+        module_plans: dict[str, ModulePlan]) -> None:
+    # Prod's inputs turn customer managed encryption on: each role's document includes its key-use document
+    # through source_policy_documents, on that condition; both reads wait for ARNs the plan creates.
+    plan = copy.deepcopy(module_plans["prod"].plan)
+    assert evaluate(plan).deny == ()
+    statement = _policy_document(plan, "processor_policy-document-UseDataKey")["statement"][0]
+    assert statement["actions"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    statement["actions"] = ["kms:*"]
+    [role_policy] = [c["address"] for c in plan["resource_changes"] if c["type"] == "aws_iam_role_policy"
+                     and c["address"].startswith("module.tap_pipeline.aws_iam_role_policy.processor_")]
+    assert evaluate(plan).deny == (f"{role_policy}: statement UseDataKey of policy allows the wildcard action kms:*",)
+
+
+def test_the_cost_of_the_module_plans_is_estimated_as_the_stacks_with_the_same_settings(
+        module_plans: dict[str, ModulePlan], shipped_stacks: dict[str, dict]) -> None:
+    # The example has dev's settings, the "prod" root prod's (warm processors, table autoscaling: resources the
+    # module counts, linked by values known only after apply).
+    usage, prices = load_usage(), load_prices()
+    for root, stack in (("example", "dev"), ("prod", "prod")):
+        plan = module_plans[root].plan
+        planned = pipeline_from_values(plan["planned_values"], stack, plan["configuration"])
+        synthesized = read_stack(shipped_stacks[stack], stack)
+        assert planned == synthesized, root
+        for events in usage.events_per_month:
+            assert estimate(planned, usage, prices, events).lines == estimate(synthesized, usage, prices, events).lines
 
 
 def test_the_reviews_project_checks_read_the_module_with_the_plans_values(

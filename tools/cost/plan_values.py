@@ -5,7 +5,9 @@ by ``${type.name.attr}`` references.  A plan's values hold what those references
 queue ARN, a function name), or nothing yet for a value known only after apply.  So the values are put in
 the same shape, each link turned back into a reference: to the one resource whose identity (its ARN, name
 or URL) it equals, or, when it is unknown, to what the plan's configuration says it refers to.  Nested
-blocks, single-element lists in a plan, become the objects the synthesized JSON has.
+blocks, single-element lists in a plan, become the objects the synthesized JSON has.  A root that calls the
+generated module holds the same resources in a child module, and their configuration in the module call,
+whose references are relative to the module as a stack's are to the stack: they are read there alike.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from tools.cost.config import PipelineConfig, read_stack
 from tools.cost.errors import CostInputError
+from tools.plans.terraform_json import configuration_address, configuration_resources, module_of, value_resources
 
 #: The attributes by which other resources designate a resource of each type.
 IDENTITY = {
@@ -32,10 +35,19 @@ INNER_BLOCKS = (("metric_query", "metric"),)
 
 
 def module_resources(values: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    """The managed resources of a plan's ``prior_state.values`` or ``planned_values`` (root module only:
-    the pipeline stacks have no child modules)."""
-    resources = ((values or {}).get("root_module") or {}).get("resources") or []
-    return [r for r in resources if r.get("mode") == "managed"]
+    """The managed resources of a plan's ``prior_state.values`` or ``planned_values``: the root module's (a
+    synthesized stack) and its child modules' (a root calling the generated module).  CostInputError when
+    two modules hold a resource of the same name: that is two pipelines, and the model prices one."""
+    resources = [r for r in value_resources((values or {}).get("root_module")) if r.get("mode") == "managed"]
+    seen: dict[tuple[str, str], str] = {}
+    for resource in resources:
+        module = module_of(resource)
+        other = seen.setdefault((resource["type"], resource["name"]), module)
+        if other != module:
+            raise CostInputError(f"{resource['type']}.{resource['name']} is in {other or 'the root module'} and in "
+                                 f"{module or 'the root module'}: the plan holds more than one pipeline, and the "
+                                 "cost review prices one; plan each pipeline in a root of its own")
+    return resources
 
 
 def _block(value: Any) -> Any:
@@ -58,14 +70,15 @@ def _unwrapped(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _configured_references(configuration: Mapping[str, Any] | None) -> dict[tuple[str, str], str]:
-    """(address, attribute) -> the ``${...}`` template a link attribute is configured with."""
+    """(configuration address, attribute) -> the ``${...}`` template a link attribute is configured with (a
+    module's templates name the module's resources, which :func:`stack_document` names as a stack would)."""
     found = {}
-    for resource in ((configuration or {}).get("root_module") or {}).get("resources") or []:
+    for prefix, resource in configuration_resources(configuration):
         for attribute in LINKS:
             expression = (resource.get("expressions") or {}).get(attribute) or {}
             template = expression.get("constant_value")
             if expression.get("references") and isinstance(template, str) and template.startswith("${"):
-                found[(resource["address"], attribute)] = template
+                found[(prefix + resource["address"], attribute)] = template
     return found
 
 
@@ -98,9 +111,10 @@ def stack_document(resources: Iterable[Mapping[str, Any]],
     document: dict[str, Any] = {"resource": {}}
     for resource in resources:
         body = _unwrapped(resource.get("values") or {})
+        address = configuration_address(resource["address"])
         for attribute in LINKS:
-            if body.get(attribute) is None and (resource["address"], attribute) in configured:
-                body[attribute] = configured[(resource["address"], attribute)]
+            if body.get(attribute) is None and (address, attribute) in configured:
+                body[attribute] = configured[(address, attribute)]
             else:
                 body[attribute] = _link(resource, attribute, body.get(attribute), identities)
             if body[attribute] is None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tools.plans.terraform_json import value_resources
 from tools.terraform_cli import run_terraform
 
 
@@ -155,12 +156,8 @@ def load(stack_dir: Path, extra_env: Mapping[str, str] | None = None) -> Topolog
 
 
 def _resources(module: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    # cdktf puts everything in the root module, but a child module would be walked all the same.
-    for resource in module.get("resources", []):
-        if resource.get("mode") == "managed":
-            yield resource
-    for child in module.get("child_modules", []):
-        yield from _resources(child)
+    # cdktf puts everything in the root module; a root calling the generated module has it in a child module.
+    return (resource for resource in value_resources(module) if resource.get("mode") == "managed")
 
 
 def _queues(resources: list[dict[str, Any]]) -> list[Queue]:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tools.plans.terraform_json import configuration_address
+
 MAX_VALUE_CHARS = 80
 MAX_DIFF_LINES = 12
 UNKNOWN = "(known after apply)"
@@ -43,14 +45,17 @@ class Change:
 
 
 def construct_paths(workdir: Path) -> dict[str, str]:
-    """address -> the construct path cdktf records in each resource's ``//`` metadata."""
+    """configuration address -> the construct path cdktf records in each resource's ``//`` metadata: of the
+    synthesized stack in ``workdir``, or, for a root that calls the generated module, of the module's
+    ``main.tf.json`` under the call's address (``module.tap_pipeline.aws_sqs_queue.q``)."""
+    from tools.policy.stack_json import generated_modules
+
     stack = workdir / "cdk.tf.json"
-    if not stack.is_file():
-        return {}
-    document = json.loads(stack.read_text())
+    documents = [("", stack)] if stack.is_file() else generated_modules(workdir)
     return {
-        f"{type_}.{name}": body.get("//", {}).get("metadata", {}).get("path", "")
-        for type_, by_name in document.get("resource", {}).items() for name, body in by_name.items()
+        f"{prefix}{type_}.{name}": body.get("//", {}).get("metadata", {}).get("path", "")
+        for prefix, path in documents
+        for type_, by_name in json.loads(path.read_text()).get("resource", {}).items() for name, body in by_name.items()
     }
 
 
@@ -119,7 +124,8 @@ def resource_changes(plan: Mapping[str, Any], paths: Mapping[str, str] | None = 
         attributes = changed_attributes(entry["change"]) if action in ("update", "replace") else ()
         replace_paths = tuple(".".join(str(p) for p in path) for path in entry["change"].get("replace_paths", []))
         found.append(Change(entry["address"], entry["type"], action,
-                            paths.get(entry["address"], "(not in the code any more)"), attributes, replace_paths))
+                            paths.get(configuration_address(entry["address"]), "(not in the code any more)"),
+                            attributes, replace_paths))
     rank = {action: i for i, action in enumerate(ACTION_ORDER)}
     return sorted(found, key=lambda c: (rank.get(c.action, -1), c.address))
 

@@ -93,6 +93,16 @@ def iter_policy_statements(stack: StackJson) -> Iterator[tuple[Resource, dict[st
 MODULES_MANIFEST = Path(".terraform") / "modules" / "modules.json"
 
 
+def generated_modules(workdir: Path) -> list[tuple[str, Path]]:
+    """(address prefix, main.tf.json) of each module call of ``workdir`` whose module is written as JSON (the
+    generated module), as ``terraform init`` installed them (``.terraform/modules/modules.json``, whose key of
+    a nested call is ``a.b``): ``("module.tap_pipeline.", <module>/main.tf.json)``."""
+    manifest = workdir / MODULES_MANIFEST
+    modules = json.loads(manifest.read_text())["Modules"] if manifest.is_file() else []
+    return [("".join(f"module.{call}." for call in m["Key"].split(".")), workdir / m["Dir"] / "main.tf.json")
+            for m in modules if m["Key"] and (workdir / m["Dir"] / "main.tf.json").is_file()]
+
+
 def module_plan_stack(workdir: Path, plan: dict[str, Any]) -> StackJson:
     """The configuration a plan of ``workdir`` was made from, when ``workdir`` calls this repository's generated
     module rather than holding a synthesized stack: the module's ``main.tf.json`` (its resources and references
@@ -101,16 +111,13 @@ def module_plan_stack(workdir: Path, plan: dict[str, Any]) -> StackJson:
 
     The module is the one ``terraform init`` installed for ``workdir`` (``.terraform/modules/modules.json``).
     """
-    manifest = workdir / MODULES_MANIFEST
-    modules = json.loads(manifest.read_text())["Modules"] if manifest.is_file() else []
-    generated = [m for m in modules if m["Key"] and (workdir / m["Dir"] / "main.tf.json").is_file()]
+    generated = generated_modules(workdir)
     if len(generated) != 1:
         raise FileNotFoundError(f"{workdir} holds no cdk.tf.json and calls {len(generated)} generated modules "
                                 "(main.tf.json): give a synthesized stack, or a root with one module block of "
                                 "tap-pipeline's module, initialized")
-    [module] = generated
-    document = json.loads((workdir / module["Dir"] / "main.tf.json").read_text())
-    prefix = f"module.{module['Key']}."
+    [(prefix, main)] = generated
+    document = json.loads(main.read_text())
     planned = {}
     for change in plan.get("resource_changes", []):
         if change["address"].startswith(prefix) and change["change"]["actions"] != ["delete"]:

@@ -63,6 +63,38 @@ def test_a_link_known_only_after_apply_comes_from_the_configuration() -> None:
     assert document["resource"]["aws_lambda_event_source_mapping"]["m"]["event_source_arn"] == "${aws_sqs_queue.q.arn}"
 
 
+def test_a_link_known_only_after_apply_inside_a_module_comes_from_the_module_calls_configuration() -> None:
+    # A root calling the generated module: the mapping's address is absolute, its configuration relative to
+    # the module, and the reference names the module's own queue.
+    configuration = {"root_module": {"module_calls": {"tap_pipeline": {"module": {"resources": [{
+        "address": "aws_lambda_event_source_mapping.m",
+        "expressions": {"event_source_arn": {"constant_value": "${aws_sqs_queue.q.arn}",
+                                             "references": ["aws_sqs_queue.q.arn", "aws_sqs_queue.q"]}}}]}}}}}
+    mapping = {**resource("aws_lambda_event_source_mapping", "m", function_name=ALIAS_ARN),
+               "address": 'module.tap_pipeline["eu"].aws_lambda_event_source_mapping.m'}
+    document = stack_document([mapping], configuration)
+    assert document["resource"]["aws_lambda_event_source_mapping"]["m"]["event_source_arn"] == "${aws_sqs_queue.q.arn}"
+    # The same template in the root module's configuration is another resource's: not taken.
+    rooted = {"root_module": configuration["root_module"]["module_calls"]["tap_pipeline"]["module"]}
+    unlinked = stack_document([mapping], rooted)["resource"]["aws_lambda_event_source_mapping"]["m"]
+    assert "event_source_arn" not in unlinked
+
+
+def in_module(address: str, *resources: dict) -> dict:
+    return {"address": address, "resources": [{**r, "address": f"{address}.{r['address']}"} for r in resources]}
+
+
+def test_the_pipeline_in_a_child_module_is_read_and_two_pipelines_are_an_input_error() -> None:
+    queue = resource("aws_sqs_queue", "q", arn=QUEUE_ARN)
+    one = {"root_module": {"child_modules": [in_module("module.tap_pipeline", queue)]}}
+    with pytest.raises(CostInputError, match="no aws_lambda_function"):  # read, and found partial
+        pipeline_from_values(one, "prod")
+    two = {"root_module": {"child_modules": [in_module("module.eu", queue), in_module("module.us", queue)]}}
+    with pytest.raises(CostInputError, match=r"aws_sqs_queue\.q is in module\.eu and in module\.us: the plan holds "
+                                             "more than one pipeline"):
+        pipeline_from_values(two, "prod")
+
+
 def test_no_resources_cost_nothing_and_a_partial_pipeline_is_an_input_error() -> None:
     assert pipeline_from_values({"root_module": {"resources": []}}, "prod") is None
     partial = {"root_module": {"resources": [resource("aws_sqs_queue", "q", arn=QUEUE_ARN)]}}
