@@ -11,7 +11,7 @@ PY := $(CURDIR)/.venv/bin/python
 CDKTF := $(CURDIR)/node_modules/.bin/cdktf
 ENV ?= dev
 
-.PHONY: help setup demo up down policy-check test e2e lint mutation synth module bootstrap migrate-state plan review apply deploy destroy memory cost bench bench-deploy
+.PHONY: help setup setup-demo demo up down policy-check test e2e lint mutation synth module bootstrap migrate-state plan review apply deploy destroy memory cost bench bench-deploy
 
 help:
 	@echo "make demo      deploy the pipeline on a local AWS emulator, push sample events through it, tear down"
@@ -33,17 +33,22 @@ help:
 	@echo "make bench-deploy   terraform apply/destroy of local on the emulator and the demo's times, 3 rounds (ARGS=--runs N)"
 	@echo "make cost      monthly cost per environment and of the draft at 1 M / 10 M / 100 M events (ARGS=--format markdown)"
 
+# setup-demo installs only what the demo and the local environment run (no checkov, no cdktf CLI);
+# setup installs everything Pipfile.lock and package-lock.json pin (scripts/setup.sh).
 setup:
-	@bash scripts/setup.sh
+	@bash scripts/setup.sh all
+
+setup-demo:
+	@bash scripts/setup.sh demo
 
 # Thin aliases of the operator CLI: python -m tools --help lists every command.
-demo: setup
+demo: setup-demo
 	$(PY) -m tools local demo $(ARGS)
 
-up: setup
+up: setup-demo
 	$(PY) -m tools local up $(ARGS)
 
-down: setup
+down: setup-demo
 	$(PY) -m tools local down $(ARGS)
 
 policy-check: setup
