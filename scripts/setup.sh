@@ -56,7 +56,7 @@ elif ! stamp_ok "python-$profile" "$python_stamp" || [ ! -x .venv/bin/python ]; 
   if [ "$profile" = demo ]; then
     say "installing the demo's locked Python packages into .venv (scripts/demo-packages.txt)"
     { pipenv requirements --hash
-      pipenv requirements --hash --dev-only | grep -E "^($(grep -v '^#' scripts/demo-packages.txt | paste -sd'|'))=="
+      pipenv requirements --hash --dev-only | grep -E "^($(grep -v '^#' scripts/demo-packages.txt | paste -sd'|'))(\[[^]]*\])?=="
     } > "$requirements"
   else
     say "installing the locked Python packages into .venv"
