@@ -30,6 +30,17 @@ if ! command -v pipenv >/dev/null; then
   python3 -m pip install --quiet "pipenv>=2024.0"
 fi
 
+# npm ci runs alongside the Python install (each mostly waits on downloads and disk): its output goes to a
+# log that is shown when it fails.
+npm_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+npm_pid=""
+if [ "$profile" = all ] && { ! stamp_ok node "$npm_hash" || [ ! -x node_modules/.bin/cdktf ]; }; then
+  say "installing the cdktf CLI into node_modules (alongside the Python packages)"
+  npm ci --no-audit --no-fund --loglevel=error > .build/npm-ci.log 2>&1 &
+  npm_pid=$!
+  trap 'kill "$npm_pid" 2>/dev/null || true' EXIT  # a failed Python install leaves no npm behind
+fi
+
 # uv installs the locked packages, hash-checked, in seconds where `pipenv sync` takes minutes; it is pinned
 # by hash itself (scripts/uv.txt) and lives in .build/uv, outside the project's environment.
 uv=.build/uv/bin/uv
@@ -65,10 +76,9 @@ elif ! stamp_ok "python-$profile" "$python_stamp" || [ ! -x .venv/bin/python ]; 
   "$uv" pip install --quiet --python .venv/bin/python --require-hashes -r "$requirements"
   echo "$python_stamp" > ".build/python-$profile.stamp"
 fi
-npm_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
-if [ "$profile" = all ] && { ! stamp_ok node "$npm_hash" || [ ! -x node_modules/.bin/cdktf ]; }; then
-  say "installing the cdktf CLI into node_modules"
-  npm ci --no-audit --no-fund --loglevel=error
+if [ -n "$npm_pid" ]; then
+  wait "$npm_pid" || { cat .build/npm-ci.log >&2; fail "npm ci failed (its output is above)"; }
+  trap - EXIT
   echo "$npm_hash" > .build/node.stamp
 fi
 
