@@ -89,6 +89,15 @@ def clone(ref: str, into: Path) -> None:
                                  "this repository?)")
 
 
+def resolved(ref: str) -> str:
+    """The commit ``ref`` names now, so that every round measures the same one while work goes on."""
+    result = subprocess.run(["git", "-C", str(PROJECT_ROOT), "rev-parse", "--verify", f"{ref}^{{commit}}"],
+                            capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BenchmarkError(f"{ref!r} names no commit of this repository: {result.stderr.strip()}")
+    return result.stdout.strip()
+
+
 def size_mib(path: Path) -> float | None:
     """Disk use of ``path`` in MiB (``du``), None when it does not exist."""
     if not path.exists():
@@ -200,6 +209,7 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     load_before = load_average()
     try:
+        args.baseline, args.ref = resolved(args.baseline)[:12], resolved(args.ref)[:12]
         rounds = measure({"baseline": args.baseline, "now": args.ref}, args.runs,
                          lambda text: print(text, file=sys.stderr, flush=True))
     except (BenchmarkError, OSError) as error:

@@ -114,3 +114,9 @@ def test_the_plan_commands_are_the_offline_ones_with_private_plan_folders() -> N
 def test_the_benchmarks_are_operator_commands_with_a_baseline(name: str) -> None:
     args = tools_parser().parse_args([name])
     assert args.baseline == "f536047" and args.format == "markdown"
+
+
+def test_refs_are_resolved_to_one_commit_and_a_bad_one_is_refused() -> None:
+    assert len(first_run.resolved("HEAD")) == 40
+    with pytest.raises(BenchmarkError, match="'no-such-ref' names no commit of this repository"):
+        first_run.resolved("no-such-ref")
