@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tools import demo_packages
+from tools.local import demo_packages
 
 REQUIRES = {
     "moto": ["boto3>=1.9", "werkzeug>=0.5", "flask; extra == 'server'", "docker>=3; extra == 'docker'"],
@@ -52,8 +52,8 @@ def test_a_needed_package_missing_from_the_lock_says_to_lock_again() -> None:
 
 def test_the_shipped_list_is_the_closure_of_the_installed_lock() -> None:
     """Run in the full environment `make test` installs: a lock change that moto[server] feels shows here."""
-    result = subprocess.run([sys.executable, "-m", "tools.demo_packages", "--check"], capture_output=True, text=True,
-                            cwd=demo_packages.PROJECT_ROOT, check=False)
+    result = subprocess.run([sys.executable, "-m", "tools.local.demo_packages", "--check"], capture_output=True,
+                            text=True, cwd=demo_packages.PROJECT_ROOT, check=False)
     assert result.returncode == 0, result.stderr
 
 
