@@ -11,7 +11,7 @@ PY := $(CURDIR)/.venv/bin/python
 CDKTF := $(CURDIR)/node_modules/.bin/cdktf
 ENV ?= dev
 
-.PHONY: help setup setup-demo demo up down policy-check test e2e lint mutation synth module bootstrap migrate-state plan review apply deploy destroy memory cost bench bench-deploy
+.PHONY: help setup setup-demo demo up down policy-check test e2e lint mutation synth module bootstrap migrate-state plan review apply deploy destroy memory cost bench bench-deploy bench-plan bench-first-run
 
 help:
 	@echo "make demo      deploy the pipeline on a local AWS emulator, push sample events through it, tear down"
@@ -25,12 +25,15 @@ help:
 	@echo "make bootstrap create the Terraform state bucket, lock table and key (once per account), then migrate-state"
 	@echo "make migrate-state   move the bootstrap stack's own state from .state/ into its bucket"
 	@echo "make plan ENV=dev|staging|prod|local|state|ci   plan one stack into .plans/<stack>/ and review it (exit 1: blocked)"
+	@echo "make plan ENV=dev,staging,prod ARGS=--offline   several stacks in one command: one synth, plans side by side"
 	@echo "make review ENV=... [ACK=address,...]        review the saved plan again (acknowledging blocked addresses)"
 	@echo "make apply ENV=...                           apply the saved plan if its passing review recorded its SHA-256"
 	@echo "make deploy ENV=... [YES=1]                  plan, review, confirm, apply"
 	@echo "make memory    each handler's peak memory and duration on a typical and the worst-case batches, and the memory each function gets"
 	@echo "make bench     synth speed: fast provider import vs the standard one, 5 runs each (ARGS=--runs N --cdktf-runs M)"
 	@echo "make bench-deploy   terraform apply/destroy of local on the emulator and the demo's times, 3 rounds (ARGS=--runs N)"
+	@echo "make bench-plan     plan + review offline of prod and of dev,staging,prod against a baseline commit (ARGS=--runs N)"
+	@echo "make bench-first-run   fresh clone -> make demo's summary, cold and warm caches, against a baseline commit"
 	@echo "make cost      monthly cost per environment and of the draft at 1 M / 10 M / 100 M events (ARGS=--format markdown)"
 
 # setup-demo installs only what the demo and the local environment run (no checkov, no cdktf CLI);
@@ -128,3 +131,9 @@ bench: setup
 
 bench-deploy: setup
 	$(PY) -m tools bench-deploy $(ARGS)
+
+bench-plan: setup
+	$(PY) -m tools bench-plan $(ARGS)
+
+bench-first-run: setup
+	$(PY) -m tools bench-first-run $(ARGS)
