@@ -223,7 +223,8 @@ def plan_and_review(args: argparse.Namespace) -> int:
         code = review.review_folder(folders[envs[0]], args, plan=plans[envs[0]])
     else:
         code = max(review.review_folders(list(folders.values()), args, plans=[plans[env] for env in envs]))
-    if code == 0 and args.detailed_exitcode and any(review.has_changes(plan) for plan in plans.values()):
+    # Drift is reported whatever the review says (a blocked plan with changes is drift too).
+    if args.detailed_exitcode and any(review.has_changes(plan) for plan in plans.values()):
         return 2
     return code
 
