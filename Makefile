@@ -11,7 +11,7 @@ PY := $(CURDIR)/.venv/bin/python
 CDKTF := $(CURDIR)/node_modules/.bin/cdktf
 ENV ?= dev
 
-.PHONY: help setup demo up down policy-check test e2e lint mutation synth module bootstrap migrate-state plan review apply deploy destroy memory cost docs bench bench-deploy
+.PHONY: help setup setup-demo demo up down policy-check test e2e lint mutation synth module bootstrap migrate-state plan review apply deploy destroy memory cost docs bench bench-deploy bench-plan bench-first-run
 
 help:
 	@echo "make demo      deploy the pipeline on a local AWS emulator, push sample events through it, tear down"
@@ -25,6 +25,7 @@ help:
 	@echo "make bootstrap create the Terraform state bucket, lock table and key (once per account), then migrate-state"
 	@echo "make migrate-state   move the bootstrap stack's own state from .state/ into its bucket"
 	@echo "make plan ENV=dev|staging|prod|local|state|ci   plan one stack into .plans/<stack>/ and review it (exit 1: blocked)"
+	@echo "make plan ENV=dev,staging,prod ARGS=--offline   several stacks in one command: one synth, plans side by side"
 	@echo "make review ENV=... [ACK=address,...]        review the saved plan again (acknowledging blocked addresses)"
 	@echo "make apply ENV=...                           apply the saved plan if its passing review recorded its SHA-256"
 	@echo "make deploy ENV=... [YES=1]                  plan, review, confirm, apply"
@@ -33,19 +34,26 @@ help:
 	@echo "make bench     synth speed: fast provider import vs the standard one, 5 runs each (ARGS=--runs N --cdktf-runs M)"
 	@echo "make bench-deploy   terraform apply/destroy of local on the emulator and the demo's times, 3 rounds (ARGS=--runs N)"
 	@echo "make docs      write the computed figures of README.md and docs/ again (ARGS=--check: only compare)"
+	@echo "make bench-plan     plan + review offline of prod and of dev,staging,prod against a baseline commit (ARGS=--runs N)"
+	@echo "make bench-first-run   fresh clone -> make demo's summary, cold and warm caches, against a baseline commit"
 	@echo "make cost      monthly cost per environment and of the draft at 1 M / 10 M / 100 M events (ARGS=--format markdown)"
 
+# setup-demo installs only what the demo and the local environment run (no checkov, no cdktf CLI);
+# setup installs everything Pipfile.lock and package-lock.json pin (scripts/setup.sh).
 setup:
-	@bash scripts/setup.sh
+	@bash scripts/setup.sh all
+
+setup-demo:
+	@bash scripts/setup.sh demo
 
 # Thin aliases of the operator CLI: python -m tools --help lists every command.
-demo: setup
+demo: setup-demo
 	$(PY) -m tools local demo $(ARGS)
 
-up: setup
+up: setup-demo
 	$(PY) -m tools local up $(ARGS)
 
-down: setup
+down: setup-demo
 	$(PY) -m tools local down $(ARGS)
 
 policy-check: setup
@@ -135,3 +143,9 @@ bench: setup
 
 bench-deploy: setup
 	$(PY) -m tools bench-deploy $(ARGS)
+
+bench-plan: setup
+	$(PY) -m tools bench-plan $(ARGS)
+
+bench-first-run: setup
+	$(PY) -m tools bench-first-run $(ARGS)

@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from tools import preflight, redrive
 from tools.benchmarks import coldstart as bench_coldstart
 from tools.benchmarks import deploy as bench_deploy
+from tools.benchmarks import first_run as bench_first_run
 from tools.benchmarks import memory as bench_memory
+from tools.benchmarks import plan_review as bench_plan
 from tools.benchmarks import synth as bench_synth
 from tools.benchmarks import throughput as bench_throughput
 from tools.cost import cli as cost_cli
@@ -42,6 +44,8 @@ COMMANDS = (
     bench_coldstart,
     bench_throughput,
     bench_deploy,
+    bench_plan,
+    bench_first_run,
 )
 
 

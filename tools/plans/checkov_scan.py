@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,23 +41,67 @@ def skipped_checks(config: Path = CONFIG) -> list[str]:
     return sorted({*listed, *PLAN_ONLY_SKIPS})
 
 
-def scan(plan_json: Path) -> CheckovResult:
-    result = subprocess.run(
-        [sys.executable, "-m", "checkov.main", "-f", str(plan_json), "--framework", "terraform_plan",
-         "--config-file", str(CONFIG), "--skip-check", ",".join(skipped_checks()), "-o", "json", "--quiet",
-         "--compact"],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, check=False,
-    )
-    if result.returncode not in (0, 1):
-        raise CheckovError(f"checkov crashed (exit {result.returncode}): {result.stderr[-2000:]}")
-    report = json.loads(result.stdout) if result.stdout.strip() else {}
+class PendingScan:
+    """One checkov process over several plan JSONs, started at once; :meth:`result` waits for it.
+
+    checkov's start (its imports, its check registry) costs more than scanning one plan, so the reviews of
+    several stacks share one process, and a review starts it before evaluating the policies, which then run
+    meanwhile.  Without ``--quiet`` the report lists the passed checks too, which gives each file its count.
+    """
+
+    def __init__(self, plan_jsons: Sequence[Path]) -> None:
+        if not plan_jsons:
+            raise ValueError("no plan JSON to scan")
+        self.plan_jsons = [Path(p).resolve() for p in plan_jsons]
+        files = [arg for path in self.plan_jsons for arg in ("-f", str(path))]
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "checkov.main", *files, "--framework", "terraform_plan",
+             "--config-file", str(CONFIG), "--skip-check", ",".join(skipped_checks()), "-o", "json", "--compact"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT,
+        )
+        self._results: dict[Path, CheckovResult] | None = None
+
+    def result(self, plan_json: Path) -> CheckovResult:
+        """The findings of ``plan_json`` (one of the files given); CheckovError when checkov failed on it."""
+        if self._results is None:
+            stdout, stderr = self._process.communicate()
+            self._results = results_by_file(self._process.returncode, stdout, stderr, self.plan_jsons)
+        return self._results[Path(plan_json).resolve()]
+
+    def close(self) -> None:
+        """End the process if nobody waited for it (a review that failed before reading its findings)."""
+        if self._results is None:
+            if self._process.poll() is None:
+                self._process.kill()
+            self._process.communicate()
+
+
+def results_by_file(returncode: int, stdout: str, stderr: str, plan_jsons: Sequence[Path]) -> dict[Path, CheckovResult]:
+    """Each plan's passed count and failed checks from one checkov report; CheckovError when one of them
+    was not parsed or had no check run (its silence would look like a pass)."""
+    if returncode not in (0, 1):
+        raise CheckovError(f"checkov crashed (exit {returncode}): {stderr[-2000:]}")
+    report = json.loads(stdout) if stdout.strip() else {}
     if isinstance(report, list):
         report = next((r for r in report if r.get("check_type") == "terraform_plan"), {})
     summary = report.get("summary", {})
+    names = ", ".join(str(p) for p in plan_jsons)
     if report.get("check_type") != "terraform_plan" or summary.get("parsing_errors", 1) != 0:
-        raise CheckovError(f"checkov did not parse {plan_json} as a terraform plan: {result.stdout[-1000:]}")
-    failed = tuple(sorted((c["check_id"], c["resource"], c["check_name"])
-                          for c in report.get("results", {}).get("failed_checks", [])))
-    if int(summary.get("passed", 0)) + len(failed) == 0:
-        raise CheckovError(f"checkov ran no check on {plan_json}: is it a plan with resources?")
-    return CheckovResult(int(summary.get("passed", 0)), failed)
+        raise CheckovError(f"checkov did not parse {names} as terraform plans: {stdout[-1000:]}")
+    found = report.get("results", {})
+    passed: Counter[Path] = Counter(Path(c["file_abs_path"]) for c in found.get("passed_checks", []))
+    failed: dict[Path, list[tuple[str, str, str]]] = {}
+    for check in found.get("failed_checks", []):
+        failed.setdefault(Path(check["file_abs_path"]), []).append(
+            (check["check_id"], check["resource"], check["check_name"]))
+    results = {}
+    for path in plan_jsons:
+        if passed[path] + len(failed.get(path, [])) == 0:
+            raise CheckovError(f"checkov ran no check on {path}: is it a plan with resources?")
+        results[path] = CheckovResult(passed[path], tuple(sorted(failed.get(path, []))))
+    return results
+
+
+def scan(plan_json: Path) -> CheckovResult:
+    """checkov on one plan JSON."""
+    return PendingScan([plan_json]).result(plan_json)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,15 @@ def stack_name(env: str) -> str:
         raise ValueError(f"environment {env!r} is invalid: give dev, staging, prod, local, state, ci, or a preview "
                          "suffix")
     return "tap-pipeline-state" if env in BOOTSTRAP_ENVIRONMENTS else f"tap-pipeline-{env}"
+
+
+def environments_argument(values: Sequence[str]) -> list[str]:
+    """``--env`` values, each one environment or a comma list, in order and without repeats."""
+    envs = [name.strip() for value in values for name in value.split(",")]
+    if not envs or any(not name for name in envs):
+        raise ValueError(f"--env {','.join(values)!r}: give environment names, e.g. --env prod or "
+                         "--env dev,staging,prod")
+    return list(dict.fromkeys(envs))
 
 
 def sha256_of(path: Path) -> str:

@@ -16,15 +16,25 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tools.plans import changes as plan_changes
-from tools.plans import checkov_scan, cost_gate, offline, policies, report
-from tools.plans.layout import PLANS_DIR, PlanFolder, sha256_of, stack_name, terraform_variables
+from tools.plans import checkov_scan, cost_gate, offline, policies, report, timings
+from tools.plans.layout import (
+    PLANS_DIR,
+    PROJECT_ROOT,
+    PlanFolder,
+    environments_argument,
+    sha256_of,
+    stack_name,
+    terraform_variables,
+)
 from tools.terraform_cli import run_terraform
 
 if TYPE_CHECKING:
@@ -56,25 +66,44 @@ def project_checks(plan: Mapping[str, Any], workdir: Path) -> list[Finding]:
 
 
 _TAGGABLE_BY_LOCK: dict[str, frozenset[str]] = {}
+#: The taggable types per provider lock file, kept between runs (git-ignored): one file per lock's SHA-256.
+SCHEMA_CACHE_DIR = PROJECT_ROOT / ".build" / "taggable-types"
 
 
-def taggable_types(workdir: Path) -> frozenset[str]:
+def taggable_types(workdir: Path, cache_dir: Path | None = None) -> frozenset[str]:
     """The taggable resource types of the providers ``workdir`` was initialized with.
 
-    ``terraform providers schema -json`` starts the AWS provider (about 2 s of CPU), and its answer depends
-    only on the providers the lock file pins (versions and hashes), so it is asked once per lock file and
-    process: a session that reviews many plans (the tests, a CI job over every stack) pays it once.
+    ``terraform providers schema -json`` starts the AWS provider (about 2 s of CPU, 10 s on a loaded
+    machine), and its answer depends only on the providers the lock file pins (versions and hashes, so the
+    very binaries), so it is asked once per lock file: kept in this process and in ``cache_dir``
+    (:data:`SCHEMA_CACHE_DIR`), so that neither a session that reviews many plans nor the next plan at a
+    desk pays it again.
     """
     from tools.policy.checks import taggable_types_from_schema
 
+    cache_dir = SCHEMA_CACHE_DIR if cache_dir is None else cache_dir
     lock = workdir / ".terraform.lock.hcl"
     key = sha256_of(lock) if lock.is_file() else None
     if key is not None and key in _TAGGABLE_BY_LOCK:
         return _TAGGABLE_BY_LOCK[key]
-    schema = json.loads(run_terraform(["providers", "schema", "-json"], workdir).stdout)
+    cached = cache_dir / f"{key}.json"
+    if key is not None and cached.is_file():
+        try:
+            taggable = frozenset(json.loads(cached.read_text()))
+        except ValueError:
+            taggable = None  # a torn or edited file: ask Terraform again and write it anew
+        if taggable:
+            _TAGGABLE_BY_LOCK[key] = taggable
+            return taggable
+    with timings.phase(workdir.parent.name, "provider schema"):
+        schema = json.loads(run_terraform(["providers", "schema", "-json"], workdir).stdout)
     taggable = frozenset(taggable_types_from_schema(schema))
     if key is not None:
         _TAGGABLE_BY_LOCK[key] = taggable
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        partial.write_text(json.dumps(sorted(taggable)))
+        partial.replace(cached)  # atomic: parallel reviews never read half a file
     return taggable
 
 
@@ -145,30 +174,40 @@ def plan_from_binary(folder: PlanFolder) -> tuple[dict[str, Any], str]:
 
 def build_review(folder: PlanFolder, *, acknowledged: Sequence[str] = (), run_checkov: bool = True,
                  plan: tuple[dict[str, Any], str] | None = None, budget: Path = cost_gate.DEFAULT_BUDGET,
-                 environments: EnvironmentsFile | None = None) -> Review:
+                 environments: EnvironmentsFile | None = None,
+                 checkov: checkov_scan.PendingScan | None = None) -> Review:
     """Review the plan file of ``folder``.  ``plan`` is its JSON and SHA-256 when the caller has just
     derived them from it (``make_plan``); otherwise they are derived here (:func:`plan_from_binary`).
-    ``environments`` holds the environment's cost ceiling (default: the file ``main.py`` reads)."""
+    ``environments`` holds the environment's cost ceiling (default: the file ``main.py`` reads).
+    ``checkov``: a scan already started on this plan's JSON (among others); by default one starts here,
+    and runs while the policies and the project's checks are evaluated."""
     plan_json, digest = plan if plan is not None else plan_from_binary(folder)
-    return _review(folder, plan_json, digest, acknowledged, run_checkov, budget, environments)
+    if run_checkov and checkov is None:
+        checkov = checkov_scan.PendingScan([folder.plan_json])
+    return _review(folder, plan_json, digest, acknowledged, checkov if run_checkov else None, budget, environments)
 
 
 def _review(folder: PlanFolder, plan: dict[str, Any], digest: str, acknowledged: Sequence[str],
-            run_checkov: bool, budget: Path, environments: EnvironmentsFile | None) -> Review:
-    result = policies.evaluate(plan)
+            checkov: checkov_scan.PendingScan | None, budget: Path, environments: EnvironmentsFile | None) -> Review:
+    stack = folder.root.name
+    with timings.phase(stack, "policies"):
+        result = policies.evaluate(plan)
     blocking = [Finding(policies.address_of(m), m, "policy") for m in result.deny]
     warnings = [Finding(policies.address_of(m), m, "policy") for m in result.warn]
-    cost = cost_gate.review_cost(plan, folder.root.name, budget, environments)
+    with timings.phase(stack, "cost"):
+        cost = cost_gate.review_cost(plan, folder.root.name, budget, environments)
     for finding in cost.findings:
         (blocking if finding.blocking else warnings).append(Finding(cost_gate.ADDRESS, finding.message, "cost"))
+    with timings.phase(stack, "project checks"):
+        extra = [finding for check in EXTRA_CHECKS for finding in check(plan, folder.workdir)]
     checkov_note = "skipped (--skip-checkov)"
-    if run_checkov:
-        scanned = checkov_scan.scan(folder.plan_json)
+    if checkov is not None:
+        with timings.phase(stack, "checkov"):  # the wait for the scan started before the policies
+            scanned = checkov.result(folder.plan_json)
         blocking += [Finding(address, f"{address}: checkov {check}: {name}", "checkov")
                      for check, address, name in scanned.failed]
         checkov_note = f"{scanned.passed} passed, {len(scanned.failed)} failed"
-    for check in EXTRA_CHECKS:
-        blocking += check(plan, folder.workdir)
+    blocking += extra
     found = {f.address for f in blocking}
     unknown = [a for a in acknowledged if a not in found]
     if unknown:
@@ -198,18 +237,79 @@ def review_folder(folder: PlanFolder, args: argparse.Namespace, plan: dict[str, 
 
     ``plan``: the JSON ``make_plan`` has just derived from the plan file (the review then hashes that file
     once more rather than asking Terraform again)."""
+    return review_folders([folder], args, [plan])[0]
+
+
+def review_folders(folders: Sequence[PlanFolder], args: argparse.Namespace,
+                   plans: Sequence[dict[str, Any] | None] | None = None) -> list[int]:
+    """:func:`review_folder` of several plans with one checkov process over all their JSONs; each one's code.
+
+    ``--ack`` applies to every plan: an address acknowledged is one that blocks in at least one of them."""
     acks = [a for value in args.ack for a in value.replace(",", " ").split()]
+    plans = list(plans) if plans is not None else [None] * len(folders)
+    derived: list[tuple[dict[str, Any], str] | None] = []
+    codes: list[int | None] = []
+    for folder, plan in zip(folders, plans, strict=True):
+        try:
+            derived.append((plan, sha256_of(folder.plan_file)) if plan is not None else plan_from_binary(folder))
+            codes.append(None)
+        except ReviewError as error:
+            print(f"review: {error}", file=sys.stderr)
+            derived.append(None)
+            codes.append(3)
+    reviewable = [folder for folder, plan in zip(folders, derived, strict=True) if plan is not None]
+    pending = checkov_scan.PendingScan([f.plan_json for f in reviewable]) \
+        if reviewable and not args.skip_checkov else None
+    reviews: list[Review | None] = []
     try:
-        derived = (plan, sha256_of(folder.plan_file)) if plan is not None else None
-        review = build_review(folder, acknowledged=acks, run_checkov=not args.skip_checkov, plan=derived,
-                              budget=args.budget)
-    except (ReviewError, policies.PolicyError, checkov_scan.CheckovError) as error:
-        print(f"review: {error}", file=sys.stderr)
-        return 3
-    write_review(folder, review)
-    print(report.terminal(review))
-    print(f"\nreview written to {folder.review_md} and {folder.review_json}")
-    return 0 if review.passed else 1
+        for folder, plan in zip(folders, derived, strict=True):
+            if plan is None:
+                reviews.append(None)
+                continue
+            try:
+                reviews.append(build_review(folder, acknowledged=acks if len(folders) == 1 else [],
+                                            run_checkov=pending is not None, plan=plan, budget=args.budget,
+                                            checkov=pending))
+            except (ReviewError, policies.PolicyError, checkov_scan.CheckovError) as error:
+                named = f"{folder.root.name}: " if len(folders) > 1 else ""
+                print(f"review: {named}{error}", file=sys.stderr)
+                reviews.append(None)
+                codes[len(reviews) - 1] = 3
+    finally:
+        if pending is not None:
+            pending.close()
+    if len(folders) > 1 and acks:
+        reviews = acknowledge_across(reviews, acks, codes)
+    for index, (folder, review) in enumerate(zip(folders, reviews, strict=True)):
+        if review is None:
+            continue
+        write_review(folder, review)
+        if index:
+            print()
+        print(report.terminal(review))
+        print(f"\nreview written to {folder.review_md} and {folder.review_json}")
+        codes[index] = 0 if review.passed else 1
+    return [3 if code is None else code for code in codes]
+
+
+def acknowledge_across(reviews: list[Review | None], acks: Sequence[str],
+                       codes: list[int | None]) -> list[Review | None]:
+    """Each review with the acknowledgements of the addresses it blocks; an address that blocks in none of
+    them is a typo: every review is refused (code 3), as one plan's review refuses it."""
+    blocked = {f.address for review in reviews if review is not None for f in review.blocking}
+    unknown = [a for a in acks if a not in blocked]
+    if unknown:
+        print(f"review: acknowledged {', '.join(unknown)}, but nothing blocks it in any plan; blocked addresses: "
+              f"{', '.join(sorted(blocked)) or 'none'} (check the spelling)", file=sys.stderr)
+        for index, review in enumerate(reviews):
+            if review is not None:
+                codes[index] = 3
+        return [None] * len(reviews)
+    for review in reviews:
+        if review is not None:
+            own = {f.address for f in review.blocking}
+            review.acknowledged = sorted({a for a in acks if a in own})
+    return reviews
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -219,18 +319,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--env", required=True, help="dev, staging, prod, local, state, ci, or a preview suffix")
+    parser.add_argument("--env", required=True, action="append",
+                        help="dev, staging, prod, local, state, ci, or a preview suffix; several as a comma list "
+                             "(or --env repeated), reviewed with one checkov process")
     parser.add_argument("--plans-dir", type=Path, default=PLANS_DIR, help="where plan folders are (.plans)")
     add_review_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        folder = PlanFolder.for_stack(stack_name(args.env), args.plans_dir)
+        envs = environments_argument(args.env if isinstance(args.env, list) else [args.env])
+        folders = [PlanFolder.for_stack(stack_name(env), args.plans_dir) for env in envs]
     except ValueError as error:
         print(f"review: {error}", file=sys.stderr)
         return 3
-    return review_folder(folder, args)
+    if len(folders) == 1:
+        return review_folder(folders[0], args)
+    return max(review_folders(folders, args))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

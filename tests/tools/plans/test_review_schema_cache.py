@@ -1,4 +1,5 @@
-"""The review asks Terraform for the provider schema once per provider lock file (tools/plans/review.py)."""
+"""The review asks Terraform for the provider schema once per provider lock file (tools/plans/review.py), in a
+process and across processes (the answer is kept on disk under the lock file's SHA-256)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tools.plans import review
+from tools.plans.layout import sha256_of
 
 SCHEMA = {"provider_schemas": {"registry.terraform.io/hashicorp/aws": {"resource_schemas": {
     "aws_sqs_queue": {"block": {"attributes": {"tags": {}}}},
@@ -17,7 +19,7 @@ SCHEMA = {"provider_schemas": {"registry.terraform.io/hashicorp/aws": {"resource
 
 
 @pytest.fixture
-def schema_calls(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+def schema_calls(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Path]:
     calls: list[Path] = []
 
     def fake_terraform(args: list[str], workdir: Path, **_: object) -> subprocess.CompletedProcess[str]:
@@ -27,6 +29,7 @@ def schema_calls(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
     monkeypatch.setattr(review, "run_terraform", fake_terraform)
     monkeypatch.setattr(review, "_TAGGABLE_BY_LOCK", {})
+    monkeypatch.setattr(review, "SCHEMA_CACHE_DIR", tmp_path / "schema-cache")
     return calls
 
 
@@ -60,3 +63,35 @@ def test_without_a_lock_file_every_review_asks(schema_calls: list[Path], tmp_pat
     review.taggable_types(folder)
     review.taggable_types(folder)
     assert schema_calls == [folder, folder]
+
+
+def test_a_later_process_reads_the_answer_from_disk(schema_calls: list[Path], tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = workdir(tmp_path, "a", 'version = "5.100.0"'), workdir(tmp_path, "b", 'version = "5.100.0"')
+    assert review.taggable_types(first) == {"aws_sqs_queue"}
+    monkeypatch.setattr(review, "_TAGGABLE_BY_LOCK", {})  # what a new process starts with
+
+    assert review.taggable_types(second) == {"aws_sqs_queue"}
+    assert schema_calls == [first], "the second process asked Terraform although the disk held the answer"
+
+
+def test_the_disk_cache_is_keyed_by_the_lock_files_sha256(schema_calls: list[Path], tmp_path: Path) -> None:
+    folder = workdir(tmp_path, "a", 'version = "5.100.0"')
+    review.taggable_types(folder)
+
+    cached = review.SCHEMA_CACHE_DIR / f"{sha256_of(folder / '.terraform.lock.hcl')}.json"
+    assert json.loads(cached.read_text()) == ["aws_sqs_queue"]
+    assert [p.name for p in review.SCHEMA_CACHE_DIR.iterdir()] == [cached.name], "a temporary file was left"
+
+
+@pytest.mark.parametrize("content", ["{not json", "[]"], ids=["torn", "empty"])
+def test_an_unreadable_cache_file_asks_terraform_again_and_is_rewritten(
+        schema_calls: list[Path], tmp_path: Path, content: str) -> None:
+    folder = workdir(tmp_path, "a", 'version = "5.100.0"')
+    cached = review.SCHEMA_CACHE_DIR / f"{sha256_of(folder / '.terraform.lock.hcl')}.json"
+    cached.parent.mkdir(parents=True)
+    cached.write_text(content)
+
+    assert review.taggable_types(folder) == {"aws_sqs_queue"}
+    assert schema_calls == [folder]
+    assert json.loads(cached.read_text()) == ["aws_sqs_queue"]

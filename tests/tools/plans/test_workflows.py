@@ -117,3 +117,10 @@ def test_make_targets_go_through_the_reviewed_path(target: str) -> None:
     if target == "deploy":
         assert [c.split(" -m tools ")[1] for c in commands] == [
             "plan --env prod --ack aws_sqs_queue.q", "apply --env prod --confirm --yes"]
+
+
+def test_pull_requests_plan_and_review_all_three_environments_offline_in_one_command() -> None:
+    job = load("plan-review.yml")["jobs"]["offline"]
+    runs = [s.get("run", "") for s in job["steps"]]
+    assert any(r.startswith("make plan ENV=dev,staging,prod ") and "--offline" in r for r in runs), runs
+    assert "id-token" not in job["permissions"], "an offline plan needs no AWS identity"
