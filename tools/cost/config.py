@@ -124,6 +124,11 @@ def read_stack(document: dict[str, Any], name: str) -> PipelineConfig:
     lambdas = _resources(document, "aws_lambda_function")
     if not lambdas:
         raise CostInputError(f"{name}: no aws_lambda_function in the stack; is it a pipeline stack?")
+    unnamed = sorted(key for key, body in lambdas.items() if not body.get("function_name"))
+    if unnamed:
+        raise CostInputError(f"{name}: aws_lambda_function {', '.join(unnamed)} has no function_name, which the "
+                             "cost needs to tell the stages apart; give a state or plan that holds the functions' "
+                             "values")
     stage_by_name = {body["function_name"]: _stage_of(body["function_name"], name) for body in lambdas.values()}
     groups = _resources(document, "aws_cloudwatch_log_group").values()
     retention = {g.get("name"): g.get("retention_in_days") for g in groups}

@@ -213,3 +213,9 @@ def test_an_alarms_metric_queries_read_from_a_plan_are_billed_per_metric() -> No
         query("in_flight", metric), query("visible", metric), query("e", [], "DIFF(visible + FILL(in_flight, 0))")])])
     queries = document["resource"]["aws_cloudwatch_metric_alarm"]["arrivals"]["metric_query"]
     assert [q["metric"] for q in queries] == [metric[0], metric[0], {}]
+
+
+def test_a_function_whose_values_lack_its_name_is_an_input_error_naming_it() -> None:
+    unnamed = resource("aws_lambda_function", "validator", memory_size=128)
+    with pytest.raises(CostInputError, match=r"aws_lambda_function validator has no function_name"):
+        pipeline_from_values({"root_module": {"resources": [unnamed]}}, "prod")
