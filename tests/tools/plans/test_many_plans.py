@@ -4,6 +4,7 @@ process for every plan JSON, acknowledgements across the plans, and the worst ex
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import threading
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from main import environments_file
+from tools.local.progress import Progress
 from tools.plans import checkov_scan, plan, review, timings
 from tools.plans.layout import PlanFolder, environments_argument
 
@@ -50,7 +52,7 @@ def test_two_previews_in_one_command_are_refused() -> None:
 def _args(**overrides: object) -> argparse.Namespace:
     values = {"env": ["dev,staging,prod"], "stack_dir": None, "offline": True, "state": None, "endpoint": None,
               "plans_dir": Path("/nonexistent"), "detailed_exitcode": False, "ack": [], "skip_checkov": True,
-              "budget": None, "timings": False, "timings_json": None}
+              "budget": None, "timings": False, "timings_json": None, "destroy": False}
     return argparse.Namespace(**{**values, **overrides})
 
 
@@ -239,3 +241,18 @@ def test_timings_add_up_per_phase_and_stack_and_refuse_unknown_phases() -> None:
     assert "wall time 12.5 s" in timings.render(recorded, 12.5)
     with pytest.raises(ValueError, match="unknown phase 'sleep'"), timings.phase("dev", "sleep"):
         pass
+
+
+def test_each_phase_of_several_plans_names_its_stack_and_one_plan_needs_no_name(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(plan, "make_plan", lambda stack_dir, folder, *, step, **_: step("terraform plan") or {})
+
+    def phases(envs: list[str]) -> list[str]:
+        out = io.StringIO()
+        stacks = {env: (tmp_path, PlanFolder.for_stack(f"tap-pipeline-{env}", tmp_path / "plans")) for env in envs}
+        plan.plan_side_by_side(stacks, offline_mode=True, state=None, endpoints=None, emulators={},
+                               progress=Progress(out))
+        return sorted(line.split("] ", 1)[1] for line in out.getvalue().splitlines())
+
+    assert phases(["dev", "prod"]) == ["tap-pipeline-dev: terraform plan", "tap-pipeline-prod: terraform plan"]
+    assert phases(["prod"]) == ["terraform plan"]
