@@ -181,7 +181,8 @@ class PipelineResources:
             return None
         scope: Construct = self  # type: ignore[assignment]
         return CodeDeployReleases(scope, "releases", props=ReleaseProps(
-            name=self.settings.resource_name(naming.RELEASES), settings=self.settings.release), functions=released)
+            name=self.settings.resource_name(naming.RELEASES), settings=self.settings.release,
+            account_id=self.settings.account_id), functions=released)
 
     def _prevent_destroy(self) -> None:
         """Make Terraform refuse any plan that deletes a resource holding data, before it deletes anything.

@@ -36,6 +36,7 @@ from constructs import Construct
 
 from . import permissions
 from .function import ALIAS_NAME, PipelineFunction
+from .queue_arn import service_arn
 from .settings import ReleaseSettings
 from .tagging import component_tags
 
@@ -50,11 +51,12 @@ ALIAS_ACTIONS = ("lambda:GetAlias", "lambda:UpdateAlias", "lambda:GetProvisioned
 
 @dataclass(frozen=True)
 class ReleaseProps:
-    """The CodeDeploy application's name (``<project>-releases-<suffix>``; its service role adds ``-role``) and
-    the environment's release settings."""
+    """The CodeDeploy application's name (``<project>-releases-<suffix>``; its service role adds ``-role``), the
+    environment's release settings, and its account (the service role's policy names ARNs in it)."""
 
     name: str
     settings: ReleaseSettings
+    account_id: str
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ class CodeDeployReleases(Construct):
             statement=[permissions.service_principal_statement("CodeDeployAssumeRole", "codedeploy.amazonaws.com")],
         )
         self.role = IamRole(self, "role", name=f"{props.name}-role", assume_role_policy=assume.json, tags=tags)
-        self.statements = self.service_statements(functions)
+        self.statements = self.service_statements(self, functions, props.account_id)
         policy = DataAwsIamPolicyDocument(
             self, "policy-document", statement=[s.to_document_statement() for s in self.statements])
         self.role_policy = IamRolePolicy(self, "role-policy", name=f"{props.name}-least-privilege",
@@ -147,14 +149,21 @@ class CodeDeployReleases(Construct):
         return config.deployment_config_name
 
     @staticmethod
-    def service_statements(functions: Sequence[ReleasedFunction]) -> tuple[permissions.Statement, ...]:
+    def service_statements(scope: Construct, functions: Sequence[ReleasedFunction],
+                           account_id: str) -> tuple[permissions.Statement, ...]:
         """What CodeDeploy does during a Lambda release, on these functions and alarms only: read and move each
         alias, read its provisioned concurrency (it waits for the new version to be warm), and read the alarms
-        (https://docs.aws.amazon.com/codedeploy/latest/userguide/getting-started-create-service-role.html)."""
+        (https://docs.aws.amazon.com/codedeploy/latest/userguide/getting-started-create-service-role.html).
+
+        ARNs built from names, not references: a code change updates the function, and a policy document that
+        referenced it would be unknown in that plan, so the review could not judge the policy.
+        """
         aliases = []
         for released in functions:
-            aliases += [released.function.arn, f"{released.function.arn}:{ALIAS_NAME}"]
-        alarms = [alarm.arn for released in functions for alarm in released.alarms]
+            function = service_arn(scope, "lambda", account_id, f"function:{released.function.function_name}")
+            aliases += [function, f"{function}:{ALIAS_NAME}"]
+        alarms = [service_arn(scope, "cloudwatch", account_id, f"alarm:{alarm.alarm_name_input}")
+                  for released in functions for alarm in released.alarms]
         return (
             permissions.Statement("ShiftAliasTraffic", ALIAS_ACTIONS, aliases),
             permissions.Statement("ReadReleaseAlarms", ("cloudwatch:DescribeAlarms",), alarms),

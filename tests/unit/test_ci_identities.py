@@ -78,8 +78,9 @@ REQUIRED: dict[str, list[tuple[str, str]]] = {
         ("lambda:UpdateAlias", FUNCTION), ("lambda:ListVersionsByFunction", FUNCTION),
         ("cloudwatch:DescribeAlarms", f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:tap-validator-prod-errors")],
     "aws_codedeploy_deployment_config": [
-        (a, f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:deploymentconfig:tap-releases-prod-linear-20pct-3min") for a in (
-            "codedeploy:CreateDeploymentConfig", "codedeploy:DeleteDeploymentConfig", "codedeploy:GetDeploymentConfig")],
+        (a, f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:deploymentconfig:tap-releases-prod-linear-20pct-3min")
+        for a in ("codedeploy:CreateDeploymentConfig", "codedeploy:DeleteDeploymentConfig",
+                  "codedeploy:GetDeploymentConfig")],
     "aws_iam_role": [(a, ROLE + "tap-validator-prod-role") for a in (
         "iam:CreateRole", "iam:DeleteRole", "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole",
         "iam:ListInstanceProfilesForRole", "iam:GetRole", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies")],
