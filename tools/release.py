@@ -194,13 +194,13 @@ class Release:
         for outcome in self.outcomes:
             if outcome.state != "pending":
                 self.say(f"{outcome.stage}: {outcome.detail}")
-        if not pending:
-            self.say(f"release {self.plan.environment}: nothing to release")
-            return EXIT_RELEASED
-        for outcome in pending:
+                continue
             self.say(f"{outcome.stage}: {ALIAS_NAME} {outcome.current} -> {outcome.target} "
                      f"({self.plan.deployment_config}); AppSpec:")
             self.say("\n".join(f"  {line}" for line in (outcome.appspec or "").splitlines()))
+        if not pending:
+            self.say(f"release {self.plan.environment}: nothing to release")
+            return EXIT_RELEASED
         if dry_run:
             self.say(f"dry run: {len(pending)} deployment(s) would be created; nothing changed")
             return EXIT_RELEASED

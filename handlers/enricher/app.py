@@ -95,5 +95,3 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
 
     forwarded = sum(message.source_id not in failed for message in forwards)
     return finish_batch(records, failed, {"RecordsForwarded": forwarded})
-
-# release demo: a code change that publishes a new version
