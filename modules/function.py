@@ -20,14 +20,14 @@ from cdktf_cdktf_provider_aws.lambda_function import (
 from cdktf_cdktf_provider_aws.lambda_provisioned_concurrency_config import LambdaProvisionedConcurrencyConfig
 from constructs import Construct
 
-from . import permissions
+from . import naming, permissions
 from .function_code import FunctionArchive
 from .log_levels import LambdaLogLevels
 from .monitoring import AlarmProps, AlarmSpec, metric_alarm
 from .tagging import component_tags
 from .terraform_values import choose, instances, is_expression, is_positive, text, times
 
-ALIAS_NAME = "live"
+ALIAS_NAME = naming.ALIAS_NAME
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ TABLE = "data-table"
 # The queue that feeds each stage, in pipeline order.
 SOURCE_QUEUES = {"validator": "ingest", "enricher": "enrich", "processor": "process"}
 DLQ_TAIL = "-dlq"
+#: The alias every event source mapping invokes, and that a release moves from version to version.
+ALIAS_NAME = "live"
 # The CodeDeploy application of an environment whose releases are gradual; its service role adds -role.
 RELEASES = "releases"
 

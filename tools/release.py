@@ -33,7 +33,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from modules.function import ALIAS_NAME
+# Not from modules.function: that imports the provider bindings (over 10 s), which no operator command should pay.
+from modules.naming import ALIAS_NAME
 
 #: CodeDeploy's terminal deployment states:
 #: https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_DeploymentInfo.html
