@@ -11,7 +11,7 @@ PY := $(CURDIR)/.venv/bin/python
 CDKTF := $(CURDIR)/node_modules/.bin/cdktf
 ENV ?= dev
 
-.PHONY: help setup setup-demo demo up down policy-check test e2e lint mutation synth module bootstrap migrate-state plan review apply deploy destroy memory cost docs bench bench-deploy bench-plan bench-first-run
+.PHONY: help setup setup-demo demo up down policy-check test e2e lint mutation synth module bootstrap migrate-state plan review apply release deploy destroy memory cost docs bench bench-deploy bench-plan bench-first-run
 
 help:
 	@echo "make demo      deploy the pipeline on a local AWS emulator, push sample events through it, tear down"
@@ -28,6 +28,7 @@ help:
 	@echo "make plan ENV=dev,staging,prod ARGS=--offline   several stacks in one command: one synth, plans side by side"
 	@echo "make review ENV=... [ACK=address,...]        review the saved plan again (acknowledging blocked addresses)"
 	@echo "make apply ENV=...                           apply the saved plan if its passing review recorded its SHA-256"
+	@echo "make release ENV=...                         CodeDeploy shifts traffic to the versions the apply published (docs/releases.md)"
 	@echo "make deploy ENV=... [YES=1]                  plan, review, confirm, apply"
 	@echo "make destroy ENV=... [ACK=...] [YES=1]       take a stack down the reviewed way: destroy plan, review, confirm, apply"
 	@echo "make memory    each handler's peak memory and duration on a typical and the worst-case batches, and the memory each function gets"
@@ -116,6 +117,10 @@ review: setup
 
 apply: setup
 	$(PY) -m tools apply --env $(ENV) $(ARGS)
+
+# After an apply, where CodeDeploy owns the aliases: one deployment per changed function, followed to its end.
+release: setup
+	$(PY) -m tools release --env $(ENV) $(ARGS)
 
 # plan -> review (stops when blocked) -> confirmation prompt (YES=1 skips it) -> apply of that plan.
 deploy: setup

@@ -13,16 +13,18 @@ import keyword
 
 import jsii
 from cdktf import IAspect, TerraformResourceLifecycle, TerraformStack, TerraformVariable
+from cdktf_cdktf_provider_aws.codedeploy_deployment_group import CodedeployDeploymentGroup
 from cdktf_cdktf_provider_aws.lambda_event_source_mapping import LambdaEventSourceMapping
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderEndpoints
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import IConstruct
 
-# Every service the pipeline stacks touch; the emulator must answer for each.
+# Every service the pipeline stacks touch; the emulator must answer for each (codedeploy: an emulated environment
+# whose release.codedeploy is on, whose deployments the release command records there).
 EMULATED_SERVICES = (
-    "applicationautoscaling", "cloudwatch", "dynamodb", "iam", "kms", "lambda", "logs", "s3", "sns", "sqs",
-    "sts",
+    "applicationautoscaling", "cloudwatch", "codedeploy", "dynamodb", "iam", "kms", "lambda", "logs", "s3", "sns",
+    "sqs", "sts",
 )
 DEFAULT_EMULATOR_ENDPOINT = "http://127.0.0.1:5000"
 ENDPOINT_VARIABLE = "emulator_endpoint"
@@ -39,6 +41,10 @@ DIFFERENCES = {
                                                  "version ARN behind the alias instead of the alias ARN",
     "aws_sqs_queue.redrive_allow_policy": "left out: the emulator stores RedriveAllowPolicy but never returns "
                                           "it, so the provider would wait for it to read back until it gives up",
+    "aws_codedeploy_deployment_group.lifecycle": "ignore_changes on alarm_configuration and load_balancer_info: "
+                                                 "the emulator returns no alarms and an empty load balancer "
+                                                 "block, and has no UpdateDeploymentGroup, so every later apply "
+                                                 "would hang trying to put them right",
 }
 
 
@@ -66,6 +72,8 @@ class EmulatorCompatibility:
             node.lifecycle = TerraformResourceLifecycle(ignore_changes=["function_name"])
         elif isinstance(node, SqsQueue):
             node.reset_redrive_allow_policy()
+        elif isinstance(node, CodedeployDeploymentGroup):
+            node.lifecycle = TerraformResourceLifecycle(ignore_changes=["alarm_configuration", "load_balancer_info"])
 
     @staticmethod
     def _point_at_emulator(stack: TerraformStack, provider: AwsProvider) -> None:

@@ -43,6 +43,7 @@ from .settings import (
     EnvironmentSettings,
     FunctionSettings,
     MonitoringSettings,
+    ReleaseSettings,
     ReviewSettings,
     SettingsError,
     StateBootstrapSettings,
@@ -317,6 +318,7 @@ class EnvironmentsFile:
                 ),
                 monitoring=MonitoringSettings(**_prefixed(plain, "monitoring.")),
                 review=ReviewSettings(**_prefixed(plain, "review.")),
+                release=ReleaseSettings(**_prefixed(plain, "release.")),
                 backend=BackendSettings(**backend),
                 **{k: v for k, v in plain.items() if "." not in k},
             )

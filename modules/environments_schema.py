@@ -26,6 +26,7 @@ from .settings import (
     EnvironmentSettings,
     FunctionSettings,
     MonitoringSettings,
+    ReleaseSettings,
     ReviewSettings,
     TableSettings,
 )
@@ -87,7 +88,7 @@ def _rows(shape: dict[str, Any], owner: type, path: str) -> Iterator[Row]:
             continue
         if isinstance(child, dict):
             sub_owner = {"table": TableSettings, "monitoring": MonitoringSettings, "backend": BackendSettings,
-                         "review": ReviewSettings,
+                         "review": ReviewSettings, "release": ReleaseSettings,
                          "read_autoscaling": AutoscalingSettings, "write_autoscaling": AutoscalingSettings}[name]
             yield from _rows(child, sub_owner, key)
             continue

@@ -20,14 +20,14 @@ from cdktf_cdktf_provider_aws.lambda_function import (
 from cdktf_cdktf_provider_aws.lambda_provisioned_concurrency_config import LambdaProvisionedConcurrencyConfig
 from constructs import Construct
 
-from . import permissions
+from . import naming, permissions
 from .function_code import FunctionArchive
 from .log_levels import LambdaLogLevels
 from .monitoring import AlarmProps, AlarmSpec, metric_alarm
 from .tagging import component_tags
 from .terraform_values import choose, instances, is_expression, is_positive, text, times
 
-ALIAS_NAME = "live"
+ALIAS_NAME = naming.ALIAS_NAME
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,8 @@ class FunctionProps:
 
     ``reserved_concurrency=None`` leaves it on the account's unreserved pool;
     ``provisioned_concurrency=0`` means no warm instances; ``layers`` empty means none;
-    ``kms_key_arn`` None leaves the log group and environment variables on AWS-managed keys.
+    ``kms_key_arn`` None leaves the log group and environment variables on AWS-managed keys;
+    ``codedeploy_owns_alias`` leaves the alias's version to CodeDeploy (:mod:`.release`).
     """
 
     name: str
@@ -54,6 +55,7 @@ class FunctionProps:
     log_levels: LambdaLogLevels
     layers: Sequence[str] = ()
     kms_key_arn: str | None = None
+    codedeploy_owns_alias: bool = False
 
 
 class PipelineFunction(Construct):
@@ -154,22 +156,36 @@ class PipelineFunction(Construct):
             depends_on=[self.log_group, self.role_policy],
             tags=tags,
         )
+        # While provisioned concurrency warms a new version, AWS shifts the alias gradually and stores
+        # transient routing weights on it, which provider 5.100 reads back as drift on the next plan
+        # (fixed upstream only in hashicorp/terraform-provider-aws#48116, a later provider). The
+        # project never sets weights, so Terraform has nothing to own in routing_config.
+        ignored = ["routing_config"]
+        if props.codedeploy_owns_alias:
+            # CodeDeploy moves the alias (python -m tools release): Terraform still publishes each new version
+            # (the plan shows it) but never points the alias at it, or an apply would undo a release in
+            # progress and send every record to code no alarm has watched yet.
+            ignored.append("function_version")
         self.alias = LambdaAlias(
             self, "alias",
             name=ALIAS_NAME,
             function_name=self.function.function_name,
             function_version=self.function.version,
-            # While provisioned concurrency warms a new version, AWS shifts the alias gradually and stores
-            # transient routing weights on it, which provider 5.100 reads back as drift on the next plan
-            # (fixed upstream only in hashicorp/terraform-provider-aws#48116, a later provider). The
-            # project never sets weights, so Terraform has nothing to own in routing_config.
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["routing_config"]),
+            lifecycle=TerraformResourceLifecycle(ignore_changes=ignored),
         )
         self.provisioned_concurrency = None
         warm, count = instances(is_positive(props.provisioned_concurrency))
         if warm:
             # Provisioned concurrency needs a published version or alias
             # (hashicorp/terraform-provider-aws#12120); invocations must reach that alias to use it.
+            # It stays on the alias through a CodeDeploy release: while the alias routes by weight, Lambda
+            # splits the warm instances between the two versions by weight, and AWS advises more of them
+            # for that time to avoid spillover to cold ones ("If your function uses provisioned concurrency,
+            # you can avoid spillover invocations by configuring a higher number of provisioned concurrency
+            # instances during the time that alias routing is active":
+            # https://docs.aws.amazon.com/lambda/latest/dg/configuring-alias-routing.html, and
+            # https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html). CodeDeploy reads
+            # the allocation (lambda:GetProvisionedConcurrencyConfig) to wait until the new version is warm.
             self.provisioned_concurrency = LambdaProvisionedConcurrencyConfig(
                 self, "provisioned-concurrency",
                 function_name=self.function.function_name,
@@ -219,8 +235,9 @@ class PipelineFunction(Construct):
                 threshold=duration_limit_ms, statistic=None, extended_statistic="p99", evaluation_periods=3,
             ),
         }
-        for id_, spec in specs.items():
-            metric_alarm(self, id_, spec, alarms=alarms, component=props.component)
+        #: Each alarm by construct id (``errors-alarm``, ``throttles-alarm``, ``duration-alarm``).
+        self.alarms = {id_: metric_alarm(self, id_, spec, alarms=alarms, component=props.component)
+                       for id_, spec in specs.items()}
 
     @property
     def arn(self) -> str:

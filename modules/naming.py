@@ -17,10 +17,16 @@ TABLE = "data-table"
 # The queue that feeds each stage, in pipeline order.
 SOURCE_QUEUES = {"validator": "ingest", "enricher": "enrich", "processor": "process"}
 DLQ_TAIL = "-dlq"
+#: The alias every event source mapping invokes, and that a release moves from version to version.
+ALIAS_NAME = "live"
+# The CodeDeploy application of an environment whose releases are gradual; its service role adds -role.
+RELEASES = "releases"
 
 _FUNCTION_TAILS = ("", "-role", "-least-privilege", "-errors", "-throttles", "-p99-duration")
 # A dead-letter or rejects queue, and its two alarms.
 _TERMINAL_QUEUE_TAILS = ("", "-not-empty", "-arrivals")
+# The CodeDeploy application, its service role and the role's policy.
+_RELEASES_TAILS = ("", "-role", "-least-privilege")
 _TABLE_TAILS = ("", "-read-throttles", "-write-throttles", "-read-utilization", "-write-utilization")
 LOG_GROUP_PREFIX = "/aws/lambda/"
 KEY_ALIAS_PREFIX = "alias/"
@@ -37,6 +43,7 @@ def environment_names(project: str, suffix: str) -> frozenset[str]:
         return resource_name(project, thing, suffix)
 
     names = {name(ALARM_TOPIC), name(DASHBOARD), name(REJECTS_QUEUE), f"{KEY_ALIAS_PREFIX}{name(KEY)}"}
+    names.update(f"{name(RELEASES)}{tail}" for tail in _RELEASES_TAILS)
     names.update(f"{name(REJECTS_QUEUE)}{tail}" for tail in _TERMINAL_QUEUE_TAILS)
     names.update(f"{name(TABLE)}{tail}" for tail in _TABLE_TAILS)
     for stage, queue in SOURCE_QUEUES.items():

@@ -25,6 +25,7 @@ from .monitoring import AlarmProps, AlarmTopic, AlarmTopicProps, DashboardProps,
 from .powertools_layer import PowertoolsLayer
 from .queue import QueueWithDeadLetter, TerminalQueue, TerminalQueueProps
 from .queue_to_function import EventSourceProps, QueueToFunction
+from .release import CodeDeployReleases, ReleasedFunction, ReleaseProps
 from .settings import EnvironmentSettings
 from .table import DataTable, TableProps
 from .tagging import ResourceTags
@@ -70,6 +71,8 @@ class PipelineResources:
     queues: dict[str, QueueWithDeadLetter]
     #: Each stage's function, by stage (``validator``, ``enricher``, ``processor``), in pipeline order.
     functions: dict[str, PipelineFunction]
+    #: CodeDeploy's application and deployment groups, where ``settings.release.codedeploy`` asks for them.
+    releases: CodeDeployReleases | None
 
     def _build_pipeline(self, settings: EnvironmentSettings) -> None:
         scope: Construct = self  # type: ignore[assignment]  # the mixin is only used on constructs
@@ -142,6 +145,7 @@ class PipelineResources:
             self.functions[wiring.stage] = pattern.function
         self.queues = {w.source_queue: self.queues[w.source_queue] for w in _STAGES}
         self.functions = {w.stage: self.functions[w.stage] for w in _STAGES}
+        self.releases = self._releases()
 
         self.dashboard = PipelineDashboard(scope, "dashboard", props=DashboardProps(
             name=settings.resource_name(naming.DASHBOARD),
@@ -160,6 +164,25 @@ class PipelineResources:
         ))
         if settings.prevent_destroy:
             self._prevent_destroy()
+
+    def _releases(self) -> CodeDeployReleases | None:
+        """CodeDeploy's deployment group for every stage it releases, each rolled back by the function's error and
+        throttle alarms and by new arrivals in the stage's dead-letter queue (the depth alarm would not do: it
+        stays in ALARM while old records wait there, and would stop every release)."""
+        released = [
+            ReleasedFunction(w.stage, self.functions[w.stage], (
+                self.functions[w.stage].alarms["errors-alarm"],
+                self.functions[w.stage].alarms["throttles-alarm"],
+                self.queues[w.source_queue].dlq.arrivals_alarm,
+            ))
+            for w in _STAGES if self.settings.released_by_codedeploy(w.stage)
+        ]
+        if not released:
+            return None
+        scope: Construct = self  # type: ignore[assignment]
+        return CodeDeployReleases(scope, "releases", props=ReleaseProps(
+            name=self.settings.resource_name(naming.RELEASES), settings=self.settings.release,
+            account_id=self.settings.account_id), functions=released)
 
     def _prevent_destroy(self) -> None:
         """Make Terraform refuse any plan that deletes a resource holding data, before it deletes anything.
@@ -198,6 +221,7 @@ class PipelineResources:
             log_levels=lambda_log_levels(settings.log_level),
             layers=self.layers,
             kms_key_arn=self.data_key_arn,
+            codedeploy_owns_alias=settings.released_by_codedeploy(stage),
         )
 
     def _event_source_props(self, stage: str) -> EventSourceProps:

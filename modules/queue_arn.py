@@ -27,6 +27,17 @@ def partition(scope: Construct) -> str:
     return _data_source(scope, PARTITION_ID, DataAwsPartition).partition
 
 
+def service_arn(scope: Construct, service: str, account_id: str, resource: str) -> str:
+    """``arn:<partition>:<service>:<region>:<account_id>:<resource>`` in the stack of ``scope``.
+
+    For a policy that must not wait for the resource it names: a data source that references a resource with
+    pending changes is read only during the apply, so its policy would be unknown in every plan that changes
+    the resource (CodeDeploy's service role, on every code change of a function).
+    """
+    region = _data_source(scope, REGION_ID, DataAwsRegion).name
+    return f"arn:{partition(scope)}:{service}:{region}:{account_id}:{resource}"
+
+
 def queue_arn(scope: Construct, name: str, account_id: str) -> str:
     """``arn:<partition>:sqs:<region>:<account_id>:<name>`` in the stack of ``scope`` (the SQS ARN format:
     https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html).
@@ -37,5 +48,4 @@ def queue_arn(scope: Construct, name: str, account_id: str) -> str:
     plans still work); the account is the environment's, which the provider's ``allowed_account_ids``
     enforces on AWS.
     """
-    region = _data_source(scope, REGION_ID, DataAwsRegion).name
-    return f"arn:{partition(scope)}:sqs:{region}:{account_id}:{name}"
+    return service_arn(scope, "sqs", account_id, name)

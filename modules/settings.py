@@ -238,6 +238,9 @@ class FunctionSettings:
                                     allowed="2..1000")
     max_receive_count: int = _setting(5, doc="receives before a record moves to the dead-letter queue",
                                       allowed="1..1000")
+    codedeploy_release: bool = _setting(True, doc="with the environment's `release.codedeploy` on, CodeDeploy "
+                                                  "shifts this stage's traffic to a new version (false: Terraform "
+                                                  "points the alias at it at once)")
 
     def __post_init__(self) -> None:
         with collected_problems():
@@ -368,6 +371,81 @@ class MonitoringSettings:
         _require(self.alarm_period_s in (10, 30) or (self.alarm_period_s % 60 == 0 and self.alarm_period_s > 0),
                  "monitoring.alarm_period_s", self.alarm_period_s, "10, 30 or a multiple of 60")
         _require_range("monitoring.duration_alarm_fraction", self.duration_alarm_fraction, 0.1, 1.0)
+
+
+@dataclass(frozen=True)
+class TrafficShift:
+    """How one CodeDeploy deployment configuration moves an alias's traffic: ``percent`` of it first (canary) or
+    every step (linear), ``interval_minutes`` apart."""
+
+    kind: str  # "canary" or "linear"
+    percent: int
+    interval_minutes: int
+
+    @property
+    def minutes(self) -> int:
+        """How long the shift takes at most when no alarm stops it."""
+        steps = 1 if self.kind == "canary" else math.ceil(100 / self.percent)
+        return steps * self.interval_minutes
+
+
+#: AWS's predefined deployment configurations for Lambda, by name, with the shift each makes:
+#: https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-configurations.html#deployment-configuration-lambda
+PREDEFINED_LAMBDA_CONFIGS: Mapping[str, TrafficShift | None] = {
+    "CodeDeployDefault.LambdaAllAtOnce": None,
+    **{f"CodeDeployDefault.LambdaCanary10Percent{m}Minutes": TrafficShift("canary", 10, m) for m in (5, 10, 15, 30)},
+    "CodeDeployDefault.LambdaLinear10PercentEvery1Minute": TrafficShift("linear", 10, 1),
+    **{f"CodeDeployDefault.LambdaLinear10PercentEvery{m}Minutes": TrafficShift("linear", 10, m) for m in (2, 3, 10)},
+}
+CUSTOM_TRAFFIC_KINDS = ("canary", "linear")
+
+
+@dataclass(frozen=True)
+class ReleaseSettings:
+    """How new handler code reaches the alias ``live``: at once by Terraform (the default), or gradually by AWS
+    CodeDeploy, which rolls back by itself when the stage's alarms fire (``python -m tools release``).
+
+    Off by default: with it on, an apply only publishes a version and the release command moves traffic, so a
+    library user who never runs it would never see new code live.
+    """
+
+    codedeploy: bool = _setting(
+        False, doc="CodeDeploy owns the alias `live` of every stage whose `codedeploy_release` is on: an apply "
+                   "publishes the new version, `python -m tools release` shifts traffic to it and CodeDeploy "
+                   "rolls it back when the stage's error, throttle or dead-letter alarm fires")
+    deployment_config: str = _setting(
+        "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+        doc="how CodeDeploy shifts the traffic: one of AWS's predefined Lambda configurations, or `canary` / "
+            "`linear` for the environment's own, made of traffic_percent and interval_minutes",
+        allowed=", ".join(PREDEFINED_LAMBDA_CONFIGS) + ", canary or linear")
+    traffic_percent: int = _setting(
+        10, doc="with `canary`: the share of traffic the new version gets first; with `linear`: the share added "
+                "at every step, %", allowed="1..99")
+    interval_minutes: int = _setting(
+        5, doc="with `canary`: the wait before the rest of the traffic moves; with `linear`: the wait between "
+               "steps, minutes", allowed="1..2880")
+
+    def __post_init__(self) -> None:
+        with collected_problems():
+            _require(self.deployment_config in PREDEFINED_LAMBDA_CONFIGS or
+                     self.deployment_config in CUSTOM_TRAFFIC_KINDS, "release.deployment_config",
+                     self.deployment_config, "one of AWS's predefined Lambda configurations ("
+                     + ", ".join(PREDEFINED_LAMBDA_CONFIGS) + "), or canary or linear (your own shift: "
+                     "traffic_percent and interval_minutes)")
+            _require_range("release.traffic_percent", self.traffic_percent, 1, 99)
+            _require_range("release.interval_minutes", self.interval_minutes, 1, 2880)
+
+    @property
+    def custom(self) -> bool:
+        """The environment's own deployment configuration, rather than one of AWS's."""
+        return self.deployment_config in CUSTOM_TRAFFIC_KINDS
+
+    @property
+    def shift(self) -> TrafficShift | None:
+        """The traffic shift of the deployment configuration (None: all at once)."""
+        if self.custom:
+            return TrafficShift(self.deployment_config, self.traffic_percent, self.interval_minutes)
+        return PREDEFINED_LAMBDA_CONFIGS.get(self.deployment_config)
 
 
 @dataclass(frozen=True)
@@ -517,6 +595,8 @@ class EnvironmentSettings:
     monitoring: MonitoringSettings = _setting(doc="alarms and who hears them", factory=MonitoringSettings)
     review: ReviewSettings = _setting(doc="how the plan review judges the environment's changes",
                                       factory=ReviewSettings)
+    release: ReleaseSettings = _setting(doc="how new handler code reaches the alias `live`: at once, or gradually "
+                                            "through CodeDeploy", factory=ReleaseSettings)
     backend: BackendSettings = _setting(doc="where the stack keeps its Terraform state", factory=BackendSettings)
     log_retention_days: int = _setting(
         30, doc="how long the functions' log groups keep logs, days",
@@ -601,6 +681,15 @@ class EnvironmentSettings:
     @property
     def stack_name(self) -> str:
         return f"tap-pipeline-{self.suffix}"
+
+    def released_by_codedeploy(self, stage: str) -> bool:
+        """Whether CodeDeploy, not Terraform, moves ``stage``'s alias ``live`` to a new version."""
+        return bool(self.release.codedeploy and self.functions[stage].codedeploy_release)
+
+    @property
+    def codedeploy_stages(self) -> tuple[str, ...]:
+        """The stages whose alias CodeDeploy owns, in pipeline order."""
+        return tuple(stage for stage in STAGES if self.released_by_codedeploy(stage))
 
     def resource_name(self, thing: str) -> str:
         """``<project>-<thing>-<suffix>``, e.g. ``tap-validator-prod``."""

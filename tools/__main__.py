@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from tools import preflight, redrive
+from tools import preflight, redrive, release
 from tools.benchmarks import coldstart as bench_coldstart
 from tools.benchmarks import deploy as bench_deploy
 from tools.benchmarks import first_run as bench_first_run
@@ -35,6 +35,7 @@ COMMANDS = (
     plans_apply,
     policy_cli,
     redrive,
+    release,
     preflight,
     module_cli,
     cost_cli,

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -298,23 +297,13 @@ def environment_of(queue: str, project: str) -> str:
 
 def load_target(env_name: str) -> Target:
     """Region, names and (for `local`) the emulator's endpoint of the environment named ``env_name``."""
-    from main import environments_file
-    from modules.environments_file import with_account_for_reading
     from modules.settings import SettingsError
+    from tools.environment import read_environment
 
-    # Only names and the region are read: the example account and subscriber satisfy the validation.
-    env = with_account_for_reading(os.environ)
     try:
-        environments = environments_file(env)
-        settings = (environments.environment(env_name, env) if env_name in environments.names
-                    else environments.preview(env_name, env))
+        settings, endpoint = read_environment(env_name)
     except SettingsError as error:
         raise RedriveError(f"environment {env_name!r}: {error}") from error
-    endpoint = None
-    if settings.emulator:
-        from tools.local.session import Session
-
-        endpoint = Session.load().endpoint
     return Target(region=settings.region, project=settings.project, suffix=settings.suffix, endpoint=endpoint)
 
 

@@ -33,6 +33,7 @@ FUNCTION = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:tap-validator-prod"
 TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:tap-pipeline-alarms-prod"
 TARGET = f"arn:aws:application-autoscaling:{REGION}:{ACCOUNT}:scalable-target/0123456789abcdef"
 ESM = f"arn:aws:lambda:{REGION}:{ACCOUNT}:event-source-mapping:6c3f0c54-0000-1111-2222-333344445555"
+RELEASE_GROUP = f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:deploymentgroup:tap-releases-prod/tap-validator-prod"
 DATA_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 # What managing each resource type needs (action, resource ARN), pinned here. Reads (Get, List, Describe)
@@ -61,6 +62,25 @@ REQUIRED: dict[str, list[tuple[str, str]]] = {
     "aws_lambda_provisioned_concurrency_config": [(a, f"{FUNCTION}:live") for a in (
         "lambda:PutProvisionedConcurrencyConfig", "lambda:DeleteProvisionedConcurrencyConfig",
         "lambda:GetProvisionedConcurrencyConfig")],
+    "aws_codedeploy_app": [(a, f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:application:tap-releases-prod") for a in (
+        "codedeploy:CreateApplication", "codedeploy:DeleteApplication", "codedeploy:TagResource",
+        "codedeploy:UntagResource", "codedeploy:GetApplication", "codedeploy:ListTagsForResource",
+        # python -m tools release
+        "codedeploy:RegisterApplicationRevision", "codedeploy:GetApplicationRevision")],
+    "aws_codedeploy_deployment_group": [(a, RELEASE_GROUP) for a in (
+        "codedeploy:CreateDeploymentGroup", "codedeploy:UpdateDeploymentGroup", "codedeploy:DeleteDeploymentGroup",
+        "codedeploy:TagResource", "codedeploy:GetDeploymentGroup", "codedeploy:ListTagsForResource",
+        # python -m tools release
+        "codedeploy:CreateDeployment", "codedeploy:GetDeployment")] + [
+        ("iam:PassRole", ROLE + "tap-releases-prod-role"),
+        ("codedeploy:GetDeploymentConfig",
+         f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:deploymentconfig:CodeDeployDefault.LambdaCanary10Percent5Minutes"),
+        ("lambda:UpdateAlias", FUNCTION), ("lambda:ListVersionsByFunction", FUNCTION),
+        ("cloudwatch:DescribeAlarms", f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:tap-validator-prod-errors")],
+    "aws_codedeploy_deployment_config": [
+        (a, f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:deploymentconfig:tap-releases-prod-linear-20pct-3min")
+        for a in ("codedeploy:CreateDeploymentConfig", "codedeploy:DeleteDeploymentConfig",
+                  "codedeploy:GetDeploymentConfig")],
     "aws_iam_role": [(a, ROLE + "tap-validator-prod-role") for a in (
         "iam:CreateRole", "iam:DeleteRole", "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole",
         "iam:ListInstanceProfilesForRole", "iam:GetRole", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies")],
@@ -362,9 +382,13 @@ def conditions_of(found: list[dict[str, Any]], action: str) -> list[list[dict[st
     return [s.get("condition", []) for s in found if action in s["actions"] and s.get("effect", "Allow") == "Allow"]
 
 
-def test_roles_are_passed_to_lambda_only(ci: StackJson) -> None:
+def test_roles_are_passed_to_lambda_and_codedeploy_only_each_its_own(ci: StackJson) -> None:
+    passing = {s["condition"][0]["values"][0]: s["resources"] for s in statements(ci, "deploy")
+               if "iam:PassRole" in s["actions"]}
     assert conditions_of(statements(ci, "deploy"), "iam:PassRole") == [
-        [{"test": "StringEquals", "variable": "iam:PassedToService", "values": ["lambda.amazonaws.com"]}]]
+        [{"test": "StringEquals", "variable": "iam:PassedToService", "values": [service]}] for service in passing]
+    assert passing == {"lambda.amazonaws.com": [ROLE + "tap-*-role"],
+                       "codedeploy.amazonaws.com": [ROLE + "tap-releases-*-role"]}
 
 
 def test_event_source_mappings_are_changed_only_for_the_projects_functions(ci: StackJson) -> None:

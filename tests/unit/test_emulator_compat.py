@@ -44,8 +44,8 @@ def test_the_aspect_adds_only_the_emulator_endpoints_to_the_provider(
     assert {k: v for k, v in local.items() if k not in PROVIDER_ADDITIONS} == plain
     assert set(local) - set(plain) == PROVIDER_ADDITIONS
     [endpoints] = local["endpoints"]
-    services = {"applicationautoscaling", "cloudwatch", "dynamodb", "iam", "kms", "lambda", "logs", "s3", "sns", "sqs",
-                "sts"}
+    services = {"applicationautoscaling", "cloudwatch", "codedeploy", "dynamodb", "iam", "kms", "lambda", "logs", "s3",
+                "sns", "sqs", "sts"}
     assert endpoints == {service: "${var.emulator_endpoint}" for service in services}
     assert set(pipeline_stacks["local"].document["variable"]) == {"emulator_endpoint"}
     assert "variable" not in without_aspect.document
@@ -69,7 +69,22 @@ def test_every_other_difference_is_one_the_aspect_lists(
     assert set(DIFFERENCES) == {
         "provider", "aws_lambda_function.lifecycle", "aws_lambda_event_source_mapping.enabled",
         "aws_lambda_event_source_mapping.lifecycle", "aws_sqs_queue.redrive_allow_policy",
+        "aws_codedeploy_deployment_group.lifecycle",
     }, "each difference is listed with its reason"
+
+
+def test_on_the_emulator_deployment_groups_ignore_what_it_cannot_store_or_update(
+        pipeline_stacks: dict[str, StackJson]) -> None:
+    from modules.pipeline import TapPipeline
+    from modules.settings import ReleaseSettings
+    from tests.support.synth import synth_scope
+
+    local = replace(load_environment("local", {}), release=ReleaseSettings(codedeploy=True))
+    stack = synth_scope(lambda scope: TapPipeline(scope, "Default", settings=local))
+    groups = stack.resources("aws_codedeploy_deployment_group")
+    assert len(groups) == 3
+    assert all(g.body["lifecycle"] == {"ignore_changes": ["alarm_configuration", "load_balancer_info"]} for g in groups)
+    assert all("lifecycle" not in g.body for g in pipeline_stacks["prod"].resources("aws_codedeploy_deployment_group"))
 
 
 def test_only_the_dead_letter_queues_lose_their_redrive_allow_policy(

@@ -19,6 +19,7 @@ from modules.settings import (
     EnvironmentSettings,
     FunctionSettings,
     MonitoringSettings,
+    ReleaseSettings,
     SettingsError,
     TableSettings,
 )
@@ -84,6 +85,8 @@ for _f in fields(AutoscalingSettings):
                 **{f"{k}_autoscaling": AutoscalingSettings(**{n: v})}))
 for _f in fields(MonitoringSettings):
     BUILDERS[f"monitoring.{_f.name}"] = (f"monitoring.{_f.name}", lambda v, n=_f.name: MonitoringSettings(**{n: v}))
+for _f in fields(ReleaseSettings):
+    BUILDERS[f"release.{_f.name}"] = (f"release.{_f.name}", lambda v, n=_f.name: ReleaseSettings(**{n: v}))
 BUILDERS["table.billing_mode"] = ("table.billing_mode", lambda v: TableSettings(billing_mode=v))
 BUILDERS["backend.kind"] = ("backend.kind", lambda v: BackendSettings(kind=v))
 for _f in fields(EnvironmentSettings):  # the others are tables, built above

@@ -39,7 +39,7 @@ from tests.support.environments import (
     selected_environments,
     state_backend_settings,
 )
-from tests.unit import test_environments_file, test_environments_file_ci, test_settings
+from tests.unit import test_environments_file, test_environments_file_ci, test_release_construct, test_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = {"TAP_AWS_ACCOUNT_ID": "111122223333", "TAP_ALARM_EMAIL": "oncall@example.com"}
@@ -487,6 +487,10 @@ TESTED_RULES = {
     "StateBootstrapSettings.__post_init__: 'own_state'": test_rule_bootstrap_state_rejects_any_other_value,
     "ReviewSettings.__post_init__: 'review.monthly_cost_ceiling_usd'":
         test_rule_cost_ceiling_is_a_positive_number_of_usd_or_none,
+    "ReleaseSettings.__post_init__: 'release.deployment_config'":
+        test_release_construct.test_a_deployment_config_that_is_not_for_lambda_is_refused,
+    "ReleaseSettings.__post_init__: 'release.traffic_percent'": test_release_construct.test_custom_shift_bounds,
+    "ReleaseSettings.__post_init__: 'release.interval_minutes'": test_release_construct.test_custom_shift_bounds,
     # modules/environments_file.py
     "EnvironmentsFile.preview: SUFFIX_VARIABLE": test_rule_preview_suffix_is_not_an_environment_name,
     "EnvironmentsFile.preview: SUFFIX_VARIABLE #2": test_rule_preview_suffix_names_no_other_environments_resource,

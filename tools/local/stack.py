@@ -19,6 +19,8 @@ from tools.terraform_cli import terraform_binary, terraform_env
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STACK_NAME = "tap-pipeline-local"
 STACK_DIR = PROJECT_ROOT / "cdktf.out" / "stacks" / STACK_NAME
+#: Resource types the emulator creates but cannot delete (moto's CodeDeploy: release.codedeploy on `local`).
+UNDELETABLE_ON_THE_EMULATOR = ("aws_codedeploy_",)
 #: On the emulator an apply or destroy takes one to two minutes; past this something hangs.
 TERRAFORM_TIMEOUT = 600.0
 
@@ -138,7 +140,19 @@ class Deployment:
         return self.terraform("plan", "-input=false", "-detailed-exitcode", ok_codes=(0, 2))
 
     def destroy(self, on_line: Callable[[str], None] | None = None) -> None:
+        self.forget_undeletable()
         self.terraform("destroy", "-input=false", "-auto-approve", on_line=on_line)
+
+    def forget_undeletable(self) -> list[str]:
+        """Drop from the state what the emulator cannot delete (it has no DeleteDeploymentGroup nor
+        DeleteApplication: the provider would retry until the timeout); it goes with the emulator. The
+        addresses dropped."""
+        _, listed = self.terraform("state", "list", ok_codes=(0, 1))
+        undeletable = [line.strip() for line in listed.splitlines()
+                       if line.strip().startswith(UNDELETABLE_ON_THE_EMULATOR)]
+        if undeletable:
+            self.terraform("state", "rm", *undeletable)
+        return undeletable
 
     def topology(self) -> topology.Topology:
         return topology.load(self.stack_dir, self.extra_env())

@@ -88,6 +88,9 @@ key policy and the ARNs read them from it). `examples/complete` is a whole confi
   `terraform plan` with `<input>=<value> is invalid: allowed <what>`.
 - `prevent_destroy` cannot be an input (Terraform reads lifecycle arguments as literals): the table keeps
   `table_deletion_protection` (on by default) instead.
+- Gradual releases through AWS CodeDeploy (`release.codedeploy` of the Python settings) cannot be an input for
+  the same reason: where CodeDeploy owns an alias, Terraform must ignore its `function_version`, a lifecycle
+  argument. Each alias `live` follows every newly published version, the library's default.
 
 ## Requirements
 

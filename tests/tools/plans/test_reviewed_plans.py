@@ -29,8 +29,9 @@ VALIDATOR_POLICY = "aws_iam_role_policy.validator_role-policy_12E78E74"
 PROCESSOR_FUNCTION = "aws_lambda_function.processor_function_D7E0E582"
 PROCESSOR_ALIAS = "aws_lambda_alias.processor_alias_D40D2F24"
 # prod's resources: 67 until the queue and redrive-allow policies became arguments of the queues (10 fewer);
-# then 4 more: the arrivals alarms of the three dead-letter queues and the rejects queue.
-PROD_RESOURCES = 61
+# then 4 more: the arrivals alarms of the three dead-letter queues and the rejects queue; then 6 more with gradual
+# releases: the CodeDeploy application, its three deployment groups, its service role and the role's policy.
+PROD_RESOURCES = 67
 
 
 def resource(document: dict, address: str) -> dict:
@@ -142,14 +143,27 @@ def test_no_change_passes(plan_variant: PlanMaker) -> None:
 def test_memory_change_is_an_update_with_a_warning(plan_variant: PlanMaker) -> None:
     folder, _ = plan_variant(edit_stack=lambda d: resource(d, VALIDATOR_FUNCTION).update(memory_size=512))
     review = reviewed(folder, run_checkov=False)
-    # publish = true: a new version, which the alias then points at.
-    assert [(c.address, c.action) for c in review.changes] == [
-        ("aws_lambda_alias.validator_alias_5791B2B0", "update"), (VALIDATOR_FUNCTION, "update")]
-    function = review.changes[1]
+    # publish = true: a new version, which CodeDeploy moves the alias to in prod (python -m tools release).
+    assert [(c.address, c.action) for c in review.changes] == [(VALIDATOR_FUNCTION, "update")]
+    function = review.changes[0]
     assert [(a.name, a.before, a.after) for a in function.attributes if a.name == "memory_size"] == [
         ("memory_size", "128", "512")]
     assert [w.message for w in review.warnings] == [f"{VALIDATOR_FUNCTION}: memory_size changes from 128 to 512"]
     assert review.passed
+
+
+def test_a_code_change_in_prod_publishes_a_new_version_and_leaves_the_alias_to_codedeploy(
+        plan_variant: PlanMaker) -> None:
+    new_code = "bmV3IGNvZGUgb2YgdGhlIHZhbGlkYXRvcg=="
+    folder, plan = plan_variant(edit_stack=lambda d: resource(d, VALIDATOR_FUNCTION).update(source_code_hash=new_code))
+    review = reviewed(folder, run_checkov=False)
+    assert [(c.address, c.action) for c in review.changes] == [(VALIDATOR_FUNCTION, "update")]
+    [change] = [c["change"] for c in plan["resource_changes"] if c["address"] == VALIDATOR_FUNCTION]
+    assert change["after"]["source_code_hash"] == new_code
+    assert change["after_unknown"]["version"] is True, "a new version is published"
+    [alias] = [c for c in plan["resource_changes"] if c["address"] == "aws_lambda_alias.validator_alias_5791B2B0"]
+    assert alias["change"]["actions"] == ["no-op"], "CodeDeploy, not the apply, moves the alias"
+    assert review.passed and review.blocking == []
 
 
 def swap_table_key(document: dict) -> None:

@@ -99,6 +99,24 @@ def test_the_plan_artifact_leaves_out_what_the_apply_installs_again_and_lands_wh
     assert NOT_IN_ARTIFACT == ("work/.terraform",)
 
 
+def test_the_apply_job_releases_after_the_reviewed_apply_and_fails_with_the_release() -> None:
+    steps = load("apply.yml")["jobs"]["apply"]["steps"]
+    runs = [s.get("run", "") for s in steps]
+    apply = runs.index("make apply ENV=${{ matrix.env }}")
+    [release] = [i for i, r in enumerate(runs) if r.startswith("make release ENV=${{ matrix.env }}")]
+    assert release == apply + 1, "the release follows the apply it releases"
+    assert "continue-on-error" not in steps[release], "a rollback must fail the run"
+    [record] = [s for s in steps[release + 1:] if s.get("uses") == "actions/upload-artifact@v4"]
+    assert record["if"] == "always()" and record["with"]["path"] in steps[release]["run"]
+
+
+def test_make_release_runs_the_release_command() -> None:
+    result = subprocess.run(["make", "-n", "release", "ENV=prod"], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                            check=True)
+    assert [line.split(" -m tools ")[1] for line in result.stdout.splitlines() if " -m tools " in line] == [
+        "release --env prod "]
+
+
 def test_main_applies_only_after_make_plan_passed() -> None:
     steps = load("apply.yml")["jobs"]["plan"]["steps"]
     [plan] = [s for s in steps if "make plan" in s.get("run", "")]
