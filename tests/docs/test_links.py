@@ -10,9 +10,6 @@ import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = sorted([PROJECT_ROOT / "README.md", *(PROJECT_ROOT / "docs").glob("*.md")])
-#: Pages another branch writes, linked before they land; each line goes once the page exists (the test below
-#: fails then, so that the list cannot outlive its reason).
-LANDING_WITH_OTHER_BRANCHES = {"docs/releases.md": "issue 22: releases and upgrade notes"}
 LINK = re.compile(r"(?<!!)\[[^\]\n]*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^```.*?^```", re.S | re.M)
 
@@ -49,8 +46,7 @@ def broken(path: Path) -> list[str]:
         root = PROJECT_ROOT if destination.is_relative_to(PROJECT_ROOT) else path.parent
         relative = destination.relative_to(root).as_posix()
         if not destination.exists():
-            if relative not in LANDING_WITH_OTHER_BRANCHES:
-                problems.append(f"{target}: no such file")
+            problems.append(f"{target}: no such file")
             continue
         if anchor and destination.suffix == ".md" and anchor not in anchors(destination):
             problems.append(f"{target}: no heading or anchor #{anchor} in {relative}")
@@ -66,11 +62,6 @@ def test_the_readme_links_every_page_of_docs() -> None:
     readme_links = {t.partition("#")[0] for t in links(PROJECT_ROOT / "README.md")}
     assert sorted(f"docs/{p.name}" for p in (PROJECT_ROOT / "docs").glob("*.md")
                   if f"docs/{p.name}" not in readme_links) == []
-
-
-@pytest.mark.parametrize("page", sorted(LANDING_WITH_OTHER_BRANCHES))
-def test_a_page_expected_from_another_branch_is_still_missing(page: str) -> None:
-    assert not (PROJECT_ROOT / page).exists(), f"{page} has landed: remove it from LANDING_WITH_OTHER_BRANCHES"
 
 
 def test_a_link_to_a_missing_file_or_heading_is_found(tmp_path: Path) -> None:
