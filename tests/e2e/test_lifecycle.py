@@ -145,4 +145,12 @@ def test_destroy_leaves_nothing_in_the_emulator(pipeline: DeployedPipeline) -> N
         "dashboards": pipeline.client("cloudwatch").list_dashboards()["DashboardEntries"],
         "topics": pipeline.client("sns").list_topics()["Topics"],
     }
-    assert {kind: found for kind, found in leftovers.items() if found} == {}
+    left = {kind: found for kind, found in leftovers.items() if found}
+    assert left == {}, f"left behind: {left}\nthe emulator's log of mapping requests:\n{_mapping_requests(pipeline)}"
+
+
+def _mapping_requests(pipeline: DeployedPipeline) -> str:
+    """What the emulator logged about event source mappings: a leftover mapping's story, should one stay."""
+    log = pipeline.session_file.parent / "emulator.log"
+    lines = log.read_text(errors="replace").splitlines() if log.is_file() else []
+    return "\n".join(line for line in lines if "event-source-mappings" in line or "tap emulator:" in line)

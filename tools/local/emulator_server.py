@@ -1,5 +1,6 @@
-"""moto's server (``python -m moto.server``) with two hot helpers swapped for faster ones, and SQS's
-SetQueueAttributes made to keep a queue's policy when the call does not name it, as SQS does.
+"""moto's server (``python -m moto.server``) with two hot helpers swapped for faster ones, SQS's
+SetQueueAttributes made to keep a queue's policy when the call does not name it, as SQS does, and Lambda's
+CreateEventSourceMapping made to keep one mapping per queue and function, as Lambda does.
 
 Profiling the pipeline on moto 5.2 shows most of the emulator's time in two helpers that SQS calls for
 every message, several times (``Queue.attributes`` recomputes every attribute, message counts included):
@@ -14,7 +15,9 @@ which import them by name.  If a moto release renames them, the server simply ru
 from __future__ import annotations
 
 import functools
+import json
 import sys
+import threading
 import time
 from typing import Any
 
@@ -64,9 +67,61 @@ def keep_unnamed_queue_policy() -> bool:
     return True
 
 
+def one_mapping_per_source_and_function() -> bool:
+    """CreateEventSourceMapping refuses a second mapping of one queue to one function, as Lambda does, and
+    answers a repeat of the very request that made the existing mapping with that mapping.
+
+    Lambda answers such a create with ResourceConflictException, naming the existing mapping's UUID
+    (https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html, "Errors"). moto 5.2
+    means to, but looks the pair up under a literal key (``"func.function_arn"``), so it makes a second
+    mapping. A repeated create (a client retrying a request whose answer it did not get) then leaves a
+    mapping that no Terraform state knows of, and ``terraform destroy`` leaves it behind: seen once in CI, on
+    a loaded machine. A byte-for-byte repeat gets the mapping it made (and a line in the emulator's log, to
+    see when it happens); any other second mapping of the pair is refused as Lambda refuses it. False (and
+    nothing patched) if moto's Lambda backend has no such method any more.
+    """
+    from moto.awslambda.exceptions import LambdaClientError
+    from moto.awslambda.models import LambdaBackend
+
+    original = getattr(LambdaBackend, "create_event_source_mapping", None)
+    if not callable(original):
+        return False
+    one_at_a_time = threading.Lock()  # moto's server answers each request on a thread of its own
+
+    class MappingConflict(LambdaClientError):
+        code = 409
+
+        def __init__(self, message: str) -> None:
+            super().__init__("ResourceConflictException", message)
+
+    def create_event_source_mapping(self: Any, spec: dict[str, Any]) -> Any:
+        request = json.dumps(spec, sort_keys=True)  # before moto adds its own keys to ``spec``
+        with one_at_a_time:
+            source, name = spec.get("EventSourceArn"), spec.get("FunctionName")
+            function = self._lambdas.get_function_by_name_or_arn_with_qualifier(name or "")
+            for existing in list(self._event_source_mappings.values()):
+                same_function = existing.function_name == name or existing.function_arn == function.function_arn
+                if existing.event_source_arn != source or not same_function:
+                    continue
+                if getattr(existing, "tap_request", None) == request:
+                    print(f"tap emulator: CreateEventSourceMapping repeated for {source} -> {name}; answered "
+                          f"with the mapping it made, {existing.uuid}", file=sys.stderr, flush=True)
+                    return existing
+                raise MappingConflict(
+                    f"An event source mapping with event source ({source}) and function ({name}) already "
+                    f"exists. Please update or delete the existing mapping with UUID {existing.uuid}")
+            mapping = original(self, spec)
+            mapping.tap_request = request
+            return mapping
+
+    LambdaBackend.create_event_source_mapping = create_event_source_mapping
+    return True
+
+
 def main(argv: list[str] | None = None) -> None:
     speed_up_moto()
     keep_unnamed_queue_policy()
+    one_mapping_per_source_and_function()
     from moto.server import main as moto_main
 
     moto_main(argv if argv is not None else sys.argv[1:])

@@ -1,17 +1,22 @@
-"""The emulator's SQS keeps a queue's policy when SetQueueAttributes does not name it, as SQS does."""
+"""The emulator's patches of moto: SQS keeps a queue's policy when SetQueueAttributes does not name it, and
+Lambda keeps one event source mapping per queue and function, as the services do."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
+from moto.awslambda.models import LambdaBackend
 from moto.sqs.models import Queue
 
-from tools.local.emulator_server import keep_unnamed_queue_policy
+from tools.local.emulator_server import keep_unnamed_queue_policy, one_mapping_per_source_and_function
 
 POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sqs:*",
@@ -55,3 +60,65 @@ def test_naming_the_policy_still_replaces_or_clears_it(sqs: Any) -> None:
 def test_unpatched_moto_still_clears_the_policy(sqs: Any) -> None:
     """Why the patch exists: once moto keeps the policy itself, this fails and the patch can go."""
     assert policy_after_setting_the_redrive(sqs) is None
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """Lambda and SQS clients, with two functions and one queue; moto's own create restored afterwards."""
+    monkeypatch.setattr(LambdaBackend, "create_event_source_mapping", LambdaBackend.create_event_source_mapping)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    with mock_aws():
+        iam, sqs = boto3.client("iam", region_name="us-east-1"), boto3.client("sqs", region_name="us-east-1")
+        role = iam.create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17",
+                               "Statement": []}))["Role"]["Arn"]
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as archive:
+            archive.writestr("handler.py", "def handler(event, context):\n    return None\n")
+        functions = boto3.client("lambda", region_name="us-east-1")
+        for name in ("validator", "enricher"):
+            functions.create_function(FunctionName=name, Runtime="python3.11", Role=role, Handler="handler.handler",
+                                      Code={"ZipFile": code.getvalue()})
+        url = sqs.create_queue(QueueName="ingest")["QueueUrl"]
+        queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        yield {"lambda": functions, "queue": queue}
+
+
+def mapping_request(aws: dict[str, Any], function: str = "validator", batch_size: int = 10) -> dict[str, Any]:
+    return {"EventSourceArn": aws["queue"], "FunctionName": function, "BatchSize": batch_size, "Enabled": False}
+
+
+def test_a_repeated_create_gets_the_mapping_it_made_and_no_second_one(aws: dict[str, Any]) -> None:
+    assert one_mapping_per_source_and_function() is True
+    first = aws["lambda"].create_event_source_mapping(**mapping_request(aws))
+    again = aws["lambda"].create_event_source_mapping(**mapping_request(aws))
+    assert again["UUID"] == first["UUID"]
+    assert [m["UUID"] for m in aws["lambda"].list_event_source_mappings()["EventSourceMappings"]] == [first["UUID"]]
+
+
+def test_another_mapping_of_the_same_queue_and_function_is_refused_naming_the_existing_one(
+        aws: dict[str, Any]) -> None:
+    one_mapping_per_source_and_function()
+    first = aws["lambda"].create_event_source_mapping(**mapping_request(aws))
+    with pytest.raises(ClientError) as refused:
+        aws["lambda"].create_event_source_mapping(**mapping_request(aws, batch_size=5))
+    assert refused.value.response["Error"]["Code"] == "ResourceConflictException"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    assert first["UUID"] in refused.value.response["Error"]["Message"]
+    assert len(aws["lambda"].list_event_source_mappings()["EventSourceMappings"]) == 1
+
+
+def test_the_same_queue_may_feed_another_function(aws: dict[str, Any]) -> None:
+    one_mapping_per_source_and_function()
+    aws["lambda"].create_event_source_mapping(**mapping_request(aws))
+    aws["lambda"].create_event_source_mapping(**mapping_request(aws, function="enricher"))
+    functions = {m["FunctionArn"].split(":")[-1] for m in
+                 aws["lambda"].list_event_source_mappings()["EventSourceMappings"]}
+    assert functions == {"validator", "enricher"}
+
+
+def test_unpatched_moto_makes_a_second_mapping_on_a_repeated_create(aws: dict[str, Any]) -> None:
+    """Why the patch exists: once moto refuses the pair itself, this fails and the patch can go."""
+    aws["lambda"].create_event_source_mapping(**mapping_request(aws))
+    aws["lambda"].create_event_source_mapping(**mapping_request(aws))
+    assert len(aws["lambda"].list_event_source_mappings()["EventSourceMappings"]) == 2
