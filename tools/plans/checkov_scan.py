@@ -41,24 +41,45 @@ def skipped_checks(config: Path = CONFIG) -> list[str]:
     return sorted({*listed, *PLAN_ONLY_SKIPS})
 
 
+def start_checkov() -> subprocess.Popen[str]:
+    """A checkov worker (:mod:`tools.plans.checkov_worker`): it imports checkov at once, then waits for the
+    files to scan; hand it to :class:`PendingScan`, or :func:`stop_checkov` it if no scan comes."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "tools.plans.checkov_worker"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT,
+    )
+
+
+def stop_checkov(process: subprocess.Popen[str]) -> None:
+    """End a worker nobody gave files to (or whose scan nobody waits for any more)."""
+    if process.poll() is None:
+        process.kill()
+    process.communicate()
+
+
 class PendingScan:
-    """One checkov process over several plan JSONs, started at once; :meth:`result` waits for it.
+    """One checkov process over several plan JSONs; :meth:`result` waits for it.
 
     checkov's start (its imports, its check registry) costs more than scanning one plan, so the reviews of
-    several stacks share one process, and a review starts it before evaluating the policies, which then run
-    meanwhile.  Without ``--quiet`` the report lists the passed checks too, which gives each file its count.
+    several stacks share one process, a review starts it before evaluating the policies, which then run
+    meanwhile, and ``make plan`` starts the worker (``process``, from :func:`start_checkov`) before the
+    synthesis, so that its start is paid while the stack is synthesized and planned. Without ``--quiet`` the
+    report lists the passed checks too, which gives each file its count.
     """
 
-    def __init__(self, plan_jsons: Sequence[Path]) -> None:
+    def __init__(self, plan_jsons: Sequence[Path], process: subprocess.Popen[str] | None = None) -> None:
         if not plan_jsons:
             raise ValueError("no plan JSON to scan")
         self.plan_jsons = [Path(p).resolve() for p in plan_jsons]
         files = [arg for path in self.plan_jsons for arg in ("-f", str(path))]
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "checkov.main", *files, "--framework", "terraform_plan",
-             "--config-file", str(CONFIG), "--skip-check", ",".join(skipped_checks()), "-o", "json", "--compact"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT,
-        )
+        self._process = process if process is not None else start_checkov()
+        arguments = [*files, "--framework", "terraform_plan", "--config-file", str(CONFIG),
+                     "--skip-check", ",".join(skipped_checks()), "-o", "json", "--compact"]
+        try:
+            self._process.stdin.write(json.dumps(arguments) + "\n")  # type: ignore[union-attr]  # a PIPE
+            self._process.stdin.flush()  # type: ignore[union-attr]
+        except BrokenPipeError:
+            pass  # the worker died starting: result() reports its exit code and standard error
         self._results: dict[Path, CheckovResult] | None = None
 
     def result(self, plan_json: Path) -> CheckovResult:
@@ -71,9 +92,7 @@ class PendingScan:
     def close(self) -> None:
         """End the process if nobody waited for it (a review that failed before reading its findings)."""
         if self._results is None:
-            if self._process.poll() is None:
-                self._process.kill()
-            self._process.communicate()
+            stop_checkov(self._process)
 
 
 def results_by_file(returncode: int, stdout: str, stderr: str, plan_jsons: Sequence[Path]) -> dict[Path, CheckovResult]:

@@ -28,7 +28,7 @@ from typing import Any
 
 from tools.aws_credentials import MissingCredentials, require_credentials
 from tools.local.progress import Progress
-from tools.plans import offline, public_parameters, review, timings
+from tools.plans import checkov_scan, offline, public_parameters, review, timings
 from tools.plans.layout import (
     PLANS_DIR,
     PROJECT_ROOT,
@@ -197,6 +197,17 @@ def run(args: argparse.Namespace) -> int:
 
 def plan_and_review(args: argparse.Namespace) -> int:
     progress = Progress(sys.stderr)  # the review goes to stdout; the phases, as they start, beside it
+    # checkov's start (most of its run) is paid on the other core while the stacks are synthesized and planned.
+    worker = None if args.skip_checkov else checkov_scan.start_checkov()
+    try:
+        return _plan_and_review(args, progress, worker)
+    finally:
+        if worker is not None and worker.poll() is None:
+            checkov_scan.stop_checkov(worker)  # the review never got to it (an error before)
+
+
+def _plan_and_review(args: argparse.Namespace, progress: Progress,
+                     worker: subprocess.Popen[str] | None) -> int:
     try:
         envs = environments_argument(args.env if isinstance(args.env, list) else [args.env])
         stacks = {env: stack_name(env) for env in envs}
@@ -232,9 +243,10 @@ def plan_and_review(args: argparse.Namespace) -> int:
     folders = {env: folder for env, (folder, _) in jobs.items()}
     progress.step("reviewing the plan" + ("s" if len(envs) > 1 else "") + ": policies, checkov, project checks, cost")
     if len(envs) == 1:
-        code = review.review_folder(folders[envs[0]], args, plan=plans[envs[0]])
+        code = review.review_folder(folders[envs[0]], args, plan=plans[envs[0]], checkov_worker=worker)
     else:
-        code = max(review.review_folders(list(folders.values()), args, plans=[plans[env] for env in envs]))
+        code = max(review.review_folders(list(folders.values()), args, plans=[plans[env] for env in envs],
+                                         checkov_worker=worker))
     progress.step(f"done: {REVIEW_OUTCOMES.get(code, f'exit {code}')}")
     # Drift is reported whatever the review says (a blocked plan with changes is drift too).
     if args.detailed_exitcode and any(review.has_changes(plan) for plan in plans.values()):

@@ -38,6 +38,8 @@ from tools.plans.layout import (
 from tools.terraform_cli import run_terraform
 
 if TYPE_CHECKING:
+    import subprocess
+
     from modules.environments_file import EnvironmentsFile
 
 
@@ -232,19 +234,23 @@ def add_review_arguments(parser: argparse.ArgumentParser) -> None:
                              "ceiling is the environment's review.monthly_cost_ceiling_usd")
 
 
-def review_folder(folder: PlanFolder, args: argparse.Namespace, plan: dict[str, Any] | None = None) -> int:
+def review_folder(folder: PlanFolder, args: argparse.Namespace, plan: dict[str, Any] | None = None,
+                  checkov_worker: subprocess.Popen[str] | None = None) -> int:
     """Review, write the record and Markdown, print the terminal report; 0 passed, 1 blocked, 3 error.
 
     ``plan``: the JSON ``make_plan`` has just derived from the plan file (the review then hashes that file
-    once more rather than asking Terraform again)."""
-    return review_folders([folder], args, [plan])[0]
+    once more rather than asking Terraform again). ``checkov_worker``: see :func:`review_folders`."""
+    return review_folders([folder], args, [plan], checkov_worker=checkov_worker)[0]
 
 
 def review_folders(folders: Sequence[PlanFolder], args: argparse.Namespace,
-                   plans: Sequence[dict[str, Any] | None] | None = None) -> list[int]:
+                   plans: Sequence[dict[str, Any] | None] | None = None,
+                   checkov_worker: subprocess.Popen[str] | None = None) -> list[int]:
     """:func:`review_folder` of several plans with one checkov process over all their JSONs; each one's code.
 
-    ``--ack`` applies to every plan: an address acknowledged is one that blocks in at least one of them."""
+    ``--ack`` applies to every plan: an address acknowledged is one that blocks in at least one of them.
+    ``checkov_worker``: a worker :func:`checkov_scan.start_checkov` started earlier, which the scan then
+    uses (and which is stopped if there is nothing to scan)."""
     acks = [a for value in args.ack for a in value.replace(",", " ").split()]
     plans = list(plans) if plans is not None else [None] * len(folders)
     derived: list[tuple[dict[str, Any], str] | None] = []
@@ -258,8 +264,10 @@ def review_folders(folders: Sequence[PlanFolder], args: argparse.Namespace,
             derived.append(None)
             codes.append(3)
     reviewable = [folder for folder, plan in zip(folders, derived, strict=True) if plan is not None]
-    pending = checkov_scan.PendingScan([f.plan_json for f in reviewable]) \
+    pending = checkov_scan.PendingScan([f.plan_json for f in reviewable], checkov_worker) \
         if reviewable and not args.skip_checkov else None
+    if pending is None and checkov_worker is not None:
+        checkov_scan.stop_checkov(checkov_worker)
     reviews: list[Review | None] = []
     try:
         for folder, plan in zip(folders, derived, strict=True):
