@@ -5,6 +5,10 @@ seconds on the prod plan), and none of that needs the plan. The worker pays it a
 synthesized and planned on the other core, then reads its command line as one JSON list on standard input
 and runs checkov with it, exiting with checkov's code. Standard input ending first means nobody needed the
 scan: it exits 0 having scanned nothing.
+
+It starts under Linux's SCHED_IDLE policy (:mod:`tools.scheduling`): the synthesis and the plan keep both
+cores whenever they can use them, and the start-up runs in what they leave idle. It asks for the normal
+policy back before scanning, and scans idle if the system refuses.
 """
 
 from __future__ import annotations
@@ -12,14 +16,18 @@ from __future__ import annotations
 import json
 import sys
 
+from tools.scheduling import set_policy
+
 
 def main() -> int:
+    set_policy("SCHED_IDLE")
     from checkov.main import Checkov  # the start-up paid ahead
     from checkov.terraform import plan_runner  # noqa: F401  the terraform_plan runner and its registries
 
     line = sys.stdin.readline()
     if not line.strip():
         return 0
+    set_policy("SCHED_OTHER")
     argv = json.loads(line)
     if not isinstance(argv, list) or not all(isinstance(arg, str) for arg in argv):
         print(f"checkov_worker: expected a JSON list of arguments, got {line[:200]!r}", file=sys.stderr)

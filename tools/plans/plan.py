@@ -199,6 +199,8 @@ def plan_and_review(args: argparse.Namespace) -> int:
     progress = Progress(sys.stderr)  # the review goes to stdout; the phases, as they start, beside it
     # checkov's start (most of its run) is paid on the other core while the stacks are synthesized and planned.
     worker = None if args.skip_checkov else checkov_scan.start_checkov()
+    if args.offline and args.endpoint is None:
+        public_parameters.start_early()  # moto's import, over a second, beside the synthesis
     try:
         return _plan_and_review(args, progress, worker)
     finally:

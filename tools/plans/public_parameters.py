@@ -6,16 +6,22 @@ read even with ``-refresh=false``.  An offline plan has no AWS, so this serves e
 stack reads with a stand-in layer ARN: the plan is real in everything else, and names the stand-in
 (``offline-stand-in``) where AWS would give the published layer.  moto refuses ``PutParameter`` under
 ``/aws`` (as AWS does), so the parameters are written into its backend directly.
+
+Starting the server (importing moto) takes over a second; ``plan --offline`` calls :func:`start_early`
+before the synthesis, so that it is ready when the first plan needs it.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import logging
 import threading
 from pathlib import Path
 from typing import Any
+
+from tools.scheduling import set_policy
 
 PUBLIC_PREFIX = "/aws/service/"
 # moto's account for any credentials that are not its own test keys (the offline override's stubs).
@@ -38,19 +44,47 @@ def stand_in_value(name: str, region: str) -> str:
     return f"arn:aws:lambda:{region}:{MOTO_ACCOUNT}:layer:offline-stand-in-{tail}:1"
 
 
+def _started_server() -> Any:
+    """The process-wide moto server, started on first use; call with ``_lock`` held."""
+    global _server
+    if _server is None:
+        from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+        # One access-log line per request on stderr would land in the plan command's output.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        _server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        _server.start()
+        atexit.register(_server.stop)
+    return _server
+
+
+def start_early() -> threading.Thread:
+    """Start the server on a thread of its own (a daemon: it never holds up the exit); :func:`serve` waits
+    for it. moto's import, the long part, runs in idle processor time (:mod:`tools.scheduling`); the
+    server starts after the thread asked for the normal policy back, so that its request threads do not
+    inherit the idle one where the system grants that. An error here is left for :func:`serve` to meet
+    again, where the plan reports it."""
+    def start() -> None:
+        # An error is not lost: serve() starts the server again, and raises where the plan reports it.
+        with _lock, contextlib.suppress(Exception):
+            set_policy("SCHED_IDLE")
+            import moto.moto_server.threaded_moto_server  # noqa: F401
+            import moto.ssm.models  # noqa: F401
+
+            set_policy("SCHED_OTHER")
+            _started_server()
+
+    thread = threading.Thread(target=start, name="public-parameters", daemon=True)
+    thread.start()
+    return thread
+
+
 def serve(names: list[str], region: str = "us-east-1") -> str:
     """The endpoint of a process-wide moto server that answers ``names``; started on first use."""
-    global _server
-    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
     from moto.ssm.models import Parameter, ssm_backends
 
     with _lock:
-        if _server is None:
-            # One access-log line per request on stderr would land in the plan command's output.
-            logging.getLogger("werkzeug").setLevel(logging.WARNING)
-            _server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-            _server.start()
-            atexit.register(_server.stop)
+        server = _started_server()
         parameters = ssm_backends[MOTO_ACCOUNT][region]._parameters
         for name in names:
             if not parameters.get(name):
@@ -59,7 +93,7 @@ def serve(names: list[str], region: str = "us-east-1") -> str:
                     description="offline stand-in", allowed_pattern=None, keyid=None,
                     last_modified_date=_now(), version=1, data_type="text",
                 ))
-        host, port = _server.get_host_and_port()
+        host, port = server.get_host_and_port()
     return f"http://{host}:{port}"
 
 

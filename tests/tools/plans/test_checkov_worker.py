@@ -1,5 +1,6 @@
-"""checkov started ahead of its files: the worker `make plan` starts before the synthesis, so that checkov's own
-start (most of its run) overlaps the synthesis and the plan instead of following them."""
+"""What `make plan` starts before the synthesis, so that their start-up overlaps the synthesis and the plan
+instead of following them: the checkov worker (checkov's start is most of its run) and, offline, the stand-in
+server of AWS's public parameters (moto's import)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tools.plans import checkov_scan, plan
+from tools.plans import checkov_scan, plan, public_parameters
 
 CKV_SQS_ENCRYPTED = "CKV_AWS_27"  # "Ensure all data stored in the SQS queue is encrypted"
 
@@ -87,6 +88,7 @@ def fake_worker_and_synth(monkeypatch: pytest.MonkeyPatch, events: list[str]) ->
         raise plan.PlanError("main.py failed")
 
     monkeypatch.setattr(checkov_scan, "start_checkov", lambda: FakeWorker(events))
+    monkeypatch.setattr(public_parameters, "start_early", lambda: events.append("stand-in server started"))
     monkeypatch.setattr(checkov_scan, "stop_checkov", stop)
     monkeypatch.setattr(plan, "synthesize_stacks", synth_fails)
 
@@ -96,11 +98,21 @@ def test_make_plan_starts_checkov_before_the_synthesis_and_stops_it_when_no_revi
     events: list[str] = []
     fake_worker_and_synth(monkeypatch, events)
     assert plan.plan_and_review(plan_arguments("--env", "prod", "--offline")) == 3
-    assert events == ["checkov worker started", "synthesis", "checkov worker stopped"]
+    assert events == ["checkov worker started", "stand-in server started", "synthesis", "checkov worker stopped"]
 
 
 def test_make_plan_starts_no_checkov_when_told_to_skip_it(monkeypatch: pytest.MonkeyPatch) -> None:
     events: list[str] = []
     fake_worker_and_synth(monkeypatch, events)
     assert plan.plan_and_review(plan_arguments("--env", "prod", "--offline", "--skip-checkov")) == 3
-    assert events == ["synthesis"]
+    assert events == ["stand-in server started", "synthesis"]
+
+
+def test_a_plan_against_aws_starts_no_stand_in_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    events: list[str] = []
+    fake_worker_and_synth(monkeypatch, events)
+    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(plan, "require_credentials", lambda stack: events.append(f"credentials of {stack}"))
+    assert plan.plan_and_review(plan_arguments("--env", "prod")) == 3
+    assert "stand-in server started" not in events and "synthesis" in events

@@ -81,7 +81,8 @@ def test_several_stacks_are_synthesized_once_and_planned_side_by_side(monkeypatc
 
     reviewed: list[tuple[list[str], list[str]]] = []
 
-    def fake_review_folders(folders: list[PlanFolder], args: argparse.Namespace, plans: list[dict]) -> list[int]:
+    def fake_review_folders(folders: list[PlanFolder], args: argparse.Namespace, plans: list[dict],
+                            checkov_worker: object = None) -> list[int]:
         reviewed.append(([f.root.name for f in folders], [p["stack"] for p in plans]))
         return [0, 1, 0]
 
@@ -158,7 +159,7 @@ def test_the_reviews_share_one_checkov_process_started_before_the_policies(monke
     order: list[str] = []
 
     class FakeScan:
-        def __init__(self, plan_jsons: list[Path]) -> None:
+        def __init__(self, plan_jsons: list[Path], process: object = None) -> None:
             started.append(list(plan_jsons))
             order.append("checkov started")
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import boto3
 
+from tools.plans import public_parameters
 from tools.plans.public_parameters import public_parameter_names, serve
 
 NAME = "/aws/service/powertools/python/arm64/python3.13/3.37.0"
@@ -30,3 +31,11 @@ def test_the_stand_in_answers_get_parameter_with_a_layer_arn_that_says_what_it_i
     value = ssm.get_parameter(Name=NAME)["Parameter"]["Value"]
     assert value == ("arn:aws:lambda:us-east-1:123456789012:layer:"
                      "offline-stand-in-powertools-python-arm64-python3-13-3-37-0:1")
+
+
+def test_the_server_started_early_is_the_one_serve_answers_from() -> None:
+    public_parameters.start_early().join(timeout=60)
+    started = public_parameters._server
+    assert started is not None, "the early start left no server running"
+    host, port = started.get_host_and_port()
+    assert serve([NAME]) == f"http://{host}:{port}"
