@@ -1,6 +1,8 @@
 """moto's server (``python -m moto.server``) with two hot helpers swapped for faster ones, SQS's
-SetQueueAttributes made to keep a queue's policy when the call does not name it, as SQS does, and Lambda's
-CreateEventSourceMapping made to keep one mapping per queue and function, as Lambda does.
+SetQueueAttributes made to keep a queue's policy when the call does not name it, as SQS does, Lambda's
+CreateEventSourceMapping made to keep one mapping per queue and function, as Lambda does, and a repeated
+create (the provider resending a call moto already served, on a loaded machine) answered with what the
+first one made.
 
 Profiling the pipeline on moto 5.2 shows most of the emulator's time in two helpers that SQS calls for
 every message, several times (``Queue.attributes`` recomputes every attribute, message counts included):
@@ -15,6 +17,7 @@ which import them by name.  If a moto release renames them, the server simply ru
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import sys
 import threading
@@ -67,6 +70,17 @@ def keep_unnamed_queue_policy() -> bool:
     return True
 
 
+def request_digest(spec: dict[str, Any]) -> str:
+    """A request body's fingerprint (a CreateFunction body carries the whole zip: only its hash is kept)."""
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def log_repeat(operation: str, what: str) -> None:
+    """One line in the emulator's log for each repeated create answered, to see when they happen."""
+    print(f"tap emulator: {operation} repeated for {what}; answered with what the first one made",
+          file=sys.stderr, flush=True)
+
+
 def one_mapping_per_source_and_function() -> bool:
     """CreateEventSourceMapping refuses a second mapping of one queue to one function, as Lambda does, and
     answers a repeat of the very request that made the existing mapping with that mapping.
@@ -95,7 +109,7 @@ def one_mapping_per_source_and_function() -> bool:
             super().__init__("ResourceConflictException", message)
 
     def create_event_source_mapping(self: Any, spec: dict[str, Any]) -> Any:
-        request = json.dumps(spec, sort_keys=True)  # before moto adds its own keys to ``spec``
+        request = request_digest(spec)  # before moto adds its own keys to ``spec``
         with one_at_a_time:
             source, name = spec.get("EventSourceArn"), spec.get("FunctionName")
             function = self._lambdas.get_function_by_name_or_arn_with_qualifier(name or "")
@@ -104,8 +118,7 @@ def one_mapping_per_source_and_function() -> bool:
                 if existing.event_source_arn != source or not same_function:
                     continue
                 if getattr(existing, "tap_request", None) == request:
-                    print(f"tap emulator: CreateEventSourceMapping repeated for {source} -> {name}; answered "
-                          f"with the mapping it made, {existing.uuid}", file=sys.stderr, flush=True)
+                    log_repeat("CreateEventSourceMapping", f"{source} -> {name} ({existing.uuid})")
                     return existing
                 raise MappingConflict(
                     f"An event source mapping with event source ({source}) and function ({name}) already "
@@ -118,10 +131,53 @@ def one_mapping_per_source_and_function() -> bool:
     return True
 
 
+def answer_repeated_function_creates() -> bool:
+    """A repeat of the CreateFunction that made a function still there gets the first one's answer again.
+
+    On a loaded machine the provider has sent a CreateFunction again that moto had already served; moto
+    answered the repeat ``ResourceConflictException: Function already exist``, which the provider retried
+    for five minutes before the apply failed. A byte-for-byte repeat (the same body, zip included) is
+    answered as the first one was, while the function it made exists (a function deleted and created
+    again is a new create); any other create of an existing name is still refused, as Lambda refuses it.
+    moto checks for the name in its response layer, so that is where this goes. False (and nothing
+    patched) if moto's Lambda responses have no such method any more.
+    """
+    from moto.awslambda.responses import LambdaResponse
+
+    original = getattr(LambdaResponse, "create_function", None)
+    if not callable(original):
+        return False
+    one_at_a_time = threading.Lock()
+
+    def create_function(self: Any) -> Any:
+        request, name = request_digest(self.json_body), str(self.json_body.get("FunctionName", ""))
+        with one_at_a_time:
+            made = self.backend.__dict__.setdefault("tap_functions_made", {})
+            earlier = made.get(name)
+            if earlier is not None and earlier[0] == request and _current_function(self.backend, name) is earlier[1]:
+                log_repeat("CreateFunction", name)
+                return earlier[2]
+            answer = original(self)
+            made[name] = (request, _current_function(self.backend, name), answer)
+            return answer
+
+    LambdaResponse.create_function = create_function
+    return True
+
+
+def _current_function(backend: Any, name: str) -> Any:
+    """The function called ``name`` in moto's Lambda backend, None if there is none."""
+    try:
+        return backend._lambdas.get_function_by_name_forbid_qualifier(name)
+    except Exception:  # noqa: BLE001 - moto's "unknown function" (and a name with a qualifier): none
+        return None
+
+
 def main(argv: list[str] | None = None) -> None:
     speed_up_moto()
     keep_unnamed_queue_policy()
     one_mapping_per_source_and_function()
+    answer_repeated_function_creates()
     from moto.server import main as moto_main
 
     moto_main(argv if argv is not None else sys.argv[1:])

@@ -1,5 +1,6 @@
 """The emulator's patches of moto: SQS keeps a queue's policy when SetQueueAttributes does not name it, and
-Lambda keeps one event source mapping per queue and function, as the services do."""
+Lambda keeps one event source mapping per queue and function, as the services do, and a create repeated
+byte for byte (a retry of a call already served) gets what the first one made."""
 
 from __future__ import annotations
 
@@ -14,9 +15,14 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.awslambda.models import LambdaBackend
+from moto.awslambda.responses import LambdaResponse
 from moto.sqs.models import Queue
 
-from tools.local.emulator_server import keep_unnamed_queue_policy, one_mapping_per_source_and_function
+from tools.local.emulator_server import (
+    answer_repeated_function_creates,
+    keep_unnamed_queue_policy,
+    one_mapping_per_source_and_function,
+)
 
 POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sqs:*",
@@ -66,22 +72,33 @@ def test_unpatched_moto_still_clears_the_policy(sqs: Any) -> None:
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """Lambda and SQS clients, with two functions and one queue; moto's own create restored afterwards."""
     monkeypatch.setattr(LambdaBackend, "create_event_source_mapping", LambdaBackend.create_event_source_mapping)
+    monkeypatch.setattr(LambdaResponse, "create_function", LambdaResponse.create_function)
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
     with mock_aws():
         iam, sqs = boto3.client("iam", region_name="us-east-1"), boto3.client("sqs", region_name="us-east-1")
         role = iam.create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17",
                                "Statement": []}))["Role"]["Arn"]
-        code = io.BytesIO()
-        with zipfile.ZipFile(code, "w") as archive:
-            archive.writestr("handler.py", "def handler(event, context):\n    return None\n")
         functions = boto3.client("lambda", region_name="us-east-1")
         for name in ("validator", "enricher"):
-            functions.create_function(FunctionName=name, Runtime="python3.11", Role=role, Handler="handler.handler",
-                                      Code={"ZipFile": code.getvalue()})
+            functions.create_function(**function_request(name, role))
         url = sqs.create_queue(QueueName="ingest")["QueueUrl"]
         queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        yield {"lambda": functions, "queue": queue}
+        yield {"lambda": functions, "queue": queue, "role": role}
+
+
+def handler_zip() -> bytes:
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        # A fixed date: a repeated request must be the same bytes, as a client's retry is.
+        archive.writestr(zipfile.ZipInfo("handler.py", date_time=(2026, 1, 1, 0, 0, 0)),
+                         "def handler(event, context):\n    return None\n")
+    return code.getvalue()
+
+
+def function_request(name: str, role: str, memory: int = 128) -> dict[str, Any]:
+    return {"FunctionName": name, "Runtime": "python3.11", "Role": role, "Handler": "handler.handler",
+            "MemorySize": memory, "Publish": True, "Code": {"ZipFile": handler_zip()}}
 
 
 def mapping_request(aws: dict[str, Any], function: str = "validator", batch_size: int = 10) -> dict[str, Any]:
@@ -122,3 +139,35 @@ def test_unpatched_moto_makes_a_second_mapping_on_a_repeated_create(aws: dict[st
     aws["lambda"].create_event_source_mapping(**mapping_request(aws))
     aws["lambda"].create_event_source_mapping(**mapping_request(aws))
     assert len(aws["lambda"].list_event_source_mappings()["EventSourceMappings"]) == 2
+
+
+def test_a_repeated_function_create_gets_the_function_it_made(aws: dict[str, Any]) -> None:
+    assert answer_repeated_function_creates() is True
+    first = aws["lambda"].create_function(**function_request("processor", aws["role"]))
+    again = aws["lambda"].create_function(**function_request("processor", aws["role"]))
+    assert (again["FunctionArn"], again["Version"]) == (first["FunctionArn"], first["Version"])
+    assert [v["Version"] for v in aws["lambda"].list_versions_by_function(FunctionName="processor")["Versions"]] \
+        == ["$LATEST", "1"], "no second version published by the repeat"
+
+
+def test_another_create_of_an_existing_function_is_still_refused(aws: dict[str, Any]) -> None:
+    answer_repeated_function_creates()
+    aws["lambda"].create_function(**function_request("processor", aws["role"]))
+    with pytest.raises(ClientError) as refused:
+        aws["lambda"].create_function(**function_request("processor", aws["role"], memory=256))
+    assert refused.value.response["Error"]["Code"] == "ResourceConflictException"
+
+
+def test_the_same_create_after_a_delete_makes_the_function_again(aws: dict[str, Any]) -> None:
+    answer_repeated_function_creates()
+    aws["lambda"].create_function(**function_request("processor", aws["role"]))
+    aws["lambda"].delete_function(FunctionName="processor")
+    aws["lambda"].create_function(**function_request("processor", aws["role"]))
+    assert aws["lambda"].get_function(FunctionName="processor")["Configuration"]["FunctionName"] == "processor"
+
+
+def test_unpatched_moto_refuses_a_repeated_function_create(aws: dict[str, Any]) -> None:
+    """Why the patch exists: the provider retried this 409 for five minutes, then failed the apply."""
+    aws["lambda"].create_function(**function_request("processor", aws["role"]))
+    with pytest.raises(ClientError, match="ResourceConflictException"):
+        aws["lambda"].create_function(**function_request("processor", aws["role"]))
