@@ -92,8 +92,9 @@ def test_offline_and_emulator_plans_need_no_credentials(bare_shell: Path, monkey
                                                         tmp_path: Path) -> None:
     (tmp_path / "cdk.tf.json").write_text("{}")
     monkeypatch.setattr(plan, "make_plan", lambda *a, **k: {"resource_changes": []})
-    monkeypatch.setattr(plan.review, "review_folder", lambda folder, args, plan=None: 0)
-    common = {"stack_dir": tmp_path, "state": None, "plans_dir": tmp_path, "detailed_exitcode": False, "destroy": False}
+    monkeypatch.setattr(plan.review, "review_folder", lambda folder, args, plan=None, **_: 0)
+    common = {"stack_dir": tmp_path, "state": None, "plans_dir": tmp_path, "detailed_exitcode": False, "destroy": False,
+              "skip_checkov": True}
     assert plan.run(argparse.Namespace(env="prod", offline=True, endpoint=None, **common)) == 0
     assert plan.run(argparse.Namespace(env="local", offline=False, endpoint="http://127.0.0.1:1", **common)) == 0
 

@@ -133,7 +133,7 @@ def test_plan_exits_with_its_reviews_code(monkeypatch: pytest.MonkeyPatch, tmp_p
                                           review_code: int, expected: int) -> None:
     (tmp_path / "cdk.tf.json").write_text("{}")
     monkeypatch.setattr(plan, "make_plan", lambda *a, **k: {"resource_changes": []})
-    monkeypatch.setattr(review, "review_folder", lambda folder, args, plan=None: review_code)
+    monkeypatch.setattr(review, "review_folder", lambda folder, args, plan=None, **_: review_code)
     assert plan.run(_args(stack_dir=tmp_path, plans_dir=tmp_path)) == expected
 
 
@@ -143,7 +143,7 @@ def test_a_blocked_plan_with_changes_still_reports_drift_with_detailed_exitcode(
     changed = {"resource_changes": [{"address": "aws_sqs_queue.q", "mode": "managed", "type": "aws_sqs_queue",
                                      "change": {"actions": ["update"], "before": {}, "after": {}}}]}
     monkeypatch.setattr(plan, "make_plan", lambda *a, **k: changed)
-    monkeypatch.setattr(review, "review_folder", lambda folder, args, plan=None: 1)
+    monkeypatch.setattr(review, "review_folder", lambda folder, args, plan=None, **_: 1)
     assert plan.run(_args(stack_dir=tmp_path, plans_dir=tmp_path, detailed_exitcode=True)) == 2
 
 
