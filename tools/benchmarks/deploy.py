@@ -240,6 +240,12 @@ def load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
+def conditions(context: dict) -> str:
+    """The machine and its load around a benchmark, from its context's ``machine`` and load averages."""
+    return (f"machine: {context['machine']}; load average (1, 5, 15 min) before "
+            f"{context['load_average_before']}, after {context['load_average_after']}")
+
+
 def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--runs", type=positive_int, default=3, help="rounds (default 3)")
     parser.add_argument(
@@ -268,8 +274,7 @@ def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps({"figures": summary, **context}, indent=2))
     else:
-        print(render_markdown(summary, f"{note}; machine: {context['machine']}; load average (1, 5, 15 min) "
-                                       f"before {load_before}, after {context['load_average_after']}"))
+        print(render_markdown(summary, f"{note}; {conditions(context)}"))
     return 0
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.benchmarks import run_alone, summary
-from tools.benchmarks.deploy import load_average, read_timestamped
+from tools.benchmarks.deploy import conditions, load_average, read_timestamped
 from tools.benchmarks.pipeline_env import BenchmarkError
 from tools.benchmarks.synth import machine, positive_int
 
@@ -221,9 +221,7 @@ def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps({"figures": figures, **context}, indent=2))
     else:
-        print(render_markdown(figures, f"baseline {args.baseline}, now {args.ref}; machine: {context['machine']}; "
-                                       f"load average (1, 5, 15 min) before {load_before}, after "
-                                       f"{context['load_average_after']}"))
+        print(render_markdown(figures, f"baseline {args.baseline}, now {args.ref}; {conditions(context)}"))
     return 0
 
 

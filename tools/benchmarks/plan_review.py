@@ -38,7 +38,7 @@ from typing import Any
 
 from modules.environments_file import with_account_for_reading
 from tools.benchmarks import run_alone, summary
-from tools.benchmarks.deploy import load_average
+from tools.benchmarks.deploy import conditions, load_average
 from tools.benchmarks.pipeline_env import BenchmarkError
 from tools.benchmarks.synth import machine, positive_int
 
@@ -237,9 +237,7 @@ def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
                                                          "now_three": after_three}, **context}, indent=2))
     else:
         print(render_markdown(figures, before, after_one, after_three,
-                              f"baseline {args.baseline}; {context['note']}; machine: {context['machine']}; "
-                              f"load average (1, 5, 15 min) before {load_before}, after "
-                              f"{context['load_average_after']}"))
+                              f"baseline {args.baseline}; {context['note']}; {conditions(context)}"))
     return 0
 
 
