@@ -23,11 +23,3 @@ def set_policy(policy_name: str) -> bool:
         return False
     return True
 
-
-def policy_of(thread_id: int = 0) -> str | None:
-    """The name of the scheduling policy of ``thread_id`` (0: the calling thread), None where unknown."""
-    if not hasattr(os, "sched_getscheduler"):
-        return None
-    current = os.sched_getscheduler(thread_id)
-    names = ("SCHED_OTHER", "SCHED_BATCH", "SCHED_IDLE", "SCHED_FIFO", "SCHED_RR")
-    return next((name for name in names if getattr(os, name, None) == current), None)

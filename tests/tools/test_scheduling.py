@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -9,9 +10,16 @@ import time
 import pytest
 
 from tools.plans import checkov_scan
-from tools.scheduling import policy_of, set_policy
+from tools.scheduling import set_policy
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SCHED_IDLE is Linux's")
+
+
+def policy_of(thread_id: int = 0) -> str | None:
+    """The name of the scheduling policy of ``thread_id`` (0: the calling thread)."""
+    current = os.sched_getscheduler(thread_id)
+    return next((name for name in ("SCHED_OTHER", "SCHED_BATCH", "SCHED_IDLE", "SCHED_FIFO", "SCHED_RR")
+                 if getattr(os, name, None) == current), None)
 
 
 def policy_seen_on_a_thread(*names: str) -> list[str | None]:

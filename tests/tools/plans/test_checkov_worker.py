@@ -111,8 +111,6 @@ def test_make_plan_starts_no_checkov_when_told_to_skip_it(monkeypatch: pytest.Mo
 def test_a_plan_against_aws_starts_no_stand_in_server(monkeypatch: pytest.MonkeyPatch) -> None:
     events: list[str] = []
     fake_worker_and_synth(monkeypatch, events)
-    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(plan, "require_credentials", lambda stack: events.append(f"credentials of {stack}"))
     assert plan.plan_and_review(plan_arguments("--env", "prod")) == 3
     assert "stand-in server started" not in events and "synthesis" in events

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import boto3
+import pytest
 
 from tools.plans import public_parameters
 from tools.plans.public_parameters import public_parameter_names, serve
@@ -33,7 +34,9 @@ def test_the_stand_in_answers_get_parameter_with_a_layer_arn_that_says_what_it_i
                      "offline-stand-in-powertools-python-arm64-python3-13-3-37-0:1")
 
 
-def test_the_server_started_early_is_the_one_serve_answers_from() -> None:
+def test_the_server_started_early_is_the_one_serve_answers_from(monkeypatch: pytest.MonkeyPatch) -> None:
+    # As a fresh process has it: no server yet (another test of this worker may have started one).
+    monkeypatch.setattr(public_parameters, "_server", None)
     public_parameters.start_early().join(timeout=60)
     started = public_parameters._server
     assert started is not None, "the early start left no server running"
