@@ -1,9 +1,10 @@
 """Work that may only use idle processor time: Linux's SCHED_IDLE policy, for the calling thread.
 
-``make plan`` starts two things before the synthesis only so that their start-up is done when the plan
-needs them: the checkov worker and, offline, the stand-in server of AWS's public parameters. At normal
-priority they slowed the synthesis and the plan down by about as much as they saved; under SCHED_IDLE
-they run in the time those leave idle (https://man7.org/linux/man-pages/man7/sched.7.html, "SCHED_IDLE").
+``make plan`` starts the checkov worker before the synthesis only so that its start-up is done when the
+review needs it. At normal priority it slowed the synthesis and the plan down by about as much as it saved;
+under SCHED_IDLE it runs in the time those leave idle (https://man7.org/linux/man-pages/man7/sched.7.html,
+"SCHED_IDLE"). For a separate process only: a thread under SCHED_IDLE can hold the interpreter's lock while
+the busy processors give it no time, and so stall the threads that have work.
 """
 
 from __future__ import annotations

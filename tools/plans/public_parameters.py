@@ -21,8 +21,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from tools.scheduling import set_policy
-
 PUBLIC_PREFIX = "/aws/service/"
 # moto's account for any credentials that are not its own test keys (the offline override's stubs).
 MOTO_ACCOUNT = "123456789012"
@@ -60,18 +58,14 @@ def _started_server() -> Any:
 
 def start_early() -> threading.Thread:
     """Start the server on a thread of its own (a daemon: it never holds up the exit); :func:`serve` waits
-    for it. moto's import, the long part, runs in idle processor time (:mod:`tools.scheduling`); the
-    server starts after the thread asked for the normal policy back, so that its request threads do not
-    inherit the idle one where the system grants that. An error here is left for :func:`serve` to meet
-    again, where the plan reports it."""
+    for it. An error here is left for :func:`serve` to meet again, where the plan reports it.
+
+    The thread keeps the normal scheduling policy: under SCHED_IDLE it would hold the interpreter's lock
+    while the busy processors left it no time, and stall every other thread of the plan (a test of three
+    plans side by side saw one start late)."""
     def start() -> None:
         # An error is not lost: serve() starts the server again, and raises where the plan reports it.
         with _lock, contextlib.suppress(Exception):
-            set_policy("SCHED_IDLE")
-            import moto.moto_server.threaded_moto_server  # noqa: F401
-            import moto.ssm.models  # noqa: F401
-
-            set_policy("SCHED_OTHER")
             _started_server()
 
     thread = threading.Thread(target=start, name="public-parameters", daemon=True)
