@@ -28,3 +28,11 @@ def test_terraform_env_points_at_the_generated_cli_config() -> None:
     env = terraform_cli.terraform_env({})
     assert Path(env["TF_CLI_CONFIG_FILE"]).is_file()
     assert env["TF_INPUT"] == "0"
+
+
+def test_terraform_and_its_providers_collect_garbage_four_times_less_often_than_gos_default() -> None:
+    assert terraform_cli.terraform_env({})["GOGC"] == "400"
+
+
+def test_a_gogc_the_caller_set_is_kept() -> None:
+    assert terraform_cli.terraform_env({"GOGC": "100"})["GOGC"] == "100"
