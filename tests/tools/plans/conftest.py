@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -68,27 +70,60 @@ def deployed_state(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fix
 
 
 PlanMaker = Callable[..., tuple[PlanFolder, dict]]
+#: What a variant is made from: the stack edit, the state edit, the files left out.
+VariantKey = tuple[Callable[[dict], None] | None, Callable[[dict], None] | None, tuple[str, ...]]
+
+
+@dataclass
+class MadeVariants:
+    """The plan folders this worker made (under ``root``), by what they were made from; never handed out to a
+    test, only copied."""
+
+    root: Path
+    folders: dict[VariantKey, PlanFolder] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="session")
+def made_variants(tmp_path_factory: pytest.TempPathFactory) -> MadeVariants:
+    return MadeVariants(tmp_path_factory.mktemp("variants"))
 
 
 @pytest.fixture
-def plan_variant(prod_stack_dir: Path, deployed_state: Path, tmp_path: Path) -> PlanMaker:
+def plan_variant(prod_stack_dir: Path, deployed_state: Path, tmp_path: Path,
+                 made_variants: MadeVariants) -> PlanMaker:
     """Plan `prod` against the deployed state after ``edit_stack`` changed its JSON / ``edit_state`` its state
-    (``without`` names files of the stack folder to leave out)."""
+    (``without`` names files of the stack folder to leave out).
+
+    Each test gets a plan folder of its own, which it may review, tamper with or apply. Tests that ask for the
+    same variant (the same edit functions, not equal lambdas) share one Terraform plan: the first makes it, the
+    others get a copy of its folder (one xdist group per shared variant keeps them on one worker)."""
     def make(edit_stack: Callable[[dict], None] | None = None,
              edit_state: Callable[[dict], None] | None = None,
              without: tuple[str, ...] = ()) -> tuple[PlanFolder, dict]:
-        stack_dir = tmp_path / "stack"
-        shutil.copytree(prod_stack_dir, stack_dir,
-                        ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", *without))
-        document = json.loads((stack_dir / "cdk.tf.json").read_text())
-        if edit_stack:
-            edit_stack(document)
-        (stack_dir / "cdk.tf.json").write_text(json.dumps(document))
-        state = json.loads(deployed_state.read_text())
-        if edit_state:
-            edit_state(state)
-        state_path = tmp_path / "prior.tfstate"
-        state_path.write_text(json.dumps(state))
-        folder = PlanFolder.for_stack(STACK, tmp_path / "plans")
-        return folder, make_plan(stack_dir, folder, offline_mode=True, state=state_path)
+        key = (edit_stack, edit_state, without)
+        made = made_variants.folders
+        if key not in made:
+            made[key] = _made(prod_stack_dir, deployed_state, Path(tempfile.mkdtemp(dir=made_variants.root)),
+                              edit_stack, edit_state, without)
+        folder = PlanFolder.for_stack(STACK, Path(tempfile.mkdtemp(prefix="plans", dir=tmp_path)))
+        shutil.copytree(made[key].root, folder.root, symlinks=True)
+        return folder, json.loads(folder.plan_json.read_text())
     return make
+
+
+def _made(prod_stack_dir: Path, deployed_state: Path, root: Path, edit_stack: Callable[[dict], None] | None,
+          edit_state: Callable[[dict], None] | None, without: tuple[str, ...]) -> PlanFolder:
+    stack_dir = root / "stack"
+    shutil.copytree(prod_stack_dir, stack_dir, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", *without))
+    document = json.loads((stack_dir / "cdk.tf.json").read_text())
+    if edit_stack:
+        edit_stack(document)
+    (stack_dir / "cdk.tf.json").write_text(json.dumps(document))
+    state = json.loads(deployed_state.read_text())
+    if edit_state:
+        edit_state(state)
+    state_path = root / "prior.tfstate"
+    state_path.write_text(json.dumps(state))
+    folder = PlanFolder.for_stack(STACK, root / "plans")
+    make_plan(stack_dir, folder, offline_mode=True, state=state_path)
+    return folder

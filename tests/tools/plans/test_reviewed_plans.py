@@ -32,6 +32,11 @@ PROCESSOR_ALIAS = "aws_lambda_alias.processor_alias_D40D2F24"
 # then 4 more: the arrivals alarms of the three dead-letter queues and the rejects queue; then 6 more with gradual
 # releases: the CodeDeploy application, its three deployment groups, its service role and the role's policy.
 PROD_RESOURCES = 67
+# The tests that plan the same variant share one Terraform plan (plan_variant in conftest.py) when they run on one
+# worker: one group for each such variant.
+UNCHANGED = "prod-plan-unchanged"
+TABLE_KEY_SWAPPED = "prod-plan-table-key-swapped"
+OUTPUTS_DROPPED = "prod-plan-outputs-dropped"
 
 
 def resource(document: dict, address: str) -> dict:
@@ -132,6 +137,18 @@ def test_offline_plan_reads_the_locked_layer_from_the_public_parameter_stand_in(
         f"{version.replace('.', '-')}:1"]
 
 
+@pytest.mark.xdist_group(UNCHANGED)
+def test_a_shared_plan_reaches_each_caller_as_a_copy_of_its_own(plan_variant: PlanMaker) -> None:
+    first, plan = plan_variant()
+    second, _ = plan_variant()
+    assert first.root != second.root and first.plan_file.read_bytes() == second.plan_file.read_bytes()
+    first.plan_file.write_bytes(b"tampered")
+    third, again = plan_variant()
+    assert second.plan_file.read_bytes() == third.plan_file.read_bytes() != b"tampered", "a copy changed another"
+    assert again == plan
+
+
+@pytest.mark.xdist_group(UNCHANGED)
 def test_no_change_passes(plan_variant: PlanMaker) -> None:
     folder, _ = plan_variant()
     review = reviewed(folder, run_checkov=False)
@@ -182,6 +199,7 @@ def test_replacing_the_protected_table_fails_at_plan_time(plan_variant: PlanMake
         plan_variant(edit_stack=swap_table_key)
 
 
+@pytest.mark.xdist_group(TABLE_KEY_SWAPPED)
 def test_changed_table_key_is_a_blocked_replacement(plan_variant: PlanMaker) -> None:
     folder, _ = plan_variant(edit_stack=swap_table_key_unprotected)
     review = reviewed(folder)  # with checkov
@@ -195,6 +213,7 @@ def test_changed_table_key_is_a_blocked_replacement(plan_variant: PlanMaker) -> 
         apply_plan(folder)
 
 
+@pytest.mark.xdist_group(TABLE_KEY_SWAPPED)
 def test_acknowledged_replacement_passes_and_is_recorded(plan_variant: PlanMaker) -> None:
     folder, _ = plan_variant(edit_stack=swap_table_key_unprotected)
     review = reviewed(folder, acknowledged=[TABLE], run_checkov=False)
@@ -204,6 +223,7 @@ def test_acknowledged_replacement_passes_and_is_recorded(plan_variant: PlanMaker
     assert f"PASSED with acknowledged: {TABLE}" in folder.review_md.read_text()
 
 
+@pytest.mark.xdist_group(TABLE_KEY_SWAPPED)
 def test_acknowledging_an_address_that_is_not_blocked_is_an_error(plan_variant: PlanMaker) -> None:
     folder, _ = plan_variant(edit_stack=swap_table_key_unprotected)
     with pytest.raises(ReviewError, match="acknowledged aws_dynamodb_table.typo, but nothing blocks it"):
@@ -354,6 +374,7 @@ def test_a_plan_raising_the_cost_shows_it_per_line_and_blocks_above_prods_ceilin
     assert "| Lambda provisioned concurrency | 4.38 | 43.80 | +39.42 | +900.0% |" in folder.review_md.read_text()
 
 
+@pytest.mark.xdist_group(UNCHANGED)
 def test_tampered_plan_is_refused_by_apply(plan_variant: PlanMaker) -> None:
     folder, _ = plan_variant()
     assert reviewed(folder, run_checkov=False).passed
@@ -363,6 +384,7 @@ def test_tampered_plan_is_refused_by_apply(plan_variant: PlanMaker) -> None:
         apply_plan(folder)
 
 
+@pytest.mark.xdist_group(UNCHANGED)
 def test_plan_without_review_is_refused_by_apply(plan_variant: PlanMaker) -> None:
     folder, _ = plan_variant()
     with pytest.raises(ApplyRefused, match="no review of"):
@@ -373,6 +395,7 @@ def drop_outputs(state: dict) -> None:
     state["outputs"] = {}
 
 
+@pytest.mark.xdist_group(OUTPUTS_DROPPED)
 def test_stale_plan_is_refused_by_terraform_and_a_fresh_one_applies(plan_variant: PlanMaker) -> None:
     # Only outputs change: applying touches no AWS API, so it runs offline.
     folder, plan = plan_variant(edit_state=drop_outputs)
@@ -385,6 +408,7 @@ def test_stale_plan_is_refused_by_terraform_and_a_fresh_one_applies(plan_variant
         apply_plan(folder, allow_offline=True)
 
 
+@pytest.mark.xdist_group(OUTPUTS_DROPPED)
 def test_reviewed_plan_applies(plan_variant: PlanMaker) -> None:
     folder, _ = plan_variant(edit_state=drop_outputs)
     assert reviewed(folder, run_checkov=False).passed
