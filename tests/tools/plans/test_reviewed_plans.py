@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.environments import FIXTURE
 from tests.support.opa_engine import deny_and_warn, engine
+from tests.tools.plans import conftest as plans_conftest
 from tests.tools.plans.conftest import PlanMaker
 from tools.cost.config import read_stack
 from tools.cost.plan_values import pipeline_from_values
@@ -138,7 +139,11 @@ def test_offline_plan_reads_the_locked_layer_from_the_public_parameter_stand_in(
 
 
 @pytest.mark.xdist_group(UNCHANGED)
-def test_a_shared_plan_reaches_each_caller_as_a_copy_of_its_own(plan_variant: PlanMaker) -> None:
+def test_a_shared_plan_is_made_once_and_reaches_each_caller_as_a_copy_of_its_own(
+        plan_variant: PlanMaker, monkeypatch: pytest.MonkeyPatch) -> None:
+    made = []
+    monkeypatch.setattr(plans_conftest, "make_plan", lambda *args, **kwargs: made.append(args) or make_plan(
+        *args, **kwargs))
     first, plan = plan_variant()
     second, _ = plan_variant()
     assert first.root != second.root and first.plan_file.read_bytes() == second.plan_file.read_bytes()
@@ -146,6 +151,7 @@ def test_a_shared_plan_reaches_each_caller_as_a_copy_of_its_own(plan_variant: Pl
     third, again = plan_variant()
     assert second.plan_file.read_bytes() == third.plan_file.read_bytes() != b"tampered", "a copy changed another"
     assert again == plan
+    assert len(made) <= 1, "the unchanged variant was planned again"  # 0: an earlier test of the group made it
 
 
 @pytest.mark.xdist_group(UNCHANGED)
