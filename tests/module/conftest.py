@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import TEST_ACCOUNT_ID, TEST_ALARM_EMAIL
 from tests.module.cases import BAD, GOOD
-from tests.support.module_plans import ModulePlan, init_root, plan_root, share_init, write_root
+from tests.support.module_plans import ModulePlan, endpoint_environment, init_root, plan_root, share_init, write_root
 from tools.module.build import MODULE_NAME, write_module
 from tools.module.example import EXAMPLE_PATH
 
@@ -76,12 +76,13 @@ def module_plans(module_dir: Path, shipped_settings: dict) -> dict[str, ModulePl
              "prod": write_root(module_dir, "prod", module_inputs(shipped_settings["prod"]))}
     roots.update({name: write_root(module_dir, name, inputs) for name, inputs in GOOD.items()})
     roots.update({name: write_root(module_dir, name, inputs) for name, (inputs, _) in BAD.items()})
-    init_root(roots["example"], module_dir)
+    init_root(roots["example"])
     for name, root in roots.items():
         if name != "example":
-            share_init(roots["example"], root, module_dir)
+            share_init(roots["example"], root)
+    endpoints = endpoint_environment(module_dir)
     with ThreadPoolExecutor(max_workers=3) as pool:
-        futures = {name: pool.submit(plan_root, root) for name, root in roots.items()}
+        futures = {name: pool.submit(plan_root, root, endpoints) for name, root in roots.items()}
         return {name: future.result() for name, future in futures.items()}
 
 

@@ -60,33 +60,34 @@ def module_root(inputs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def prepare(root: Path, module_dir: Path) -> None:
-    """The offline override in ``root``, with STS and SSM answered by the in-process moto server."""
+def endpoint_environment(module_dir: Path) -> dict[str, str]:
+    """The environment that sends the module's plan-time AWS calls, STS and SSM, to the in-process moto server."""
     document = json.loads((module_dir / "main.tf.json").read_text())
     public = [body["name"] for body in document["data"]["aws_ssm_parameter"].values()]
     endpoint = public_parameters.serve(public, REGION)
-    offline.write_override(root, region=REGION, endpoints={"ssm": endpoint, "sts": endpoint})
+    return offline.endpoint_variables({"ssm": endpoint, "sts": endpoint})
 
 
-def init_root(root: Path, module_dir: Path) -> None:
+def init_root(root: Path) -> None:
     """``terraform init`` of ``root`` from the provider mirror, with the offline override."""
-    prepare(root, module_dir)
+    offline.write_override(root, region=REGION)
     run_terraform(["init", "-input=false", "-no-color"], root)
 
 
-def share_init(initialized: Path, root: Path, module_dir: Path) -> None:
+def share_init(initialized: Path, root: Path) -> None:
     """``root`` initialized as ``initialized`` is, without another ``terraform init``: every root of the module
     calls it from ``examples/<name>`` with the same providers and the same local backend, so the working
     directory Terraform keeps (``.terraform``: the module's path, provider links, the backend) is the same."""
-    prepare(root, module_dir)
+    offline.write_override(root, region=REGION)
     shutil.copytree(initialized / ".terraform", root / ".terraform", symlinks=True, dirs_exist_ok=True)
     shutil.copyfile(initialized / ".terraform.lock.hcl", root / ".terraform.lock.hcl")
 
 
-def plan_root(root: Path) -> ModulePlan:
-    """An offline ``plan`` of the initialized ``root``."""
+def plan_root(root: Path, endpoints: dict[str, str]) -> ModulePlan:
+    """An offline ``plan`` of the initialized ``root``, its AWS calls sent to ``endpoints``
+    (:func:`endpoint_environment`)."""
     result = run_terraform(["plan", "-input=false", "-no-color", "-refresh=false", "-json", f"-out={PLAN_FILE}"],
-                           root, check=False)
+                           root, check=False, extra_env=endpoints)
     errors = []
     for line in result.stdout.splitlines():
         if not line.startswith("{"):

@@ -132,10 +132,12 @@ def sequential_phases(work: Path, env_name: str = "prod") -> dict[str, float]:
         folder = PlanFolder.for_stack(stack_name(env_name), work / "sequential")
         shutil.copytree(stack_dir, folder.workdir, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
         public = public_parameters.public_parameter_names(stack_dir)
-        offline.write_override(folder.workdir, endpoints={"ssm": public_parameters.serve(public)} if public else None)
+        offline.write_override(folder.workdir)
+        endpoints = offline.endpoint_variables({"ssm": public_parameters.serve(public)} if public else {})
         clock("init", lambda: run_terraform(["init", "-input=false", "-no-color"], folder.workdir))
         clock("plan", lambda: run_terraform(["plan", "-input=false", "-no-color", "-refresh=false",
-                                             f"-out={folder.plan_file.resolve()}"], folder.workdir))
+                                             f"-out={folder.plan_file.resolve()}"], folder.workdir,
+                                            extra_env=endpoints))
         shown = clock("show", lambda: run_terraform(["show", "-json", "-no-color", str(folder.plan_file.resolve())],
                                                     folder.workdir))
         folder.plan_json.write_text(shown.stdout)

@@ -106,9 +106,13 @@ class PlanFolder:
 
 
 def terraform_variables(settings: dict) -> dict[str, str]:
-    """Environment for terraform: the emulator's endpoint and dummy credentials for `local`."""
-    if not settings.get("emulator_endpoint"):
-        return {}
-    from tools.local.emulator import EMULATOR_ENV
+    """Environment for terraform: the emulator's endpoint and dummy credentials for `local`; the endpoints an
+    offline plan's data sources call."""
+    from tools.plans.offline import endpoint_variables
 
-    return {**EMULATOR_ENV, "TF_VAR_emulator_endpoint": settings["emulator_endpoint"]}
+    variables = endpoint_variables(settings.get("endpoints") or {})
+    if settings.get("emulator_endpoint"):
+        from tools.local.emulator import EMULATOR_ENV
+
+        variables.update(EMULATOR_ENV, TF_VAR_emulator_endpoint=settings["emulator_endpoint"])
+    return variables

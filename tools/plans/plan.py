@@ -115,13 +115,15 @@ def make_plan(stack_dir: Path, folder: PlanFolder, *, offline_mode: bool = False
     if folder.root.exists():
         shutil.rmtree(folder.root)
     shutil.copytree(stack_dir, folder.workdir, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
-    settings = {"offline": offline_mode, "emulator_endpoint": emulator, "source": str(stack_dir)}
+    settings: dict[str, Any] = {"offline": offline_mode, "emulator_endpoint": emulator, "source": str(stack_dir)}
     if offline_mode:
         public = public_parameters.public_parameter_names(stack_dir)
         if public and not endpoints:
             # AWS's public parameters (the Powertools layer ARN) from a local stand-in: see public_parameters.
             endpoints = {"ssm": public_parameters.serve(public)}
-        offline.write_override(folder.workdir, endpoints=endpoints)
+        if endpoints:
+            settings["endpoints"] = dict(endpoints)
+        offline.write_override(folder.workdir)
         if state is not None:
             shutil.copyfile(state, folder.workdir / offline.STATE_FILE)
     elif state is not None:
@@ -180,7 +182,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     review.add_review_arguments(parser)
 
 
-ENDPOINT_SERVICES = ("iam", "sts", "ssm", "s3", "sqs", "dynamodb", "lambda", "logs")
+ENDPOINT_SERVICES = tuple(offline.ENDPOINT_VARIABLES)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ from tools.cost.config import read_stack
 from tools.cost.plan_values import pipeline_from_values
 from tools.plans import offline
 from tools.plans.apply import ApplyRefused, apply_plan
-from tools.plans.layout import PROJECT_ROOT, PlanFolder
+from tools.plans.layout import PROJECT_ROOT, PlanFolder, terraform_variables
 from tools.plans.plan import PlanError, make_plan
 from tools.plans.policies import evaluate, policy_files
 from tools.plans.review import ReviewError, build_review, write_review
@@ -409,7 +409,8 @@ def test_stale_plan_is_refused_by_terraform_and_a_fresh_one_applies(plan_variant
                                             for c in plan["resource_changes"])
     assert reviewed(folder, run_checkov=False).passed
     # Someone else applies in the meantime: the state's serial moves on.
-    run_terraform(["apply", "-auto-approve", "-refresh=false", "-input=false", "-no-color"], folder.workdir)
+    run_terraform(["apply", "-auto-approve", "-refresh=false", "-input=false", "-no-color"], folder.workdir,
+                  extra_env=terraform_variables(folder.settings()))
     with pytest.raises(ApplyRefused, match="Saved plan is stale"):
         apply_plan(folder, allow_offline=True)
 
