@@ -9,30 +9,27 @@ settings values such as names, retention and the missing Powertools layer).
 
 from __future__ import annotations
 
-import keyword
-
 import jsii
-from cdktf import IAspect, TerraformResourceLifecycle, TerraformStack, TerraformVariable
+from cdktf import IAspect, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.codedeploy_deployment_group import CodedeployDeploymentGroup
 from cdktf_cdktf_provider_aws.lambda_event_source_mapping import LambdaEventSourceMapping
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
-from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderEndpoints
+from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import IConstruct
 
-# Every service the pipeline stacks touch; the emulator must answer for each (codedeploy: an emulated environment
-# whose release.codedeploy is on, whose deployments the release command records there).
-EMULATED_SERVICES = (
-    "applicationautoscaling", "cloudwatch", "codedeploy", "dynamodb", "iam", "kms", "lambda", "logs", "s3", "sns",
-    "sqs", "sts",
-)
-DEFAULT_EMULATOR_ENDPOINT = "http://127.0.0.1:5000"
-ENDPOINT_VARIABLE = "emulator_endpoint"
+#: What every Terraform run on the emulator gets in its environment, set to the emulator's URL: the AWS SDKs'
+#: endpoint for every service (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html), which
+#: the AWS provider reads as it reads an ``endpoints`` block
+#: (https://registry.terraform.io/providers/hashicorp/aws/latest/docs/guides/custom-service-endpoints).
+ENDPOINT_ENVIRONMENT_VARIABLE = "AWS_ENDPOINT_URL"
 
 #: Each difference, with its reason; the tests compare `local` to `dev` against this list.
 DIFFERENCES = {
-    "provider": "every service's endpoint is the emulator's, given as the Terraform variable emulator_endpoint "
-                "(the port changes from run to run), with dummy credentials and no AWS account lookups",
+    "provider": "dummy credentials (AWS refuses them: the stack cannot act on an account), no AWS account "
+                "lookups, path-style S3; the emulator's URL is not in the stack but in every Terraform run's "
+                "AWS_ENDPOINT_URL (the port changes from run to run, and the provider validates an endpoints "
+                "block in each process it starts: about 2 CPU s each, docs/performance.md)",
     "aws_lambda_function.lifecycle": "ignore_changes on logging_config: the emulator does not store the "
                                      "block, so every plan would show a change and a new version",
     "aws_lambda_event_source_mapping.enabled": "false: the emulator would run enabled mappings itself, through "
@@ -48,23 +45,19 @@ DIFFERENCES = {
 }
 
 
-def _python_name(service: str) -> str:
-    # jsii renames Python keywords: the `lambda` endpoint is the `lambda_` argument.
-    return f"{service}_" if keyword.iskeyword(service) else service
-
-
 @jsii.implements(IAspect)
 class EmulatorCompatibility:
     """Adapts pipeline resources to the emulator: see ``DIFFERENCES`` for what changes and why.
 
     Acts on every node below the scope it is added to: :class:`.pipeline.TapPipeline` adds it to itself
     (its resources), the repository's stacks to the stack (their resources and their provider). A user's
-    own stack that deploys on the emulator adds it to the stack, or points its provider there itself.
+    own stack that deploys on the emulator adds it to the stack, or sets its provider's credentials itself,
+    and runs Terraform with ``AWS_ENDPOINT_URL`` set to the emulator's URL (:data:`ENDPOINT_ENVIRONMENT_VARIABLE`).
     """
 
     def visit(self, node: IConstruct) -> None:
         if isinstance(node, AwsProvider):
-            self._point_at_emulator(TerraformStack.of(node), node)
+            self._point_at_emulator(node)
         elif isinstance(node, LambdaFunction):
             node.lifecycle = TerraformResourceLifecycle(ignore_changes=["logging_config"])
         elif isinstance(node, LambdaEventSourceMapping):
@@ -76,17 +69,10 @@ class EmulatorCompatibility:
             node.lifecycle = TerraformResourceLifecycle(ignore_changes=["alarm_configuration", "load_balancer_info"])
 
     @staticmethod
-    def _point_at_emulator(stack: TerraformStack, provider: AwsProvider) -> None:
-        endpoint = TerraformVariable(
-            stack, ENDPOINT_VARIABLE,
-            type="string",
-            default=DEFAULT_EMULATOR_ENDPOINT,
-            description="URL of the local AWS emulator (moto server)",
-        ).string_value
+    def _point_at_emulator(provider: AwsProvider) -> None:
         provider.access_key = "test"
         provider.secret_key = "test"  # noqa: S105 - the emulator's dummy credentials, not a secret
         provider.skip_credentials_validation = True
         provider.skip_metadata_api_check = "true"
         provider.skip_requesting_account_id = True
         provider.s3_use_path_style = True
-        provider.endpoints = [AwsProviderEndpoints(**{_python_name(s): endpoint for s in EMULATED_SERVICES})]

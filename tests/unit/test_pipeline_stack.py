@@ -113,13 +113,12 @@ def test_dashboard_shows_every_stage_and_the_table(pipeline_stacks: dict[str, St
     assert {"ConsumedWriteCapacityUnits", "WriteThrottleEvents", "Throttles", "Errors"} <= metrics
 
 
-def test_local_stack_points_every_service_at_the_emulator(pipeline_stacks: dict[str, StackJson]) -> None:
-    document = pipeline_stacks["local"].document
-    [provider] = document["provider"]["aws"]
-    [endpoints] = provider["endpoints"]
-    assert set(endpoints.values()) == {"${var.emulator_endpoint}"}
-    assert {"sqs", "lambda", "dynamodb", "iam", "logs"} <= set(endpoints)
-    assert provider["skip_credentials_validation"] is True
+def test_local_stack_has_credentials_no_account_accepts_and_takes_its_endpoint_from_each_run(
+        pipeline_stacks: dict[str, StackJson]) -> None:
+    [provider] = pipeline_stacks["local"].document["provider"]["aws"]
+    assert (provider["access_key"], provider["secret_key"]) == ("test", "test")
+    assert provider["skip_credentials_validation"] is True and provider["skip_requesting_account_id"] is True
+    assert "endpoints" not in provider
 
 
 def test_local_stack_leaves_out_what_the_emulator_lacks(pipeline_stacks: dict[str, StackJson]) -> None:

@@ -167,4 +167,11 @@ class Emulator:
 
     def client_env(self) -> dict[str, str]:
         """Environment for any AWS SDK or Terraform process that must talk to this emulator."""
-        return {**EMULATOR_ENV, "AWS_ENDPOINT_URL": self.endpoint}
+        return client_env(self.endpoint)
+
+
+def client_env(endpoint: str) -> dict[str, str]:
+    """Environment for any AWS SDK or Terraform process that must talk to the emulator at ``endpoint``: every
+    service's endpoint (``AWS_ENDPOINT_URL``, which the stacks' AWS provider reads too: the `local` stack carries
+    no endpoint of its own, see modules/emulator_compat.py) and dummy credentials."""
+    return {**EMULATOR_ENV, "AWS_ENDPOINT_URL": endpoint}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools.local import topology
-from tools.local.emulator import EMULATOR_ENV
+from tools.local.emulator import client_env
 from tools.terraform_cli import terraform_binary, terraform_env
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -59,8 +59,8 @@ class Deployment:
     state_path: Path | None = None
 
     def extra_env(self) -> dict[str, str]:
-        # The endpoint through TF_VAR_, so that every command (plan, apply, destroy, show) gets it.
-        return {**EMULATOR_ENV, "TF_VAR_emulator_endpoint": self.endpoint}
+        # The endpoint in the environment, so that every command (plan, apply, destroy, show) gets it.
+        return client_env(self.endpoint)
 
     def terraform(
         self,

@@ -112,7 +112,7 @@ def terraform_variables(settings: dict) -> dict[str, str]:
 
     variables = endpoint_variables(settings.get("endpoints") or {})
     if settings.get("emulator_endpoint"):
-        from tools.local.emulator import EMULATOR_ENV
+        from tools.local.emulator import client_env
 
-        variables.update(EMULATOR_ENV, TF_VAR_emulator_endpoint=settings["emulator_endpoint"])
+        variables.update(client_env(settings["emulator_endpoint"]))
     return variables

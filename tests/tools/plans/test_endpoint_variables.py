@@ -1,5 +1,6 @@
-"""Where an offline plan's data sources send their AWS calls: environment variables, never an ``endpoints``
-block in the override (the provider validates that block in every process, at 2.5 CPU s a plan of prod)."""
+"""Where Terraform sends AWS calls it must not send to AWS (an offline plan's data sources, everything on the
+emulator): environment variables, never an ``endpoints`` block, which the provider validates in every process
+(2.5 CPU s more per offline plan of prod)."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def test_a_plan_folder_without_endpoints_adds_no_variable() -> None:
 def test_a_plan_folders_endpoints_reach_every_later_terraform_run_beside_the_emulators() -> None:
     variables = terraform_variables({"endpoints": {"ssm": STAND_IN}, "emulator_endpoint": EMULATOR})
     assert variables["AWS_ENDPOINT_URL_SSM"] == STAND_IN
-    assert variables["TF_VAR_emulator_endpoint"] == EMULATOR
+    assert variables["AWS_ENDPOINT_URL"] == EMULATOR
 
 
 @pytest.fixture
@@ -96,3 +97,18 @@ def test_an_offline_plan_against_an_emulator_sends_every_service_there_and_start
     [env] = [env for command, env in terraform_runs if command == "plan"]
     assert env["AWS_ENDPOINT_URL_SQS"] == env["AWS_ENDPOINT_URL_SSM"] == EMULATOR
     assert len(env) == 8, f"one variable per service the plan command names: {sorted(env)}"
+
+
+def test_every_terraform_run_on_the_emulator_sends_every_service_there() -> None:
+    from tools.local.stack import Deployment
+
+    # The `local` stack names no endpoint (modules/emulator_compat.py): the run's environment is all it has.
+    for env in (Deployment(Path("."), EMULATOR).extra_env(), terraform_variables({"emulator_endpoint": EMULATOR})):
+        assert env["AWS_ENDPOINT_URL"] == EMULATOR
+        assert (env["AWS_ACCESS_KEY_ID"], env["AWS_DEFAULT_REGION"]) == ("testing", "us-east-1")
+
+
+def test_the_variable_the_tools_set_is_the_one_the_aspect_documents() -> None:
+    from modules.emulator_compat import ENDPOINT_ENVIRONMENT_VARIABLE
+
+    assert ENDPOINT_ENVIRONMENT_VARIABLE == "AWS_ENDPOINT_URL"
