@@ -30,8 +30,8 @@ MIRROR_CANDIDATES = (
 
 
 #: Go's garbage-collection target (GOGC) for Terraform and the provider processes it starts, which inherit its
-#: environment. The AWS provider builds its whole schema (13 MB as JSON) in every process Terraform starts (three
-#: per plan, one per show or validate), and at Go's default of 100 it collects many times while doing so: at 400,
+#: environment. Every plan, show or validate has the AWS provider build its whole schema (13 MB as JSON) and
+#: Terraform decode it, and at Go's default of 100 both collect many times while doing so: at 400,
 #: a no-change plan of prod took 5.0 s and 5.7 CPU s instead of 5.5 s and 7.6 CPU s, show 1.9 s instead of 2.1 s,
 #: for about 130 MB more peak memory per process (docs/performance.md, "Go's garbage collector"). A GOGC the
 #: caller set wins.
