@@ -43,9 +43,10 @@ def endpoint_variables(endpoints: Mapping[str, str]) -> dict[str, str]:
     """The environment that sends each service's calls (by the provider's endpoint names: ``ssm``, ``logs`` ...)
     to its URL in ``endpoints``.
 
-    Not an ``endpoints`` block in the override: the AWS provider 5.100 validates that block's ~250 attributes in
-    every process that reads its configuration, which cost 2.5 CPU s more per offline plan of prod (8.7 against
-    6.2 CPU s) and 4.4 s on a plan of one queue (docs/performance.md, "The endpoints block")."""
+    Not an ``endpoints`` block in the override: the AWS provider 5.100 spends about 2 CPU s validating that block
+    (whatever it holds) in every process that configures the provider: init, plan and show of prod took 8.2-9.0
+    user s with it against 5.7-6.7 without, a plan of one queue 7.0 s against 2.7 s (docs/performance.md, "The
+    endpoints block")."""
     unknown = sorted(set(endpoints) - set(ENDPOINT_VARIABLES))
     if unknown:
         raise ValueError(f"no endpoint variable is known for {', '.join(unknown)}: give endpoints of "
