@@ -21,6 +21,7 @@ from moto.sqs.models import Queue
 from tools.local.emulator_server import (
     answer_repeated_function_creates,
     keep_unnamed_queue_policy,
+    list_moto_modules_once,
     one_mapping_per_source_and_function,
 )
 
@@ -171,3 +172,24 @@ def test_unpatched_moto_refuses_a_repeated_function_create(aws: dict[str, Any]) 
     aws["lambda"].create_function(**function_request("processor", aws["role"]))
     with pytest.raises(ClientError, match="ResourceConflictException"):
         aws["lambda"].create_function(**function_request("processor", aws["role"]))
+
+
+def test_moto_lists_its_backends_folder_once_and_finds_the_same_backends(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    monkeypatch.setattr(backends, "list_of_moto_modules", backends.list_of_moto_modules)
+    listed = list(backends.list_of_moto_modules())
+    assert {"sqs", "dynamodb", "awslambda"} <= set(listed)
+    listings: list[str] = []
+    real_listdir = os.listdir
+    monkeypatch.setattr(os, "listdir", lambda path: listings.append(path) or real_listdir(path))
+    assert list_moto_modules_once()
+    assert len(listings) == 1, "listed when patched"
+    dispatcher = DomainDispatcherApplication(create_app=lambda service: None)
+    assert [dispatcher.get_backend_for_host(host) for host in ("sqs", "dynamodb", "awslambda")] == [
+        "sqs", "dynamodb", "awslambda"]
+    assert list(backends.list_of_moto_modules()) == listed
+    assert len(listings) == 1, "never listed again, whatever the requests"
