@@ -46,7 +46,7 @@ def endpoint_variables(endpoints: Mapping[str, str]) -> dict[str, str]:
     Not an ``endpoints`` block in the override: the AWS provider 5.100 spends about 2 CPU s validating that block
     (whatever it holds) in every process that configures the provider: init, plan and show of prod took 8.2-9.0
     user s with it against 5.7-6.7 without, a plan of one queue 7.0 s against 2.7 s (docs/performance.md, "The
-    endpoints block")."""
+    endpoints block, and the emulator")."""
     unknown = sorted(set(endpoints) - set(ENDPOINT_VARIABLES))
     if unknown:
         raise ValueError(f"no endpoint variable is known for {', '.join(unknown)}: give endpoints of "
