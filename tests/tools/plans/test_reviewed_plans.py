@@ -15,7 +15,7 @@ from tools.cost.config import read_stack
 from tools.cost.plan_values import pipeline_from_values
 from tools.plans import offline
 from tools.plans.apply import ApplyRefused, apply_plan
-from tools.plans.layout import PROJECT_ROOT, PlanFolder, terraform_variables
+from tools.plans.layout import PROJECT_ROOT, PlanFolder, sha256_of, terraform_variables
 from tools.plans.plan import PlanError, make_plan
 from tools.plans.policies import evaluate, policy_files
 from tools.plans.review import ReviewError, build_review, write_review
@@ -45,18 +45,22 @@ def resource(document: dict, address: str) -> dict:
     return document["resource"][type_][name]
 
 
-def reviewed(folder: PlanFolder, **kwargs):
-    """The review of a plan of the session's stacks, with the ceilings of the file they come from."""
-    review = build_review(folder, environments=FIXTURE, **kwargs)
+def reviewed(folder: PlanFolder, *, from_binary: bool = False, **kwargs):
+    """The review of a plan of the session's stacks, with the ceilings of the file they come from.
+
+    Of the JSON that ``make_plan`` derived from the plan file with it, as `plan` hands both to the review (one
+    ``terraform show`` fewer per test); with ``from_binary``, of the plan file shown again, as `review` reads it."""
+    plan = None if from_binary else (json.loads(folder.plan_json.read_text()), sha256_of(folder.plan_file))
+    review = build_review(folder, environments=FIXTURE, plan=plan, **kwargs)
     write_review(folder, review)
     return review
 
 
 @pytest.fixture(scope="module")
 def fresh_review(fresh_plan):
-    """The review of the fresh `prod` plan, with checkov."""
+    """The review of the fresh `prod` plan, with checkov, read from the plan file as `review` reads it."""
     folder, _ = fresh_plan
-    return folder, reviewed(folder)
+    return folder, reviewed(folder, from_binary=True)
 
 
 # Both on one worker, so that the fresh plan is reviewed (with checkov) once.
@@ -298,7 +302,7 @@ def test_a_principal_widened_to_anyone_is_blocked_and_an_edited_plan_json_cannot
     folder, plan = plan_variant(edit_stack=open_key_to_anyone)
     # The review reads the binary plan it hashes (terraform show -json), not the JSON beside it.
     folder.plan_json.write_text(json.dumps(hide_the_key_change(plan)))
-    review = reviewed(folder, run_checkov=False)
+    review = reviewed(folder, from_binary=True, run_checkov=False)
     assert json.loads(folder.plan_json.read_text()) == plan, "plan.json is written again from the plan file"
     key_findings = sorted(f.message for f in review.blocking if f.address == KEY)
     assert key_findings == [
