@@ -110,5 +110,7 @@ def test_every_terraform_run_on_the_emulator_sends_every_service_there() -> None
 
 def test_the_variable_the_tools_set_is_the_one_the_aspect_documents() -> None:
     from modules.emulator_compat import ENDPOINT_ENVIRONMENT_VARIABLE
+    from tools.local.emulator import client_env
 
     assert ENDPOINT_ENVIRONMENT_VARIABLE == "AWS_ENDPOINT_URL"
+    assert client_env(EMULATOR)[ENDPOINT_ENVIRONMENT_VARIABLE] == EMULATOR
