@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.shared_provider import shared_providers
 from tools import __main__ as tools_cli
 from tools.plans import offline
 from tools.plans.layout import PlanFolder
@@ -55,8 +56,9 @@ def resource_count(workdir: Path) -> int:
 
 
 def destroy_plan(workdir: Path):
-    return run_terraform(["plan", "-destroy", "-refresh=false", "-input=false", "-no-color", "-out=destroy.tfplan"],
-                         workdir, check=False)
+    return shared_providers().run_terraform(
+        ["plan", "-destroy", "-refresh=false", "-input=false", "-no-color", "-out=destroy.tfplan"], workdir,
+        check=False)
 
 
 @pytest.mark.parametrize("env", ["prod", "staging"])
@@ -71,7 +73,7 @@ def test_destroying_a_protected_environment_fails_before_deleting_anything(
     assert refused_types == ["aws_dynamodb_table"] + ["aws_sqs_queue"] * 4, output[-3000:]
     assert output.count("Instance cannot be destroyed") == 5
     # Terraform keeps the errored plan for inspection, and refuses to apply it: nothing is deleted.
-    shown = json.loads(run_terraform(["show", "-json", "destroy.tfplan"], workdir).stdout)
+    shown = json.loads(shared_providers().run_terraform(["show", "-json", "destroy.tfplan"], workdir).stdout)
     assert (shown["errored"], shown["applyable"]) == (True, False)
     applied = run_terraform(["apply", "-input=false", "-no-color", "destroy.tfplan"], workdir, check=False)
     assert applied.returncode == 1 and "Cannot apply incomplete plan" in applied.stdout + applied.stderr
@@ -91,7 +93,8 @@ def test_make_destroy_goes_through_a_reviewed_destroy_plan(synth_dir: Path, prov
     """`make destroy` is `plan --destroy` then `apply --confirm`: the plan deletes every resource, and the review
     blocks each stateful deletion by name until it is acknowledged."""
     stack_dir = synth_dir / "tap-pipeline-dev"
-    fresh = make_plan(stack_dir, PlanFolder.for_stack("tap-pipeline-dev", tmp_path / "fresh"), offline_mode=True)
+    with shared_providers().in_make_plan():
+        fresh = make_plan(stack_dir, PlanFolder.for_stack("tap-pipeline-dev", tmp_path / "fresh"), offline_mode=True)
     # What an apply of the fresh plan leaves, values and all (the review's cost reads them).
     schemas = provider_schema["provider_schemas"][AWS]["resource_schemas"]
     state = tmp_path / "deployed.tfstate"

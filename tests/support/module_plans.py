@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.support.shared_provider import shared_providers
 from tools.module.example import MODULE_BLOCK
 from tools.module.requirements import AWS_PROVIDER_SOURCE, AWS_PROVIDER_VERSIONS
 from tools.plans import offline, public_parameters
@@ -86,8 +87,9 @@ def share_init(initialized: Path, root: Path) -> None:
 def plan_root(root: Path, endpoints: dict[str, str]) -> ModulePlan:
     """An offline ``plan`` of the initialized ``root``, its AWS calls sent to ``endpoints``
     (:func:`endpoint_environment`)."""
-    result = run_terraform(["plan", "-input=false", "-no-color", "-refresh=false", "-json", f"-out={PLAN_FILE}"],
-                           root, check=False, extra_env=endpoints)
+    providers = shared_providers()
+    result = providers.run_terraform(["plan", "-input=false", "-no-color", "-refresh=false", "-json",
+                                      f"-out={PLAN_FILE}"], root, check=False, extra_env=endpoints)
     errors = []
     for line in result.stdout.splitlines():
         if not line.startswith("{"):
@@ -98,7 +100,8 @@ def plan_root(root: Path, endpoints: dict[str, str]) -> ModulePlan:
             errors.append((diagnostic.get("summary", ""), diagnostic.get("detail", "")))
     plan: dict[str, Any] = {}
     if result.returncode == 0:
-        plan = json.loads(run_terraform(["show", "-json", "-no-color", PLAN_FILE], root).stdout)
+        plan = json.loads(providers.run_terraform(["show", "-json", "-no-color", PLAN_FILE], root,
+                                                  extra_env=endpoints).stdout)
     return ModulePlan(root, result.returncode, tuple(errors), plan)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.shared_once import shared_file
+from tests.support.shared_provider import shared_providers
 from tools.plans import offline
 from tools.plans.layout import PlanFolder
 from tools.plans.plan import make_plan
@@ -34,7 +35,8 @@ def plans_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def fresh_plan(prod_stack_dir: Path, plans_root: Path) -> tuple[PlanFolder, dict]:
     """The offline plan of `prod` with no prior state (a fresh environment)."""
     folder = PlanFolder.for_stack(STACK, plans_root / "fresh")
-    return folder, make_plan(prod_stack_dir, folder, offline_mode=True)
+    with shared_providers().in_make_plan():
+        return folder, make_plan(prod_stack_dir, folder, offline_mode=True)
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +61,8 @@ def deployed_state(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fix
             state = offline.state_from_plan(plan, schemas, state)
             path.write_text(json.dumps(state))
             folder = PlanFolder.for_stack(STACK, plans_root / f"converge-{round_}")
-            plan = make_plan(prod_stack_dir, folder, offline_mode=True, state=path)
+            with shared_providers().in_make_plan():
+                plan = make_plan(prod_stack_dir, folder, offline_mode=True, state=path)
             if not any(c["change"]["actions"] not in (["no-op"], ["read"]) for c in plan["resource_changes"]) \
                     and not any(o["actions"] != ["no-op"] for o in plan.get("output_changes", {}).values()):
                 return
@@ -125,5 +128,6 @@ def _made(prod_stack_dir: Path, deployed_state: Path, root: Path, edit_stack: Ca
     state_path = root / "prior.tfstate"
     state_path.write_text(json.dumps(state))
     folder = PlanFolder.for_stack(STACK, root / "plans")
-    make_plan(stack_dir, folder, offline_mode=True, state=state_path)
+    with shared_providers().in_make_plan():
+        make_plan(stack_dir, folder, offline_mode=True, state=state_path)
     return folder

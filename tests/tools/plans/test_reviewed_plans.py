@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.environments import FIXTURE
 from tests.support.opa_engine import deny_and_warn, engine
+from tests.support.shared_provider import shared_providers
 from tests.tools.plans import conftest as plans_conftest
 from tests.tools.plans.conftest import PlanMaker
 from tools.cost.config import read_stack
@@ -38,6 +39,13 @@ PROD_RESOURCES = 67
 UNCHANGED = "prod-plan-unchanged"
 TABLE_KEY_SWAPPED = "prod-plan-table-key-swapped"
 OUTPUTS_DROPPED = "prod-plan-outputs-dropped"
+
+
+@pytest.fixture(autouse=True)
+def plans_on_a_shared_provider():
+    """The tests' own make_plan calls plan and show on this worker's shared provider (their applies do not)."""
+    with shared_providers().in_make_plan():
+        yield
 
 
 def resource(document: dict, address: str) -> dict:

@@ -1,0 +1,187 @@
+"""terraform-provider-aws processes kept running and shared by the tests' offline plans and shows.
+
+Terraform starts the provider anew for every run: three processes in a ``plan``, one in a ``show``, and
+each spends about a CPU second starting (the Go initialization of a binary that serves every AWS service)
+before it answers. The tests plan the same stacks dozens of times, so they keep one provider process running
+and point ``plan`` and ``show`` at it with ``TF_REATTACH_PROVIDERS``, which Terraform documents for a
+provider started with ``-debug``
+(https://developer.hashicorp.com/terraform/plugin/debugging#running-terraform-with-a-provider-in-debug-mode).
+An offline plan + show of ``prod``: 5.4 CPU s with the provider started by Terraform, 3.3 with a shared one
+(docs/performance.md).
+
+What stays as users run it: ``terraform init`` installs the provider from the mirror and writes the lock file
+that the plan records and ``apply`` checks; ``apply``, ``validate`` and every run not given
+:meth:`SharedProviders.run_terraform` start their own provider.
+
+Each process is started with the environment the run would have given the provider (the project's
+Terraform environment and the run's own variables, its endpoints among them), serves only runs with that
+environment, and only the runs of one thread, one at a time: a process holds one provider configuration,
+which each run sets again. ``AWS_CA_BUNDLE`` is left out of its environment: the provider adds the bundle's
+roots to its HTTP client at every configuration, and the second configuration in one process fails
+("unable to add custom RootCAs HTTPClient, has no WithTransportOptions"); the offline runs' endpoints are
+plain-HTTP stand-ins, and Go reads the system's roots without it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from tools.terraform_cli import run_terraform, terraform_env
+
+REATTACH_VARIABLE = "TF_REATTACH_PROVIDERS"
+PROVIDER_ADDRESS = "registry.terraform.io/hashicorp/aws"
+#: The runs that use a shared provider; the others start their own.
+SHARED_BY = frozenset({"plan", "show"})
+#: What the provider's environment leaves out (see the module's docstring), and what does not make two
+#: environments different (pytest names the current test in its own variable).
+LEFT_OUT = frozenset({"AWS_CA_BUNDLE", REATTACH_VARIABLE})
+IGNORED = LEFT_OUT | {"PYTEST_CURRENT_TEST"}
+#: The line in which a provider started with -debug says how to attach to it (one per shell; any will do).
+ATTACH_LINE = re.compile(r"TF_REATTACH_PROVIDERS='(\{.*\})'")
+START_TIMEOUT_S = 120
+_PR_SET_PDEATHSIG = 1
+
+
+class SharedProviderError(RuntimeError):
+    """A shared provider could not be found or started; the message says which and what it printed."""
+
+
+def provider_binary(workdir: Path) -> Path:
+    """The AWS provider ``terraform init`` installed for ``workdir`` (a link into the mirror or a download)."""
+    found = sorted((workdir / ".terraform" / "providers" / PROVIDER_ADDRESS).glob("*/*/terraform-provider-aws*"))
+    if not found:
+        raise SharedProviderError(f"no AWS provider under {workdir}/.terraform/providers: run terraform init there "
+                                  "first (the shared provider is the one init installed)")
+    return found[-1].resolve()
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the pytest worker that started it ends, even by a crash."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+@dataclass
+class ProviderProcess:
+    """One provider started with ``-debug``: its reattach value, and the last lines it printed."""
+
+    process: subprocess.Popen[str]
+    reattach: str
+    printed: deque[str] = field(default_factory=lambda: deque(maxlen=50))
+
+    @classmethod
+    def start(cls, binary: Path, env: Mapping[str, str]) -> ProviderProcess:
+        process = subprocess.Popen([str(binary), "-debug"], env=dict(env), stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True, preexec_fn=_die_with_parent)
+        printed: deque[str] = deque(maxlen=50)
+        found: list[str] = []
+        ready = threading.Event()
+
+        def read() -> None:  # until the process ends: a full pipe would block the provider
+            assert process.stdout is not None
+            for line in process.stdout:
+                printed.append(line.rstrip())
+                match = ATTACH_LINE.search(line)
+                if match and not found:
+                    found.append(match.group(1))
+                    ready.set()
+            ready.set()
+
+        threading.Thread(target=read, name=f"provider-{process.pid}", daemon=True).start()
+        if not ready.wait(START_TIMEOUT_S) or not found:
+            process.kill()
+            shown = "\n".join(printed)
+            raise SharedProviderError(f"{binary} -debug printed no {REATTACH_VARIABLE} within {START_TIMEOUT_S} s "
+                                      f"(exit code {process.poll()}):\n{shown}")
+        attach = json.loads(found[0])
+        if PROVIDER_ADDRESS not in attach:
+            process.kill()
+            raise SharedProviderError(f"{binary} -debug offered {sorted(attach)}, not {PROVIDER_ADDRESS}")
+        return cls(process, json.dumps(attach), printed)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def environment_key(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """What tells two provider environments apart."""
+    return tuple(sorted((name, value) for name, value in env.items() if name not in IGNORED))
+
+
+@dataclass
+class SharedProviders:
+    """The provider processes of this pytest worker, by binary, environment and thread."""
+
+    started: dict[tuple[Any, ...], ProviderProcess] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reattach(self, workdir: Path, extra_env: Mapping[str, str]) -> str:
+        """The ``TF_REATTACH_PROVIDERS`` value of the process for a run in ``workdir`` with ``extra_env``."""
+        binary = provider_binary(workdir)
+        env = {name: value for name, value in terraform_env().items() if name not in LEFT_OUT}
+        env.update(extra_env)
+        key = (binary, environment_key(env), threading.get_ident())
+        with self._lock:
+            provider = self.started.get(key)
+            if provider is None or provider.process.poll() is not None:
+                provider = self.started[key] = ProviderProcess.start(binary, env)
+        return provider.reattach
+
+    def run_terraform(self, args: Sequence[str], cwd: Path | str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        """:func:`tools.terraform_cli.run_terraform`, with ``plan`` and ``show`` on a shared provider."""
+        if args and args[0] in SHARED_BY:
+            extra = dict(kwargs.get("extra_env") or {})
+            kwargs["extra_env"] = {**extra, REATTACH_VARIABLE: self.reattach(Path(cwd), extra)}
+        return run_terraform(args, cwd, **kwargs)
+
+    @contextlib.contextmanager
+    def in_make_plan(self) -> Iterator[None]:
+        """``tools.plans.plan.make_plan`` runs its plan and show on a shared provider meanwhile (its init as
+        ever)."""
+        from tools.plans import plan
+
+        with mock.patch.object(plan, "run_terraform", self.run_terraform):
+            yield
+
+    def close(self) -> None:
+        with self._lock:
+            for provider in self.started.values():
+                provider.stop()
+            self.started.clear()
+
+    def pids(self) -> set[int]:
+        return {provider.process.pid for provider in self.started.values() if provider.process.poll() is None}
+
+
+_workers_providers: SharedProviders | None = None
+
+
+def shared_providers() -> SharedProviders:
+    """This process's providers, stopped when it exits (and, failing that, by the kernel: see _die_with_parent)."""
+    global _workers_providers
+    if _workers_providers is None:
+        import atexit
+
+        _workers_providers = SharedProviders()
+        atexit.register(_workers_providers.close)
+    return _workers_providers
+
