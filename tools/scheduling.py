@@ -12,15 +12,15 @@ from __future__ import annotations
 import os
 
 
-def set_policy(policy_name: str) -> bool:
-    """The calling thread under ``os.<policy_name>`` (e.g. "SCHED_IDLE", "SCHED_OTHER"); False where the
-    system has no such policy or refuses it (the thread then keeps the one it had)."""
+def set_policy(policy_name: str, pid: int = 0) -> bool:
+    """The calling thread (``pid`` 0), or the main thread of process ``pid``, under ``os.<policy_name>``
+    (e.g. "SCHED_IDLE", "SCHED_OTHER"); False where the system has no such policy or refuses it (the thread then
+    keeps the one it had), or the process has ended."""
     policy = getattr(os, policy_name, None)
     if policy is None or not hasattr(os, "sched_setscheduler"):
         return False
     try:
-        os.sched_setscheduler(0, policy, os.sched_param(0))
+        os.sched_setscheduler(pid, policy, os.sched_param(0))
     except OSError:
         return False
     return True
-

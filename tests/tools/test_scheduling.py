@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
-import time
+from pathlib import Path
 
 import pytest
 
+from tests.tools.plans.test_checkov_worker import queue_plan
 from tools.plans import checkov_scan
 from tools.scheduling import set_policy
 
@@ -49,9 +51,39 @@ def test_an_unknown_policy_is_refused_and_changes_nothing() -> None:
 def test_the_checkov_worker_waits_for_its_files_in_idle_time() -> None:
     worker = checkov_scan.start_checkov()
     try:
-        deadline = time.monotonic() + 30
-        while policy_of(worker.pid) != "SCHED_IDLE" and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert policy_of(worker.pid) == "SCHED_IDLE"
+        assert policy_of(worker.pid) == "SCHED_IDLE", "set by the parent, before the worker runs any further"
     finally:
         checkov_scan.stop_checkov(worker)
+    assert worker.poll() is not None
+
+
+def test_a_worker_handed_its_files_gets_the_normal_policy_at_once(tmp_path: Path) -> None:
+    # Still importing idle when the review waits for it, it would get only the time a busy machine leaves idle.
+    worker = checkov_scan.start_checkov()
+    plan_json = tmp_path / "plan.json"
+    plan_json.write_text(json.dumps(queue_plan(encrypted=True)))
+    scan = checkov_scan.PendingScan([plan_json], worker)
+    try:
+        assert policy_of(worker.pid) == "SCHED_OTHER"
+    finally:
+        scan.close()
+
+
+def test_a_scan_that_starts_its_own_worker_never_runs_it_idle(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[bool] = []
+    start = checkov_scan.start_checkov
+    monkeypatch.setattr(checkov_scan, "start_checkov", lambda *, idle=True: started.append(idle) or start(idle=idle))
+    plan_json = tmp_path / "plan.json"
+    plan_json.write_text(json.dumps(queue_plan(encrypted=True)))
+    scan = checkov_scan.PendingScan([plan_json])
+    try:
+        assert started == [False] and policy_of(scan._process.pid) == "SCHED_OTHER"
+    finally:
+        scan.close()
+
+
+def test_the_policy_of_a_process_that_has_ended_is_left_alone() -> None:
+    worker = checkov_scan.start_checkov()
+    checkov_scan.stop_checkov(worker)
+    assert set_policy("SCHED_OTHER", worker.pid) is False

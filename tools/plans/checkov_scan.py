@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools.plans.layout import PROJECT_ROOT
+from tools.scheduling import set_policy
 
 CONFIG = PROJECT_ROOT / ".checkov.yaml"
 #: Checks that fail on plans only, each with its reason; added to the skips of ``.checkov.yaml``.
@@ -41,13 +42,24 @@ def skipped_checks(config: Path = CONFIG) -> list[str]:
     return sorted({*listed, *PLAN_ONLY_SKIPS})
 
 
-def start_checkov() -> subprocess.Popen[str]:
+def start_checkov(*, idle: bool = True) -> subprocess.Popen[str]:
     """A checkov worker (:mod:`tools.plans.checkov_worker`): it imports checkov at once, then waits for the
-    files to scan; hand it to :class:`PendingScan`, or :func:`stop_checkov` it if no scan comes."""
-    return subprocess.Popen(
+    files to scan; hand it to :class:`PendingScan`, or :func:`stop_checkov` it if no scan comes. ``idle``:
+    started ahead of need, it runs under SCHED_IDLE until :func:`needed_now` (set here by its parent, so that
+    the worker cannot undo a :func:`needed_now` that came first)."""
+    process = subprocess.Popen(
         [sys.executable, "-m", "tools.plans.checkov_worker"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT,
     )
+    if idle:
+        set_policy("SCHED_IDLE", process.pid)
+    return process
+
+
+def needed_now(process: subprocess.Popen[str]) -> None:
+    """The worker's start-up is waited for from now on: the normal policy, so that a busy machine does not keep
+    the review waiting for idle time (a worker that has ended, or a refusal, leaves it as it was)."""
+    set_policy("SCHED_OTHER", process.pid)
 
 
 def stop_checkov(process: subprocess.Popen[str]) -> None:
@@ -72,7 +84,8 @@ class PendingScan:
             raise ValueError("no plan JSON to scan")
         self.plan_jsons = [Path(p).resolve() for p in plan_jsons]
         files = [arg for path in self.plan_jsons for arg in ("-f", str(path))]
-        self._process = process if process is not None else start_checkov()
+        self._process = process if process is not None else start_checkov(idle=False)
+        needed_now(self._process)
         arguments = [*files, "--framework", "terraform_plan", "--config-file", str(CONFIG),
                      "--skip-check", ",".join(skipped_checks()), "-o", "json", "--compact"]
         try:

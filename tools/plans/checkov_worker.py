@@ -6,9 +6,11 @@ synthesized and planned on the other core, then reads its command line as one JS
 and runs checkov with it, exiting with checkov's code. Standard input ending first means nobody needed the
 scan: it exits 0 having scanned nothing.
 
-It starts under Linux's SCHED_IDLE policy (:mod:`tools.scheduling`): the synthesis and the plan keep both
-cores whenever they can use them, and the start-up runs in what they leave idle. It asks for the normal
-policy back before scanning, and scans idle if the system refuses.
+:func:`tools.plans.checkov_scan.start_checkov` puts it under Linux's SCHED_IDLE policy (:mod:`tools.scheduling`):
+the synthesis and the plan keep both cores whenever they can use them, and the start-up runs in what they
+leave idle. The review gives it the normal policy back when it hands over the files (an import still
+running idle then would make the review wait on a busy machine for time nobody leaves idle); the worker asks
+for it too before scanning, in case that was refused.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from tools.scheduling import set_policy
 
 
 def main() -> int:
-    set_policy("SCHED_IDLE")
     from checkov.main import Checkov  # the start-up paid ahead
     from checkov.terraform import plan_runner  # noqa: F401  the terraform_plan runner and its registries
 

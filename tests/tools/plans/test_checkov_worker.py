@@ -45,12 +45,14 @@ def test_a_worker_started_before_the_plans_existed_scans_each_of_them(tmp_path: 
 
 def test_a_worker_whose_input_ends_scans_nothing_and_exits_0() -> None:
     worker = checkov_scan.start_checkov()
+    checkov_scan.needed_now(worker)
     stdout, _ = worker.communicate("")
     assert (worker.returncode, stdout) == (0, "")
 
 
 def test_a_worker_given_no_argument_list_exits_2_saying_what_it_expected() -> None:
     worker = checkov_scan.start_checkov()
+    checkov_scan.needed_now(worker)
     _, stderr = worker.communicate('{"file": "plan.json"}\n')
     assert worker.returncode == 2
     assert "expected a JSON list of arguments" in stderr
