@@ -63,7 +63,7 @@ policy-check: setup
 # pytest-xdist workers: the e2e deployments and terraform runs mostly wait, so more workers than the 2 cores
 # pay (docs/performance.md, "Test suite"); tests/conftest.py (xdist_group_of) keeps each module's tests on one worker.
 TEST_WORKERS ?= 3
-PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadgroup
+PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 test: setup
 	$(PY) -m ruff check .

@@ -4,6 +4,7 @@ hashicorp/terraform-cdk#3753)."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from modules.environments_file import (
 from modules.provider_bindings import load_provider_bindings
 from modules.runtime_env import silence_node_eol_banner
 from tests.support.environments import FIXTURE, shipped
+from tests.support.shared_once import shared_folder
 from tools.policy.stack_json import StackJson
 
 silence_node_eol_banner()
@@ -51,8 +53,15 @@ def loaded(synth_dir: Path) -> dict[str, StackJson]:
 
 @pytest.fixture(scope="session")
 def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The library tests' environments (tests/fixtures/environments.toml), synthesized once into a temp folder."""
-    return synthesized(tmp_path_factory.mktemp("cdktf.out"), FIXTURE)
+    """The library tests' environments (tests/fixtures/environments.toml), synthesized once per run; each worker
+    gets a copy of its own (tests run terraform init in the stacks' folders)."""
+    def synthesize(path: Path) -> None:
+        synthesized(path, FIXTURE)
+
+    shared = shared_folder(tmp_path_factory, "fixture-cdktf.out", synthesize)
+    own = tmp_path_factory.mktemp("cdktf.out")
+    shutil.copytree(shared, own, symlinks=True, dirs_exist_ok=True)
+    return own / "stacks"
 
 
 @pytest.fixture(scope="session")
@@ -101,14 +110,49 @@ def xdist_group_of(relative_path: str) -> str | None:
     return None if relative_path in SPREAD_OVER_WORKERS else relative_path
 
 
+#: Handed out first (the Makefile runs xdist with --no-loadscope-reorder, which keeps this order): the two
+#: end-to-end chains, the longest in the suite, each a deployment and its tests on one worker, which mostly
+#: wait on the emulator and the provider's timers while the other workers take the rest.
+SCHEDULED_FIRST = ("tests/e2e/test_traffic.py", "tests/e2e/test_lifecycle.py")
+
+
+def scheduling_order(scopes: list[tuple[str, str]]) -> list[int]:
+    """The positions of ``scopes`` ((file, xdist scope) of each test, in collection order) in the order to hand
+    them out: the files of SCHEDULED_FIRST, then the scopes with more tests first (xdist's own reordering)."""
+    sizes: dict[str, int] = {}
+    starts: dict[str, int] = {}
+    for position, (_, scope) in enumerate(scopes):
+        sizes[scope] = sizes.get(scope, 0) + 1
+        starts.setdefault(scope, position)
+
+    def rank(position: int) -> tuple[int, int, int, int]:
+        path, scope = scopes[position]
+        first = SCHEDULED_FIRST.index(path) if path in SCHEDULED_FIRST else len(SCHEDULED_FIRST)
+        return first, -sizes[scope], starts[scope], position
+
+    return sorted(range(len(scopes)), key=rank)
+
+
+def xdist_scope(item: pytest.Item) -> str:
+    """The scope xdist's loadgroup schedules a test by: its groups' names joined as xdist joins them, or the test
+    alone."""
+    names = {str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+             for mark in item.iter_markers("xdist_group")}
+    return "_".join(sorted(names)) if names else item.nodeid
+
+
 # tryfirst: xdist's own hook turns the marks into the scopes it schedules by, and must see them.
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     root = Path(__file__).resolve().parents[1]
+    scopes = []
     for item in items:
-        group = xdist_group_of(item.path.resolve().relative_to(root).as_posix())
+        path = item.path.resolve().relative_to(root).as_posix()
+        group = xdist_group_of(path)
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
+        scopes.append((path, xdist_scope(item)))
+    items[:] = [items[position] for position in scheduling_order(scopes)]
 
 
 #: How many collected tests a `-k`/`-m` selection left out, so that the docs' test count can be checked on any

@@ -1,4 +1,5 @@
-"""How `make test` spreads the suite over pytest-xdist workers: XDIST_GROUPS and shared_once."""
+"""How `make test` spreads the suite over pytest-xdist workers: XDIST_GROUPS, the order the scopes are handed
+out in, and shared_once."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SPREAD_OVER_WORKERS, XDIST_GROUPS, xdist_group_of
-from tests.support.shared_once import shared_file
+from tests.conftest import SCHEDULED_FIRST, SPREAD_OVER_WORKERS, XDIST_GROUPS, scheduling_order, xdist_group_of
+from tests.support.shared_once import shared_file, shared_folder
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("path", sorted({*XDIST_GROUPS, *SPREAD_OVER_WORKERS}))
+@pytest.mark.parametrize("path", sorted({*XDIST_GROUPS, *SPREAD_OVER_WORKERS, *SCHEDULED_FIRST}))
 def test_every_listed_path_names_an_existing_test_file_or_folder(path: str) -> None:
     # A renamed file would silently leave its group, or stop spreading over the workers.
     target = PROJECT_ROOT / path
@@ -48,7 +49,32 @@ def test_make_test_runs_the_suite_on_xdist_workers_by_group() -> None:
     result = subprocess.run(["make", "-n", "--no-print-directory", "test"], cwd=PROJECT_ROOT, env=env,
                             capture_output=True, text=True, check=True)
     pytest_line = result.stdout.strip().splitlines()[-1]
-    assert "-m pytest tests -n 3 --dist loadgroup" in pytest_line, result.stdout
+    # --no-loadscope-reorder: xdist hands the scopes out in the order of the collection (scheduling_order).
+    assert "-m pytest tests -n 3 --dist loadgroup --no-loadscope-reorder" in pytest_line, result.stdout
+
+
+def test_the_end_to_end_chains_are_handed_out_first_in_the_order_listed() -> None:
+    scopes = [("tests/unit/test_a.py", "a"), ("tests/e2e/test_lifecycle.py", "life"),
+              ("tests/unit/test_b.py", "b"), ("tests/e2e/test_traffic.py", "traffic")]
+    assert [scopes[i][1] for i in scheduling_order(scopes)] == ["traffic", "life", "a", "b"]
+    assert SCHEDULED_FIRST == ("tests/e2e/test_traffic.py", "tests/e2e/test_lifecycle.py"), "the longer first"
+
+
+def test_then_scopes_with_more_tests_first_each_kept_whole_in_its_order() -> None:
+    # groups "g" (3 tests), "x" and "y" (2 each, their tests interleaved in the collection), single-test scopes
+    scopes = [("tests/u/test_1.py", "one"), ("tests/u/test_g1.py", "g"), ("tests/u/test_x1.py", "x"),
+              ("tests/u/test_y1.py", "y"), ("tests/u/test_g2.py", "g"), ("tests/u/test_y2.py", "y"),
+              ("tests/u/test_x2.py", "x"), ("tests/u/test_2.py", "two"), ("tests/u/test_g2.py", "g")]
+    assert [scopes[i][1] for i in scheduling_order(scopes)] == ["g", "g", "g", "x", "x", "y", "y", "one", "two"]
+    assert scheduling_order(scopes)[:3] == [1, 4, 8], "a group's tests keep their collection order"
+
+
+def test_the_end_to_end_tests_lead_this_runs_collection(request: pytest.FixtureRequest) -> None:
+    files = [item.path.resolve().relative_to(PROJECT_ROOT).as_posix() for item in request.session.items]
+    e2e = [f for f in files if f.startswith("tests/e2e/")]
+    if [Path(a).resolve() for a in request.config.args] == [PROJECT_ROOT / "tests"]:
+        assert e2e, "the whole suite has end-to-end tests"
+    assert files[:len(e2e)] == sorted(e2e, key=SCHEDULED_FIRST.index)
 
 
 class FakeTempPathFactory:
@@ -95,6 +121,28 @@ def test_a_failed_make_leaves_nothing_and_the_next_caller_makes_it(tmp_path: Pat
         shared_file(FakeTempPathFactory(tmp_path), "state.json", fail)
     assert not (tmp_path / "state.json").exists()
     assert shared_file(FakeTempPathFactory(tmp_path), "state.json", make_slowly).read_text() == "state"
+
+
+def test_a_shared_folder_is_made_once_and_what_a_failed_maker_left_is_not_kept(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    makers: list[Path] = []
+
+    def fail(path: Path) -> None:
+        (path / "half").mkdir(parents=True)
+        raise RuntimeError("terraform plan failed")
+
+    def make(path: Path) -> None:
+        makers.append(path)
+        assert not path.exists(), "the failed maker's folder was handed to the next"
+        (path / "plan").mkdir(parents=True)
+
+    with pytest.raises(RuntimeError, match="terraform plan failed"):
+        shared_folder(FakeTempPathFactory(tmp_path), "fresh", fail)
+    assert not (tmp_path / "fresh").exists()
+    made = shared_folder(FakeTempPathFactory(tmp_path), "fresh", make)
+    assert shared_folder(FakeTempPathFactory(tmp_path), "fresh", make) == made == tmp_path / "fresh"
+    assert [p.name for p in made.iterdir()] == ["plan"] and len(makers) == 1
 
 
 def test_groups_are_marked_before_xdist_reads_the_marks() -> None:

@@ -1,9 +1,10 @@
-"""A file made once per test run, shared by the pytest-xdist workers (each has its own session)."""
+"""A file or folder made once per test run, shared by the pytest-xdist workers (each has its own session)."""
 
 from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +18,16 @@ def shared_file(tmp_path_factory: pytest.TempPathFactory, name: str, make: Calla
     crashed maker cannot block the rest) and then read what it wrote. Without xdist the session's own
     temporary folder serves. ``make`` must write ``path`` completely or raise; nothing half-made is kept.
     """
+    return _made_once(tmp_path_factory, name, make)
+
+
+def shared_folder(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]) -> Path:
+    """As :func:`shared_file`, for a folder that ``make(path)`` creates at ``path``. The callers read it, or
+    copy it to change it: it is every worker's."""
+    return _made_once(tmp_path_factory, name, make)
+
+
+def _made_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]) -> Path:
     root = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         root = root.parent  # the run's folder, above each worker's own
@@ -24,10 +35,18 @@ def shared_file(tmp_path_factory: pytest.TempPathFactory, name: str, make: Calla
     with (root / f"{name}.lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            if not path.is_file():
+            if not path.exists():
                 partial = path.with_name(path.name + ".partial")
+                _remove(partial)  # what a maker that failed left
                 make(partial)
                 partial.replace(path)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return path
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.shared_once import shared_file
+from tests.support.shared_once import shared_file, shared_folder
 from tests.support.shared_provider import shared_providers
 from tools.plans import offline
 from tools.plans.layout import PlanFolder
@@ -32,18 +32,30 @@ def plans_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def fresh_plan(prod_stack_dir: Path, plans_root: Path) -> tuple[PlanFolder, dict]:
-    """The offline plan of `prod` with no prior state (a fresh environment)."""
+def fresh_plan(tmp_path_factory: pytest.TempPathFactory, prod_stack_dir: Path,
+               plans_root: Path) -> tuple[PlanFolder, dict]:
+    """The offline plan of `prod` with no prior state (a fresh environment): planned once per run, and each
+    worker's tests get a copy of its folder (the workers synthesize the same bytes)."""
+    def plan(path: Path) -> None:
+        with shared_providers().in_make_plan():
+            make_plan(prod_stack_dir, PlanFolder.for_stack(STACK, path), offline_mode=True)
+
     folder = PlanFolder.for_stack(STACK, plans_root / "fresh")
-    with shared_providers().in_make_plan():
-        return folder, make_plan(prod_stack_dir, folder, offline_mode=True)
+    shutil.copytree(PlanFolder.for_stack(STACK, shared_folder(tmp_path_factory, "prod-fresh-plan", plan)).root,
+                    folder.root, symlinks=True)
+    return folder, json.loads(folder.plan_json.read_text())
 
 
 @pytest.fixture(scope="session")
-def schemas(fresh_plan: tuple[PlanFolder, dict]) -> dict:
+def schemas(tmp_path_factory: pytest.TempPathFactory, fresh_plan: tuple[PlanFolder, dict]) -> dict:
+    """The AWS provider's resource schemas (``terraform providers schema -json``), read once per run."""
     folder, _ = fresh_plan
-    shown = json.loads(run_terraform(["providers", "schema", "-json"], folder.workdir).stdout)
-    return shown["provider_schemas"]["registry.terraform.io/hashicorp/aws"]["resource_schemas"]
+
+    def read(path: Path) -> None:
+        shown = json.loads(run_terraform(["providers", "schema", "-json"], folder.workdir).stdout)
+        path.write_text(json.dumps(shown["provider_schemas"]["registry.terraform.io/hashicorp/aws"]["resource_schemas"]))
+
+    return json.loads(shared_file(tmp_path_factory, "aws-resource-schemas.json", read).read_text())
 
 
 @pytest.fixture(scope="session")
