@@ -61,8 +61,10 @@ policy-check: setup
 	$(PY) -m tools policy-check cdktf.out/stacks/tap-pipeline-* $(ARGS)
 
 # pytest-xdist workers: the e2e deployments and terraform runs mostly wait, so more workers than the 2 cores
-# pay (docs/performance.md, "Test suite"); tests/conftest.py (xdist_group_of) keeps each module's tests on one worker.
-TEST_WORKERS ?= 3
+# pay: the two e2e chains take two of them from the start (docs/performance.md). tests/conftest.py keeps each
+# module's tests on one worker (xdist_group_of) and hands the scopes out in its order (scheduling_order), which
+# --no-loadscope-reorder keeps.
+TEST_WORKERS ?= 4
 PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 test: setup

@@ -3,6 +3,7 @@ hashicorp/terraform-cdk#3753)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -18,8 +19,9 @@ from modules.environments_file import (
 from modules.provider_bindings import load_provider_bindings
 from modules.runtime_env import silence_node_eol_banner
 from tests.support.environments import FIXTURE, shipped
-from tests.support.shared_once import shared_folder
+from tests.support.shared_once import shared_file, shared_folder
 from tools.policy.stack_json import StackJson
+from tools.terraform_cli import run_terraform
 
 silence_node_eol_banner()
 load_provider_bindings()
@@ -65,6 +67,21 @@ def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def provider_schema(synth_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """``terraform providers schema -json`` of the providers the stacks require (read once per run, in a
+    backend-less folder: a provider process of its own takes seconds to describe its schema)."""
+    def read(path: Path) -> None:
+        folder = tmp_path_factory.mktemp("schema")
+        document = json.loads((synth_dir / "tap-pipeline-dev" / "cdk.tf.json").read_text())
+        required = document["terraform"]["required_providers"]
+        (folder / "main.tf.json").write_text(json.dumps({"terraform": {"required_providers": required}}))
+        run_terraform(["init", "-input=false", "-no-color"], folder)
+        path.write_text(run_terraform(["providers", "schema", "-json"], folder).stdout)
+
+    return json.loads(shared_file(tmp_path_factory, "provider-schema.json", read).read_text())
+
+
+@pytest.fixture(scope="session")
 def stacks(synth_dir: Path) -> dict[str, StackJson]:
     """Every synthesized stack by name (``tap-pipeline-<env>`` and ``tap-pipeline-state``)."""
     return loaded(synth_dir)
@@ -90,12 +107,13 @@ def shipped_stacks(shipped_synth_dir: Path) -> dict[str, StackJson]:
     return {suffix: stacks[f"tap-pipeline-{suffix}"] for suffix in (*shipped().names, PREVIEW_SUFFIX)}
 
 
-# `make test` runs pytest-xdist workers (`-n 3 --dist loadgroup`), and each group goes to one worker, so the
-# module- and session-scoped fixtures its tests share are built once. By default a test module is its own
-# group: each e2e module deploys its pipeline on its own emulator, and a module's synth or emulator fixture
-# is not rebuilt on every worker that runs one of its tests. The integration tests form one group (they
-# share `terraform init` of every stack). The reviewed-plan tests (a third of the suite's CPU) spread over
-# the workers instead, sharing one converged offline `prod` state through tests/support/shared_once.py.
+# `make test` runs pytest-xdist workers (`-n 4 --dist loadgroup --no-loadscope-reorder`), and each group goes
+# to one worker, so the module- and session-scoped fixtures its tests share are built once. By default a test
+# module is its own group: each e2e module deploys its pipeline on its own emulator, and a module's synth or
+# emulator fixture is not rebuilt on every worker that runs one of its tests. The integration tests form one
+# group (they share `terraform init` of every stack). The reviewed-plan tests (a fifth of the suite's CPU)
+# spread over the workers instead, sharing one fresh and one converged offline `prod` plan through
+# tests/support/shared_once.py.
 XDIST_GROUPS = {"tests/integration/": "terraform-init", "tests/module/": "terraform-module",
                 "tests/policy/test_draft_defects.py": "shipped-stacks",
                 "tests/docs/test_generated_figures.py": "shipped-stacks"}

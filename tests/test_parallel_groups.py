@@ -50,7 +50,7 @@ def test_make_test_runs_the_suite_on_xdist_workers_by_group() -> None:
                             capture_output=True, text=True, check=True)
     pytest_line = result.stdout.strip().splitlines()[-1]
     # --no-loadscope-reorder: xdist hands the scopes out in the order of the collection (scheduling_order).
-    assert "-m pytest tests -n 3 --dist loadgroup --no-loadscope-reorder" in pytest_line, result.stdout
+    assert "-m pytest tests -n 4 --dist loadgroup --no-loadscope-reorder" in pytest_line, result.stdout
 
 
 def test_the_end_to_end_chains_are_handed_out_first_in_the_order_listed() -> None:

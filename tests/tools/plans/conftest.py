@@ -16,7 +16,6 @@ from tests.support.shared_provider import shared_providers
 from tools.plans import offline
 from tools.plans.layout import PlanFolder
 from tools.plans.plan import make_plan
-from tools.terraform_cli import run_terraform
 
 STACK = "tap-pipeline-prod"
 
@@ -34,11 +33,12 @@ def plans_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def fresh_plan(tmp_path_factory: pytest.TempPathFactory, prod_stack_dir: Path,
                plans_root: Path) -> tuple[PlanFolder, dict]:
-    """The offline plan of `prod` with no prior state (a fresh environment): planned once per run, and each
-    worker's tests get a copy of its folder (the workers synthesize the same bytes)."""
+    """The offline plan of `prod` with no prior state (a fresh environment), as `make plan` makes it (the
+    provider started by Terraform: tests/tools/plans/test_shared_provider.py compares a shared provider's plan
+    with it): planned once per run, and each worker's tests get a copy of its folder (the workers synthesize
+    the same bytes)."""
     def plan(path: Path) -> None:
-        with shared_providers().in_make_plan():
-            make_plan(prod_stack_dir, PlanFolder.for_stack(STACK, path), offline_mode=True)
+        make_plan(prod_stack_dir, PlanFolder.for_stack(STACK, path), offline_mode=True)
 
     folder = PlanFolder.for_stack(STACK, plans_root / "fresh")
     shutil.copytree(PlanFolder.for_stack(STACK, shared_folder(tmp_path_factory, "prod-fresh-plan", plan)).root,
@@ -47,15 +47,9 @@ def fresh_plan(tmp_path_factory: pytest.TempPathFactory, prod_stack_dir: Path,
 
 
 @pytest.fixture(scope="session")
-def schemas(tmp_path_factory: pytest.TempPathFactory, fresh_plan: tuple[PlanFolder, dict]) -> dict:
-    """The AWS provider's resource schemas (``terraform providers schema -json``), read once per run."""
-    folder, _ = fresh_plan
-
-    def read(path: Path) -> None:
-        shown = json.loads(run_terraform(["providers", "schema", "-json"], folder.workdir).stdout)
-        path.write_text(json.dumps(shown["provider_schemas"]["registry.terraform.io/hashicorp/aws"]["resource_schemas"]))
-
-    return json.loads(shared_file(tmp_path_factory, "aws-resource-schemas.json", read).read_text())
+def schemas(provider_schema: dict) -> dict:
+    """The AWS provider's resource schemas."""
+    return provider_schema["provider_schemas"]["registry.terraform.io/hashicorp/aws"]["resource_schemas"]
 
 
 @pytest.fixture(scope="session")

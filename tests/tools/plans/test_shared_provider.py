@@ -43,16 +43,15 @@ def alive(pid: int) -> bool:
 
 
 def test_a_plan_on_a_shared_provider_is_the_plan_terraform_makes_with_a_provider_of_its_own(
-        prod_stack_dir: Path, tmp_path: Path) -> None:
+        fresh_plan: tuple[PlanFolder, dict], prod_stack_dir: Path, tmp_path: Path) -> None:
+    _, own = fresh_plan  # as `make plan` makes it (tests/tools/plans/conftest.py)
     providers = SharedProviders()
     try:
         with providers.in_make_plan():
-            shared = make_plan(prod_stack_dir, PlanFolder.for_stack("tap-pipeline-prod", tmp_path / "shared"),
-                               offline_mode=True)
+            shared = make_plan(prod_stack_dir, PlanFolder.for_stack("tap-pipeline-prod", tmp_path), offline_mode=True)
         assert len(providers.pids()) == 1, "the plan did not run on a shared provider"
     finally:
         providers.close()
-    own = make_plan(prod_stack_dir, PlanFolder.for_stack("tap-pipeline-prod", tmp_path / "own"), offline_mode=True)
     assert comparable(shared) == comparable(own)
     assert shared["resource_changes"], "two empty plans would compare equal"
 
