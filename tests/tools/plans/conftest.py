@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.shared_once import shared_file, shared_folder
 from tests.support.shared_provider import shared_providers
-from tools.plans import offline
+from tools.plans import offline, public_parameters
 from tools.plans.layout import PlanFolder
 from tools.plans.plan import make_plan
 
@@ -43,7 +43,16 @@ def fresh_plan(tmp_path_factory: pytest.TempPathFactory, prod_stack_dir: Path,
     folder = PlanFolder.for_stack(STACK, plans_root / "fresh")
     shutil.copytree(PlanFolder.for_stack(STACK, shared_folder(tmp_path_factory, "prod-fresh-plan", plan)).root,
                     folder.root, symlinks=True)
+    point_at_own_stand_in(folder, prod_stack_dir)
     return folder, json.loads(folder.plan_json.read_text())
+
+
+def point_at_own_stand_in(folder: PlanFolder, stack_dir: Path) -> None:
+    """Record this process's stand-in of AWS's public parameters in a copied offline plan folder: the one it
+    names is its maker's, which may have ended, and whose port another server may have taken since."""
+    settings = json.loads(folder.settings_json.read_text())
+    settings["endpoints"] = {"ssm": public_parameters.serve(public_parameters.public_parameter_names(stack_dir))}
+    folder.settings_json.write_text(json.dumps(settings, indent=2))
 
 
 @pytest.fixture(scope="session")

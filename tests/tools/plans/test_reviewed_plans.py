@@ -14,7 +14,7 @@ from tests.tools.plans import conftest as plans_conftest
 from tests.tools.plans.conftest import PlanMaker
 from tools.cost.config import read_stack
 from tools.cost.plan_values import pipeline_from_values
-from tools.plans import offline
+from tools.plans import offline, public_parameters
 from tools.plans.apply import ApplyRefused, apply_plan
 from tools.plans.layout import PROJECT_ROOT, PlanFolder, sha256_of, terraform_variables
 from tools.plans.plan import PlanError, make_plan
@@ -148,6 +148,17 @@ def test_offline_plan_reads_the_locked_layer_from_the_public_parameter_stand_in(
     assert function["change"]["after"]["layers"] == [
         "arn:aws:lambda:us-east-1:123456789012:layer:offline-stand-in-powertools-python-arm64-python3-13-"
         f"{version.replace('.', '-')}:1"]
+
+
+def test_a_copied_plan_folder_asks_this_processs_own_stand_in(fresh_plan, prod_stack_dir, tmp_path) -> None:
+    # The fresh plan is made once per run, by whichever worker comes first; its stand-in server is that worker's.
+    folder, _ = fresh_plan
+    copy_ = PlanFolder.for_stack(plans_conftest.STACK, tmp_path)
+    copy_.root.mkdir(parents=True)
+    copy_.settings_json.write_text(json.dumps({**folder.settings(), "endpoints": {"ssm": "http://127.0.0.1:9"}}))
+    plans_conftest.point_at_own_stand_in(copy_, prod_stack_dir)
+    own = public_parameters.serve(public_parameters.public_parameter_names(prod_stack_dir))
+    assert copy_.settings()["endpoints"] == {"ssm": own} == folder.settings()["endpoints"]
 
 
 @pytest.mark.xdist_group(UNCHANGED)
