@@ -94,9 +94,10 @@ def test_case_holds_on_opa(name: str, cases: dict[str, dict[str, Any]], opa: Any
 
 
 def test_the_rego_test_rules_pass_under_opa(opa: Any) -> None:
-    """`opa test policies/`: every test_ rule is true."""
-    failing = [n for n in CASES if opa.eval_query(f"result := data.main.test_{n}") != [{"result": True}]]
-    assert failing == []
+    """`opa test policies/`: every test_ rule is true (one query for all: each query pays the engine's start)."""
+    names = json.dumps(CASES)
+    [bindings] = opa.eval_query(f'failing := [n | some n in {names}; k := concat("", ["test_", n]); not data.main[k]]')
+    assert bindings["failing"] == []
 
 
 def test_a_failing_case_is_reported_by_name(tmp_path: Path) -> None:
