@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.shared_provider import shared_providers
 from tools.policy.stack_json import StackJson
-from tools.terraform_cli import run_terraform
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +26,7 @@ def test_terraform_reads_versions_tf_beside_the_json(initialized: dict[str, Path
     workdir = tmp_path / "stack"
     shutil.copytree(initialized["tap-pipeline-state"], workdir, symlinks=True)
     (workdir / "versions.tf").write_text('terraform {\n  required_version = ">= 99.0"\n}\n')
-    result = run_terraform(["validate", "-no-color"], workdir, check=False)
+    result = shared_providers().run_terraform(["validate", "-no-color"], workdir, check=False)
     assert result.returncode == 1 and "Unsupported Terraform Core version" in result.stderr + result.stdout
     (workdir / "versions.tf").write_text('terraform {\n  required_version = ">= 1.10"\n}\n')
-    assert run_terraform(["validate", "-no-color"], workdir, check=False).returncode == 0
+    assert shared_providers().run_terraform(["validate", "-no-color"], workdir, check=False).returncode == 0

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.shared_provider import shared_providers
 from tools.policy import checks as policy_checks
 from tools.policy.stack_json import StackJson
 from tools.terraform_cli import run_terraform
@@ -19,7 +20,7 @@ STACK_NAMES = ["tap-pipeline-local", "tap-pipeline-dev", "tap-pipeline-staging",
 
 @pytest.mark.parametrize("stack_name", STACK_NAMES)
 def test_terraform_validate_passes(initialized: dict[str, Path], stack_name: str) -> None:
-    result = run_terraform(["validate", "-json", "-no-color"], initialized[stack_name], check=False)
+    result = shared_providers().run_terraform(["validate", "-json", "-no-color"], initialized[stack_name], check=False)
     report = json.loads(result.stdout)
     assert report["valid"] is True, f"{stack_name}: {report['diagnostics']}"
     assert report["error_count"] == 0

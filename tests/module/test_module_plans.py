@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from tests.support.module_plans import ModulePlan
+from tests.support.shared_provider import shared_providers
 from tools.cost.config import read_stack
 from tools.cost.model import estimate
 from tools.cost.plan_values import pipeline_from_values
@@ -22,14 +23,13 @@ from tools.plans.policies import evaluate
 from tools.plans.review import taggable_types
 from tools.policy.checks import run_all
 from tools.policy.stack_json import module_plan_stack
-from tools.terraform_cli import run_terraform
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_complete_example_validates(module_plans: dict[str, ModulePlan]) -> None:
     # Initialized from the provider mirror by the plan fixture.
-    result = run_terraform(["validate", "-no-color"], module_plans["example"].root, check=False)
+    result = shared_providers().run_terraform(["validate", "-no-color"], module_plans["example"].root, check=False)
     assert result.returncode == 0 and "The configuration is valid" in result.stdout, result.stdout + result.stderr
 
 

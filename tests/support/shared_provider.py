@@ -1,16 +1,16 @@
-"""terraform-provider-aws processes kept running and shared by the tests' offline plans and shows.
+"""terraform-provider-aws processes kept running and shared by the tests' offline plans, shows and validations.
 
 Terraform starts the provider anew for every run: three processes in a ``plan``, one in a ``show``, and
 each spends about a CPU second starting (the Go initialization of a binary that serves every AWS service)
-before it answers. The tests plan the same stacks dozens of times, so they keep one provider process running
-and point ``plan`` and ``show`` at it with ``TF_REATTACH_PROVIDERS``, which Terraform documents for a
-provider started with ``-debug``
+before it answers. The tests plan and validate the same stacks dozens of times, so they keep one provider
+process running and point ``plan``, ``show`` and ``validate`` at it with ``TF_REATTACH_PROVIDERS``, which
+Terraform documents for a provider started with ``-debug``
 (https://developer.hashicorp.com/terraform/plugin/debugging#running-terraform-with-a-provider-in-debug-mode).
-An offline plan + show of ``prod``: 5.4 CPU s with the provider started by Terraform, 3.3 with a shared one
-(docs/performance.md).
+An offline plan + show of ``prod``: 5.4 CPU s with the provider started by Terraform, 3.3 with a shared one;
+``terraform validate`` of ``dev``: 2.5 -> 1.0 (docs/performance.md).
 
 What stays as users run it: ``terraform init`` installs the provider from the mirror and writes the lock file
-that the plan records and ``apply`` checks; ``apply``, ``validate`` and every run not given
+that the plan records and ``apply`` checks; ``apply`` and every run not given
 :meth:`SharedProviders.run_terraform` start their own provider.
 
 Each process is started with the environment the run would have given the provider (the project's
@@ -44,7 +44,7 @@ from tools.terraform_cli import run_terraform, terraform_env
 REATTACH_VARIABLE = "TF_REATTACH_PROVIDERS"
 PROVIDER_ADDRESS = "registry.terraform.io/hashicorp/aws"
 #: The runs that use a shared provider; the others start their own.
-SHARED_BY = frozenset({"plan", "show"})
+SHARED_BY = frozenset({"plan", "show", "validate"})
 #: What the provider's environment leaves out (see the module's docstring), and what does not make two
 #: environments different (pytest names the current test in its own variable).
 LEFT_OUT = frozenset({"AWS_CA_BUNDLE", REATTACH_VARIABLE})
@@ -147,7 +147,8 @@ class SharedProviders:
         return provider.reattach
 
     def run_terraform(self, args: Sequence[str], cwd: Path | str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-        """:func:`tools.terraform_cli.run_terraform`, with ``plan`` and ``show`` on a shared provider."""
+        """:func:`tools.terraform_cli.run_terraform`, with ``plan``, ``show`` and ``validate`` on a shared
+        provider."""
         if args and args[0] in SHARED_BY:
             extra = dict(kwargs.get("extra_env") or {})
             kwargs["extra_env"] = {**extra, REATTACH_VARIABLE: self.reattach(Path(cwd), extra)}

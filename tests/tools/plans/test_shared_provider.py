@@ -56,7 +56,7 @@ def test_a_plan_on_a_shared_provider_is_the_plan_terraform_makes_with_a_provider
     assert shared["resource_changes"], "two empty plans would compare equal"
 
 
-def test_plan_and_show_run_on_the_shared_provider_and_init_on_its_own(
+def test_plan_show_and_validate_run_on_the_shared_provider_and_init_on_its_own(
         fresh_plan: tuple[PlanFolder, dict], monkeypatch: pytest.MonkeyPatch) -> None:
     folder, _ = fresh_plan
     seen: list[tuple[str, dict]] = []
@@ -66,7 +66,7 @@ def test_plan_and_show_run_on_the_shared_provider_and_init_on_its_own(
     for command in ("init", "plan", "show", "apply", "validate"):
         providers.run_terraform([command], folder.workdir, extra_env={"AWS_ENDPOINT_URL_SSM": "http://127.0.0.1:9"})
     reattached = {command for command, env in seen if REATTACH_VARIABLE in env}
-    assert reattached == {"plan", "show"}
+    assert reattached == {"plan", "show", "validate"}
     assert all(env["AWS_ENDPOINT_URL_SSM"] == "http://127.0.0.1:9" for _, env in seen), "the run's own variables kept"
 
 
