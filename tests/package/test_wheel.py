@@ -25,6 +25,7 @@ from packaging.specifiers import SpecifierSet
 
 from modules.function_code import build_archive
 from modules.powertools_layer import locked_version
+from tests.support.shared_provider import shared_providers
 from tools.terraform_cli import run_terraform
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -139,4 +140,4 @@ def test_each_archive_holds_its_handlers_as_lambda_imports_them(example_output: 
 
 def test_terraform_validates_the_example(example_output: Path) -> None:
     run_terraform(["init", "-backend=false", "-input=false", "-no-color"], example_output)
-    assert "Success" in run_terraform(["validate", "-no-color"], example_output).stdout
+    assert "Success" in shared_providers().run_terraform(["validate", "-no-color"], example_output).stdout
