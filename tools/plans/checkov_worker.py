@@ -9,16 +9,15 @@ scan: it exits 0 having scanned nothing.
 :func:`tools.plans.checkov_scan.start_checkov` puts it under Linux's SCHED_IDLE policy (:mod:`tools.scheduling`):
 the synthesis and the plan keep both cores whenever they can use them, and the start-up runs in what they
 leave idle. The review gives it the normal policy back when it hands over the files (an import still
-running idle then would make the review wait on a busy machine for time nobody leaves idle); the worker asks
-for it too before scanning, in case that was refused.
+running idle then would make the review wait on a busy machine for time nobody leaves idle). Where the
+system refuses that (leaving SCHED_IDLE takes CAP_SYS_NICE or an RLIMIT_NICE above 0,
+https://man7.org/linux/man-pages/man7/sched.7.html), it imports and scans idle.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-
-from tools.scheduling import set_policy
 
 
 def main() -> int:
@@ -28,7 +27,6 @@ def main() -> int:
     line = sys.stdin.readline()
     if not line.strip():
         return 0
-    set_policy("SCHED_OTHER")
     argv = json.loads(line)
     if not isinstance(argv, list) or not all(isinstance(arg, str) for arg in argv):
         print(f"checkov_worker: expected a JSON list of arguments, got {line[:200]!r}", file=sys.stderr)
