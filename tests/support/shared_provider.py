@@ -7,7 +7,7 @@ process running and point ``plan``, ``show`` and ``validate`` at it with ``TF_RE
 Terraform documents for a provider started with ``-debug``
 (https://developer.hashicorp.com/terraform/plugin/debugging#running-terraform-with-a-provider-in-debug-mode).
 An offline plan + show of ``prod``: 5.4 CPU s with the provider started by Terraform, 3.3 with a shared one;
-``terraform validate`` of ``dev``: 2.5 -> 1.0 (docs/performance.md).
+``terraform validate`` of ``dev``: 2.8-3.1 -> 1.4-1.5 (docs/performance.md).
 
 What stays as users run it: ``terraform init`` installs the provider from the mirror and writes the lock file
 that the plan records and ``apply`` checks; ``apply`` and every run not given
