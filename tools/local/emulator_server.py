@@ -2,8 +2,8 @@
 folder listed once rather than for every request, SQS's
 SetQueueAttributes made to keep a queue's policy when the call does not name it, as SQS does, Lambda's
 CreateEventSourceMapping made to keep one mapping per queue and function, as Lambda does, and a repeated
-create (the provider resending a call moto already served, on a loaded machine) answered with what the
-first one made.
+create or conditional put (a client resending a call moto already served, on a loaded machine) answered with
+what the first one made.
 
 Profiling the pipeline on moto 5.2 shows most of the emulator's time in two helpers that SQS calls for
 every message, several times (``Queue.attributes`` recomputes every attribute, message counts included):
@@ -185,6 +185,43 @@ def answer_repeated_function_creates() -> bool:
     return True
 
 
+def answer_repeated_conditional_puts() -> bool:
+    """A conditional PutItem that fails its condition only on the very item it writes is answered as a success.
+
+    Terraform's S3 backend takes its DynamoDB lock with a PutItem conditioned on the lock's absence. On a loaded
+    machine that PutItem came again after moto had served it (seen once in a full run of the suite): the
+    repeat failed its condition on the item the first one wrote, and Terraform took its own lock for another
+    run's and waited out its five-minute lock timeout. When the item stored under the key is attribute for
+    attribute the one being put (a lock's item carries its run's UUID and time), the put is the one that
+    wrote it: answered as it was the first time, with a line in the emulator's log. Any other put that fails
+    its condition is refused, as DynamoDB refuses it. False (and nothing patched) if moto's DynamoDB backend
+    has no such method any more.
+    """
+    from moto.dynamodb.exceptions import ConditionalCheckFailed
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    original = getattr(DynamoDBBackend, "put_item", None)
+    if not callable(original):
+        return False
+
+    def put_item(self: Any, table_name: str, item_attrs: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return original(self, table_name, item_attrs, *args, **kwargs)
+        except ConditionalCheckFailed:
+            table = self.get_table(table_name)
+            range_attr = table.range_key_attr
+            stored = table.get_item(DynamoType(item_attrs[table.hash_key_attr]),
+                                    DynamoType(item_attrs[range_attr]) if range_attr else None)
+            if stored is None or stored.to_json()["Attributes"] != item_attrs:
+                raise
+            log_repeat("PutItem", f"{table_name} {item_attrs[table.hash_key_attr]}")
+            return stored
+
+    DynamoDBBackend.put_item = put_item
+    return True
+
+
 def _current_function(backend: Any, name: str) -> Any:
     """The function called ``name`` in moto's Lambda backend, None if there is none."""
     try:
@@ -199,6 +236,7 @@ def main(argv: list[str] | None = None) -> None:
     keep_unnamed_queue_policy()
     one_mapping_per_source_and_function()
     answer_repeated_function_creates()
+    answer_repeated_conditional_puts()
     from moto.server import main as moto_main
 
     moto_main(argv if argv is not None else sys.argv[1:])

@@ -16,9 +16,12 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.awslambda.models import LambdaBackend
 from moto.awslambda.responses import LambdaResponse
+from moto.dynamodb.models import DynamoDBBackend
 from moto.sqs.models import Queue
 
+from tools.local import emulator_server
 from tools.local.emulator_server import (
+    answer_repeated_conditional_puts,
     answer_repeated_function_creates,
     keep_unnamed_queue_policy,
     list_moto_modules_once,
@@ -193,3 +196,71 @@ def test_moto_lists_its_backends_folder_once_and_finds_the_same_backends(monkeyp
         "sqs", "dynamodb", "awslambda"]
     assert list(backends.list_of_moto_modules()) == listed
     assert len(listings) == 1, "never listed again, whatever the requests"
+
+
+LOCKS = "tap-pipeline-terraform-locks"
+
+
+def lock_item(run: str) -> dict[str, Any]:
+    """The item Terraform's S3 backend puts to take its DynamoDB lock (its info names the run's lock ID)."""
+    return {"LockID": {"S": "tap-pipeline-tfstate/dev/tap-pipeline-dev.tfstate"},
+            "Info": {"S": json.dumps({"ID": run, "Operation": "OperationTypePlan", "Who": "root@vm"})}}
+
+
+@pytest.fixture
+def locks(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A DynamoDB client and the lock table; moto's own put_item restored afterwards."""
+    monkeypatch.setattr(DynamoDBBackend, "put_item", DynamoDBBackend.put_item)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        dynamodb.create_table(TableName=LOCKS, KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
+                              BillingMode="PAY_PER_REQUEST")
+        yield dynamodb
+
+
+def take_lock(dynamodb: Any, run: str) -> Any:
+    return dynamodb.put_item(TableName=LOCKS, Item=lock_item(run), ConditionExpression="attribute_not_exists(LockID)")
+
+
+def test_a_repeated_conditional_put_of_the_item_it_wrote_succeeds(locks: Any) -> None:
+    assert answer_repeated_conditional_puts()
+    take_lock(locks, "run-1")
+    take_lock(locks, "run-1")  # the resent request of the same run
+    assert locks.scan(TableName=LOCKS)["Items"] == [lock_item("run-1")]
+
+
+def test_a_conditional_put_over_another_runs_item_is_still_refused(locks: Any) -> None:
+    assert answer_repeated_conditional_puts()
+    take_lock(locks, "run-1")
+    with pytest.raises(ClientError, match="ConditionalCheckFailedException"):
+        take_lock(locks, "run-2")
+    assert locks.scan(TableName=LOCKS)["Items"] == [lock_item("run-1")], "the first run keeps its lock"
+
+
+def test_unpatched_moto_refuses_a_repeated_conditional_put(locks: Any) -> None:
+    """Why the patch exists: Terraform took its own lock for another run's and waited out its lock timeout."""
+    take_lock(locks, "run-1")
+    with pytest.raises(ClientError, match="ConditionalCheckFailedException"):
+        take_lock(locks, "run-1")
+
+
+def test_the_server_answers_repeated_conditional_puts_from_its_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    import moto.server
+    from moto import backends
+    from moto.core import utils
+
+    for owner, name in ((DynamoDBBackend, "put_item"), (LambdaBackend, "create_event_source_mapping"),
+                        (LambdaResponse, "create_function"), (Queue, "_set_attributes"),
+                        (backends, "list_of_moto_modules"), (utils, "camelcase_to_underscores"),
+                        (utils, "unix_time"), (utils, "unix_time_millis")):
+        monkeypatch.setattr(owner, name, getattr(owner, name))  # each restored after the test
+    started: list[list[str]] = []
+    monkeypatch.setattr(moto.server, "main", started.append)
+    moto_put_item = DynamoDBBackend.put_item
+    emulator_server.main(["-p", "0"])
+    assert started == [["-p", "0"]]
+    assert DynamoDBBackend.put_item is not moto_put_item and DynamoDBBackend.put_item.__module__ == (
+        "tools.local.emulator_server")
