@@ -24,8 +24,10 @@ plain-HTTP stand-ins, and Go reads the system's roots without it.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
+import functools
 import json
 import re
 import signal
@@ -76,11 +78,10 @@ def _die_with_parent() -> None:
 
 @dataclass
 class ProviderProcess:
-    """One provider started with ``-debug``: its reattach value, and the last lines it printed."""
+    """One provider started with ``-debug``, and the ``TF_REATTACH_PROVIDERS`` value that attaches to it."""
 
     process: subprocess.Popen[str]
     reattach: str
-    printed: deque[str] = field(default_factory=lambda: deque(maxlen=50))
 
     @classmethod
     def start(cls, binary: Path, env: Mapping[str, str]) -> ProviderProcess:
@@ -110,7 +111,7 @@ class ProviderProcess:
         if PROVIDER_ADDRESS not in attach:
             process.kill()
             raise SharedProviderError(f"{binary} -debug offered {sorted(attach)}, not {PROVIDER_ADDRESS}")
-        return cls(process, json.dumps(attach), printed)
+        return cls(process, json.dumps(attach))
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -173,16 +174,9 @@ class SharedProviders:
         return {provider.process.pid for provider in self.started.values() if provider.process.poll() is None}
 
 
-_workers_providers: SharedProviders | None = None
-
-
+@functools.cache
 def shared_providers() -> SharedProviders:
     """This process's providers, stopped when it exits (and, failing that, by the kernel: see _die_with_parent)."""
-    global _workers_providers
-    if _workers_providers is None:
-        import atexit
-
-        _workers_providers = SharedProviders()
-        atexit.register(_workers_providers.close)
-    return _workers_providers
-
+    providers = SharedProviders()
+    atexit.register(providers.close)
+    return providers

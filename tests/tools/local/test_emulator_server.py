@@ -4,6 +4,7 @@ byte for byte (a retry of a call already served) gets what the first one made.""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import zipfile
@@ -34,13 +35,25 @@ POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})
 
 
-@pytest.fixture
-def sqs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    # monkeypatch restores moto's own method after the test, whatever the test patches.
-    monkeypatch.setattr(Queue, "_set_attributes", Queue._set_attributes)
+def restored_after_the_test(monkeypatch: pytest.MonkeyPatch, *methods: tuple[Any, str]) -> None:
+    """Each (owner, name) of moto's put back as it is now after the test, whatever the test patches."""
+    for owner, name in methods:
+        monkeypatch.setattr(owner, name, getattr(owner, name))
+
+
+@contextlib.contextmanager
+def moto_in_process(monkeypatch: pytest.MonkeyPatch, *methods: tuple[Any, str]) -> Iterator[None]:
+    """moto's in-process AWS with test credentials, ``methods`` restored after the test."""
+    restored_after_the_test(monkeypatch, *methods)
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
     with mock_aws():
+        yield
+
+
+@pytest.fixture
+def sqs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    with moto_in_process(monkeypatch, (Queue, "_set_attributes")):
         yield boto3.client("sqs", region_name="us-east-1")
 
 
@@ -75,11 +88,8 @@ def test_unpatched_moto_still_clears_the_policy(sqs: Any) -> None:
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """Lambda and SQS clients, with two functions and one queue; moto's own create restored afterwards."""
-    monkeypatch.setattr(LambdaBackend, "create_event_source_mapping", LambdaBackend.create_event_source_mapping)
-    monkeypatch.setattr(LambdaResponse, "create_function", LambdaResponse.create_function)
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    with mock_aws():
+    with moto_in_process(monkeypatch, (LambdaBackend, "create_event_source_mapping"),
+                         (LambdaResponse, "create_function")):
         iam, sqs = boto3.client("iam", region_name="us-east-1"), boto3.client("sqs", region_name="us-east-1")
         role = iam.create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17",
                                "Statement": []}))["Role"]["Arn"]
@@ -210,10 +220,7 @@ def lock_item(run: str) -> dict[str, Any]:
 @pytest.fixture
 def locks(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A DynamoDB client and the lock table; moto's own put_item restored afterwards."""
-    monkeypatch.setattr(DynamoDBBackend, "put_item", DynamoDBBackend.put_item)
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    with mock_aws():
+    with moto_in_process(monkeypatch, (DynamoDBBackend, "put_item")):
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
         dynamodb.create_table(TableName=LOCKS, KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
                               AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
@@ -252,11 +259,10 @@ def test_the_server_answers_repeated_conditional_puts_from_its_start(monkeypatch
     from moto import backends
     from moto.core import utils
 
-    for owner, name in ((DynamoDBBackend, "put_item"), (LambdaBackend, "create_event_source_mapping"),
-                        (LambdaResponse, "create_function"), (Queue, "_set_attributes"),
-                        (backends, "list_of_moto_modules"), (utils, "camelcase_to_underscores"),
-                        (utils, "unix_time"), (utils, "unix_time_millis")):
-        monkeypatch.setattr(owner, name, getattr(owner, name))  # each restored after the test
+    restored_after_the_test(monkeypatch, (DynamoDBBackend, "put_item"),
+                            (LambdaBackend, "create_event_source_mapping"), (LambdaResponse, "create_function"),
+                            (Queue, "_set_attributes"), (backends, "list_of_moto_modules"),
+                            (utils, "camelcase_to_underscores"), (utils, "unix_time"), (utils, "unix_time_millis"))
     started: list[list[str]] = []
     monkeypatch.setattr(moto.server, "main", started.append)
     moto_put_item = DynamoDBBackend.put_item

@@ -8,12 +8,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support import shared_provider
-from tests.support.shared_provider import REATTACH_VARIABLE, SharedProviderError, SharedProviders, shared_providers
+from tests.support.shared_provider import REATTACH_VARIABLE, SharedProviderError, SharedProviders
 from tools.plans.layout import PROJECT_ROOT, PlanFolder, terraform_variables
 from tools.plans.plan import make_plan
 
@@ -34,6 +35,14 @@ def plan_args(out: str) -> list[str]:
     return ["plan", "-input=false", "-no-color", "-refresh=false", f"-out={out}"]
 
 
+@pytest.fixture
+def providers() -> Iterator[SharedProviders]:
+    """A pool of the test's own, stopped after it (not the worker's, which the other tests use)."""
+    pool = SharedProviders()
+    yield pool
+    pool.close()
+
+
 def alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -43,26 +52,21 @@ def alive(pid: int) -> bool:
 
 
 def test_a_plan_on_a_shared_provider_is_the_plan_terraform_makes_with_a_provider_of_its_own(
-        fresh_plan: tuple[PlanFolder, dict], prod_stack_dir: Path, tmp_path: Path) -> None:
+        fresh_plan: tuple[PlanFolder, dict], prod_stack_dir: Path, tmp_path: Path, providers: SharedProviders) -> None:
     _, own = fresh_plan  # as `make plan` makes it (tests/tools/plans/conftest.py)
-    providers = SharedProviders()
-    try:
-        with providers.in_make_plan():
-            shared = make_plan(prod_stack_dir, PlanFolder.for_stack("tap-pipeline-prod", tmp_path), offline_mode=True)
-        assert len(providers.pids()) == 1, "the plan did not run on a shared provider"
-    finally:
-        providers.close()
+    with providers.in_make_plan():
+        shared = make_plan(prod_stack_dir, PlanFolder.for_stack("tap-pipeline-prod", tmp_path), offline_mode=True)
+    assert len(providers.pids()) == 1, "the plan did not run on a shared provider"
     assert comparable(shared) == comparable(own)
     assert shared["resource_changes"], "two empty plans would compare equal"
 
 
 def test_plan_show_and_validate_run_on_the_shared_provider_and_init_on_its_own(
-        fresh_plan: tuple[PlanFolder, dict], monkeypatch: pytest.MonkeyPatch) -> None:
+        fresh_plan: tuple[PlanFolder, dict], monkeypatch: pytest.MonkeyPatch, providers: SharedProviders) -> None:
     folder, _ = fresh_plan
     seen: list[tuple[str, dict]] = []
     monkeypatch.setattr(shared_provider, "run_terraform",
                         lambda args, cwd, **kw: seen.append((args[0], dict(kw.get("extra_env") or {}))))
-    providers = shared_providers()
     for command in ("init", "plan", "show", "apply", "validate"):
         providers.run_terraform([command], folder.workdir, extra_env={"AWS_ENDPOINT_URL_SSM": "http://127.0.0.1:9"})
     reattached = {command for command, env in seen if REATTACH_VARIABLE in env}
@@ -70,59 +74,51 @@ def test_plan_show_and_validate_run_on_the_shared_provider_and_init_on_its_own(
     assert all(env["AWS_ENDPOINT_URL_SSM"] == "http://127.0.0.1:9" for _, env in seen), "the run's own variables kept"
 
 
-def test_one_process_serves_consecutive_runs_with_one_environment(fresh_plan: tuple[PlanFolder, dict]) -> None:
+def test_one_process_serves_consecutive_runs_with_one_environment(fresh_plan: tuple[PlanFolder, dict],
+                                                                   providers: SharedProviders) -> None:
     folder, _ = fresh_plan
-    providers = SharedProviders()
-    try:
-        env = terraform_variables(folder.settings())
-        first = providers.reattach(folder.workdir, env)
-        for _ in range(2):
-            shown = providers.run_terraform(["show", "-json", str(folder.plan_file)], folder.workdir, extra_env=env)
-            assert json.loads(shown.stdout)["resource_changes"]
-        assert providers.reattach(folder.workdir, env) == first
-        assert len(providers.pids()) == 1
-    finally:
-        providers.close()
+    env = terraform_variables(folder.settings())
+    first = providers.reattach(folder.workdir, env)
+    for _ in range(2):
+        shown = providers.run_terraform(["show", "-json", str(folder.plan_file)], folder.workdir, extra_env=env)
+        assert json.loads(shown.stdout)["resource_changes"]
+    assert providers.reattach(folder.workdir, env) == first
+    assert len(providers.pids()) == 1
 
 
-def test_other_endpoints_or_another_thread_get_a_process_of_their_own(fresh_plan: tuple[PlanFolder, dict]) -> None:
+def test_other_endpoints_or_another_thread_get_a_process_of_their_own(fresh_plan: tuple[PlanFolder, dict],
+                                                                       providers: SharedProviders) -> None:
     folder, _ = fresh_plan
-    providers = SharedProviders()
-    try:
-        one = providers.reattach(folder.workdir, {"AWS_ENDPOINT_URL_SSM": "http://127.0.0.1:1"})
-        other = providers.reattach(folder.workdir, {"AWS_ENDPOINT_URL_SSM": "http://127.0.0.1:2"})
-        from_a_thread: list[str] = []
-        thread = threading.Thread(target=lambda: from_a_thread.append(
-            providers.reattach(folder.workdir, {"AWS_ENDPOINT_URL_SSM": "http://127.0.0.1:1"})))
-        thread.start()
-        thread.join()
-        assert len({one, other, *from_a_thread}) == 3
-        pid = json.loads(other)["registry.terraform.io/hashicorp/aws"]["Pid"]
-        environ = dict(entry.split("=", 1) for entry in Path(f"/proc/{pid}/environ").read_text().split("\0") if entry)
-        assert environ["AWS_ENDPOINT_URL_SSM"] == "http://127.0.0.1:2"
-        assert REATTACH_VARIABLE not in environ
-    finally:
-        providers.close()
+    one = providers.reattach(folder.workdir, {"AWS_ENDPOINT_URL_SSM": "http://127.0.0.1:1"})
+    other = providers.reattach(folder.workdir, {"AWS_ENDPOINT_URL_SSM": "http://127.0.0.1:2"})
+    from_a_thread: list[str] = []
+    thread = threading.Thread(target=lambda: from_a_thread.append(
+        providers.reattach(folder.workdir, {"AWS_ENDPOINT_URL_SSM": "http://127.0.0.1:1"})))
+    thread.start()
+    thread.join()
+    assert len({one, other, *from_a_thread}) == 3
+    pid = json.loads(other)["registry.terraform.io/hashicorp/aws"]["Pid"]
+    environ = dict(entry.split("=", 1) for entry in Path(f"/proc/{pid}/environ").read_text().split("\0") if entry)
+    assert environ["AWS_ENDPOINT_URL_SSM"] == "http://127.0.0.1:2"
+    assert REATTACH_VARIABLE not in environ
+    providers.close()
     assert providers.pids() == set()
 
 
 def test_a_ca_bundle_in_the_environment_does_not_break_the_second_configuration(
-        fresh_plan: tuple[PlanFolder, dict], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        fresh_plan: tuple[PlanFolder, dict], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        providers: SharedProviders) -> None:
     # Given to the provider, AWS_CA_BUNDLE fails its second configuration ("unable to add custom RootCAs").
     import certifi
 
     folder, _ = fresh_plan
     monkeypatch.setenv("AWS_CA_BUNDLE", certifi.where())
-    providers = SharedProviders()
-    try:
-        env = terraform_variables(folder.settings())
-        for round_ in range(2):
-            result = providers.run_terraform(plan_args(str(tmp_path / f"{round_}.tfplan")), folder.workdir,
-                                             check=False, extra_env=env)
-            assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-        assert len(providers.pids()) == 1
-    finally:
-        providers.close()
+    env = terraform_variables(folder.settings())
+    for round_ in range(2):
+        result = providers.run_terraform(plan_args(str(tmp_path / f"{round_}.tfplan")), folder.workdir,
+                                         check=False, extra_env=env)
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert len(providers.pids()) == 1
 
 
 def test_a_provider_ends_with_the_process_that_started_it(fresh_plan: tuple[PlanFolder, dict]) -> None:
