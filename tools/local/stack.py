@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.local import topology
+from tools.local import shown_state, topology
 from tools.local.emulator import client_env
 from tools.terraform_cli import terraform_binary, terraform_env
 
@@ -118,13 +118,17 @@ class Deployment:
             return self.state_path
         document = json.loads((self.stack_dir / "cdk.tf.json").read_text())
         path = document.get("terraform", {}).get("backend", {}).get("local", {}).get("path")
-        return Path(path) if path else self.stack_dir / "terraform.tfstate"
+        if not path:
+            return self.stack_dir / "terraform.tfstate"
+        # Terraform reads a relative path from its working folder, the stack's.
+        return Path(path) if Path(path).is_absolute() else self.stack_dir / path
 
     def forget_state(self) -> None:
         """Remove the state: for an emulator that is gone, whose resources went with it."""
         state = self.state_file()
         for stale in (state, state.with_name(state.name + ".backup")):
             stale.unlink(missing_ok=True)
+        shown_state.forget(state)
 
     def init(self, on_line: Callable[[str], None] | None = None) -> None:
         args = ["init", "-input=false", "-reconfigure"]
@@ -155,7 +159,7 @@ class Deployment:
         return undeletable
 
     def topology(self) -> topology.Topology:
-        return topology.load(self.stack_dir, self.extra_env())
+        return topology.load(self.stack_dir, self.extra_env(), self.state_file())
 
 
 def _interrupt(process: subprocess.Popen[str]) -> None:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tools.local.shown_state import read_state
 from tools.plans.terraform_json import value_resources
-from tools.terraform_cli import run_terraform
 
 
 @dataclass(frozen=True)
@@ -144,15 +144,9 @@ def function_name_of(name_or_arn: str) -> str:
     return name_or_arn.split(":")[6]
 
 
-def read_state(stack_dir: Path, extra_env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """``terraform show -json`` in ``stack_dir``: the applied state with every attribute value."""
-    shown = run_terraform(["show", "-json", "-no-color"], stack_dir, extra_env=extra_env)
-    return json.loads(shown.stdout)
-
-
-def load(stack_dir: Path, extra_env: Mapping[str, str] | None = None) -> Topology:
-    """The topology of the stack applied in ``stack_dir``."""
-    return Topology.from_state(read_state(stack_dir, extra_env))
+def load(stack_dir: Path, extra_env: Mapping[str, str] | None = None, state_file: Path | None = None) -> Topology:
+    """The topology of the stack applied in ``stack_dir`` (read again only when ``state_file`` changed)."""
+    return Topology.from_state(read_state(stack_dir, extra_env, state_file))
 
 
 def _resources(module: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
