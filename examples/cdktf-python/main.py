@@ -1,5 +1,12 @@
 """A team's own cdktf app with the pipeline in its own stack, beside its own provider, backend and outputs."""
 
+from tap_pipeline.provider_bindings import load_provider_bindings
+
+# Before anything imports the AWS provider bindings: the bindings' own root import loads all ~2,200 of their
+# submodules (about 10 s); this loads the few the app uses, and falls back to the root import, with a
+# one-line warning, if a release of the bindings no longer fits.
+load_provider_bindings()
+
 from cdktf import S3Backend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct

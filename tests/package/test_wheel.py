@@ -26,6 +26,7 @@ from packaging.specifiers import SpecifierSet
 from modules.function_code import build_archive
 from modules.powertools_layer import locked_version
 from tests.support.shared_provider import shared_providers
+from tests.unit.test_provider_bindings import FALLBACK_PREFIX, USED_SUBMODULES_AT_MOST
 from tools.terraform_cli import run_terraform
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -68,14 +69,19 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def example_output(venv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """examples/cdktf-python/ copied out of the repository and run there with the fresh environment's Python."""
+def example_run(venv: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """examples/cdktf-python/ copied out of the repository and run there with the fresh environment's Python
+    (``-X importtime`` lists on stderr every module the run imported); the app's folder and that stderr."""
     app = tmp_path_factory.mktemp("user-project") / "orders"
     shutil.copytree(EXAMPLE, app)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_") and k != "PYTHONPATH"}
     env["XDG_CACHE_HOME"] = str(app.parent / "cache")  # where an installed library builds its archives
-    run([str(venv), "main.py"], app, env)
-    return app / "cdktf.out" / "stacks" / "orders-dev"
+    return app, run([str(venv), "-X", "importtime", "main.py"], app, env).stderr
+
+
+@pytest.fixture(scope="module")
+def example_output(example_run: tuple[Path, str]) -> Path:
+    return example_run[0] / "cdktf.out" / "stacks" / "orders-dev"
 
 
 def test_the_wheel_holds_the_library_and_the_handlers_under_one_import_name(wheel: Path) -> None:
@@ -122,6 +128,17 @@ def test_the_example_synthesizes_from_outside_the_repository(example_output: Pat
     [parameter] = document["data"]["aws_ssm_parameter"].values()
     assert parameter["name"].endswith(f"/{locked_version()}"), "the layer of the Powertools version the wheel pins"
     assert (example_output / "versions.tf").is_file() and "removed {" in (example_output / "removed.tf").read_text()
+
+
+def test_the_example_loads_only_the_provider_submodules_it_uses(example_run: tuple[Path, str]) -> None:
+    stderr = example_run[1]
+    # -X importtime's lines: "import time: <self us> | <cumulative us> | <indented module name>".
+    imported = {line.rsplit("|", 1)[-1].strip() for line in stderr.splitlines() if line.startswith("import time:")}
+    submodules = {name for name in imported if name.startswith("cdktf_cdktf_provider_aws.")}
+    assert "cdktf_cdktf_provider_aws.provider" in submodules, "the list names what the run imported"
+    # The bindings ship over 2,000 submodules; their root import loads them all.
+    assert len(submodules) <= USED_SUBMODULES_AT_MOST, f"{len(submodules)} submodules: the root import ran"
+    assert FALLBACK_PREFIX not in stderr, "the fast path fell back"
 
 
 @pytest.mark.parametrize("stage", STAGES)
