@@ -80,6 +80,10 @@ elif ! stamp_ok "python-$profile" "$python_stamp" || [ ! -x .venv/bin/python ]; 
   "$uv" pip install --quiet $compile --python .venv/bin/python --require-hashes -r "$requirements"
   echo "$python_stamp" > ".build/python-$profile.stamp"
 fi
+# The project's own sources, compiled here as the packages are: these machines set PYTHONDONTWRITEBYTECODE=1,
+# so otherwise every process (each test worker, each `python -m tools`, each synth) compiles each project
+# module it imports, every time. compileall skips what is current, so a second setup costs a few stats.
+.venv/bin/python -m compileall -q modules tools handlers tests main.py > /dev/null
 if [ -n "$npm_pid" ]; then
   wait "$npm_pid" || { cat .build/npm-ci.log >&2; fail "npm ci failed (its output is above)"; }
   trap - EXIT
