@@ -10,7 +10,8 @@ An offline plan + show of ``prod``: 5.4 CPU s with the provider started by Terra
 ``terraform validate`` of ``dev``: 2.8-3.1 -> 1.4-1.5 (docs/performance.md).
 
 What stays as users run it: ``terraform init`` installs the provider from the mirror and writes the lock file
-that the plan records and ``apply`` checks; ``apply`` and every run not given
+that the plan records and ``apply`` checks (under :meth:`SharedProviders.in_make_plan`, once per set of
+settings: tests/support/shared_init.py); ``apply`` and every run not given
 :meth:`SharedProviders.run_terraform` start their own provider.
 
 Each process is started with the environment the run would have given the provider (the project's
@@ -41,6 +42,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from tests.support.shared_init import shared_inits
 from tools.terraform_cli import run_terraform, terraform_env
 
 REATTACH_VARIABLE = "TF_REATTACH_PROVIDERS"
@@ -157,11 +159,16 @@ class SharedProviders:
 
     @contextlib.contextmanager
     def in_make_plan(self) -> Iterator[None]:
-        """``tools.plans.plan.make_plan`` runs its plan and show on a shared provider meanwhile (its init as
-        ever)."""
+        """``tools.plans.plan.make_plan`` runs its plan and show on a shared provider meanwhile, and its init
+        once per set of Terraform settings (tests/support/shared_init.py)."""
         from tools.plans import plan
 
-        with mock.patch.object(plan, "run_terraform", self.run_terraform):
+        def run(args: Sequence[str], cwd: Path | str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+            if args and args[0] == "init":
+                return shared_inits().init(args, cwd, **kwargs)
+            return self.run_terraform(args, cwd, **kwargs)
+
+        with mock.patch.object(plan, "run_terraform", run):
             yield
 
     def close(self) -> None:
