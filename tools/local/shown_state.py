@@ -62,7 +62,10 @@ def read_state(stack_dir: Path, extra_env: Mapping[str, str] | None = None,
     shown = show(stack_dir, extra_env)
     # An apply that ended while show ran: its state is not the one shown, so nothing is kept.
     if answer_key(stack_dir, state_file) == key:
-        _write_atomically(kept, json.dumps({"key": key, "shown": shown}), like=state_file)
+        try:
+            _write_atomically(kept, json.dumps({"key": key, "shown": shown}), like=state_file)
+        except OSError:
+            pass  # a folder this user cannot write, a full disk: the command goes on, the next one asks again
     return shown
 
 
@@ -74,6 +77,9 @@ def forget(state_file: Path) -> None:
 def _write_atomically(path: Path, text: str, *, like: Path) -> None:
     # The state's values include what the state holds (queue URLs, ARNs): the copy gets the state's own mode.
     partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.chmod(partial, like.stat().st_mode & 0o777)
-    os.replace(partial, path)
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.chmod(partial, like.stat().st_mode & 0o777)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)

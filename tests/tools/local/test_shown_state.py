@@ -112,6 +112,15 @@ def test_the_kept_answer_is_as_private_as_the_state(stack: Path, terraform: Fake
     assert [p.name for p in stack.iterdir() if p.name.endswith(".partial")] == []
 
 
+def test_an_answer_that_cannot_be_kept_is_still_returned(stack: Path, terraform: FakeTerraform) -> None:
+    state = stack / "terraform.tfstate"
+    shown_state.kept_answer_path(state).mkdir()  # nothing can be renamed onto a folder
+    assert shown_state.read_state(stack, None, state) == {"values": {"from": '{"serial": 1}'}}
+    assert shown_state.read_state(stack, None, state) == {"values": {"from": '{"serial": 1}'}}
+    assert len(terraform.calls) == 2, "asked again, as without a kept answer"
+    assert [p.name for p in stack.iterdir() if p.name.endswith(".partial")] == [], "no half-written file left"
+
+
 def test_forgetting_the_state_forgets_the_kept_answer(stack: Path, terraform: FakeTerraform) -> None:
     deployment = Deployment(stack, "http://127.0.0.1:1", stack / "terraform.tfstate")
     shown_state.read_state(stack, None, deployment.state_file())
