@@ -9,12 +9,12 @@ policy names) and SSM (AWS's public Powertools parameter, answered with a stand-
 from __future__ import annotations
 
 import json
-import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.support.shared_init import copy_init_results
 from tests.support.shared_provider import shared_providers
 from tools.module.example import MODULE_BLOCK
 from tools.module.requirements import AWS_PROVIDER_SOURCE, AWS_PROVIDER_VERSIONS
@@ -80,8 +80,7 @@ def share_init(initialized: Path, root: Path) -> None:
     calls it from ``examples/<name>`` with the same providers and the same local backend, so the working
     directory Terraform keeps (``.terraform``: the module's path, provider links, the backend) is the same."""
     offline.write_override(root, region=REGION)
-    shutil.copytree(initialized / ".terraform", root / ".terraform", symlinks=True, dirs_exist_ok=True)
-    shutil.copyfile(initialized / ".terraform.lock.hcl", root / ".terraform.lock.hcl")
+    copy_init_results(initialized, root)
 
 
 def plan_root(root: Path, endpoints: dict[str, str]) -> ModulePlan:

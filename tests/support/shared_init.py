@@ -72,7 +72,7 @@ class SharedInits:
         with self._lock:
             kept = self.results.get(key) if key else None
         if kept is not None and not any((folder / name).exists() for name in INIT_RESULTS):
-            _copy_results(kept, folder)
+            copy_init_results(kept, folder)
             return subprocess.CompletedProcess(["terraform", *args], 0, COPIED, "")
         result = self.run_terraform(args, cwd, **kwargs)
         if key is not None and result.returncode == 0:
@@ -80,7 +80,7 @@ class SharedInits:
             with self._lock:
                 if key not in self.results:
                     target.mkdir()
-                    _copy_results(folder, target)
+                    copy_init_results(folder, target)
                     self.results[key] = target
         return result
 
@@ -88,7 +88,8 @@ class SharedInits:
         shutil.rmtree(self.kept, ignore_errors=True)
 
 
-def _copy_results(source: Path, target: Path) -> None:
+def copy_init_results(source: Path, target: Path) -> None:
+    """What ``terraform init`` wrote in ``source`` (:data:`INIT_RESULTS`), copied into ``target``."""
     for name in INIT_RESULTS:
         if (source / name).is_dir():
             shutil.copytree(source / name, target / name, symlinks=True)  # the provider is a link into the mirror
