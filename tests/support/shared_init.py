@@ -29,8 +29,9 @@ from typing import Any
 
 from tools.terraform_cli import run_terraform
 
+LOCK_FILE = ".terraform.lock.hcl"
 #: What init writes into the folder, and so what a copy carries.
-INIT_RESULTS = (".terraform", ".terraform.lock.hcl")
+INIT_RESULTS = (".terraform", LOCK_FILE)
 CONFIGURATION_SUFFIXES = (".tf", ".tf.json")
 #: What a copied init prints.
 COPIED = "Terraform has been successfully initialized! (a copy of an init with the same settings)\n"
@@ -71,7 +72,7 @@ class SharedInits:
         key = settings_key(args, folder)
         with self._lock:
             kept = self.results.get(key) if key else None
-        if kept is not None and not any((folder / name).exists() for name in INIT_RESULTS):
+        if kept is not None and starts_as(kept, folder):
             copy_init_results(kept, folder)
             return subprocess.CompletedProcess(["terraform", *args], 0, COPIED, "")
         result = self.run_terraform(args, cwd, **kwargs)
@@ -86,6 +87,16 @@ class SharedInits:
 
     def close(self) -> None:
         shutil.rmtree(self.kept, ignore_errors=True)
+
+
+def starts_as(kept: Path, folder: Path) -> bool:
+    """Whether init in ``folder`` starts where the kept one ended: no ``.terraform`` yet, and no lock file or the
+    very lock file the kept init wrote (a synthesized stack folder carries the lock of an init run in it, which
+    every copy of it then holds; init reads it, selects the versions it names and writes it back unchanged)."""
+    if (folder / ".terraform").exists():
+        return False
+    lock, kept_lock = folder / LOCK_FILE, kept / LOCK_FILE
+    return not lock.exists() or (kept_lock.is_file() and lock.read_bytes() == kept_lock.read_bytes())
 
 
 def copy_init_results(source: Path, target: Path) -> None:

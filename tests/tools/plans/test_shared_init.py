@@ -4,6 +4,7 @@ read the same settings."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -52,15 +53,21 @@ def inits() -> Any:
     shared.close()
 
 
-def test_a_copied_init_is_what_terraform_writes_there(tmp_path: Path) -> None:
+# Without a lock file, and with the one the first init wrote (a copy of an initialized stack folder holds it).
+@pytest.mark.parametrize("with_the_first_lock", [False, True], ids=["no-lock-file", "the-first-inits-lock-file"])
+def test_a_copied_init_is_what_terraform_writes_there(tmp_path: Path, with_the_first_lock: bool) -> None:
+    second = {**STACK, "resource": {"aws_sqs_queue": {"q": {"name": "two"}}}}
+    copied, own = stack_folder(tmp_path, "copied", second), stack_folder(tmp_path, "own", second)
     shared = SharedInits()
     try:
-        shared.init(ARGS, stack_folder(tmp_path, "first"))
-        copied = stack_folder(tmp_path, "copied", {**STACK, "resource": {"aws_sqs_queue": {"q": {"name": "two"}}}})
+        first = stack_folder(tmp_path, "first")
+        shared.init(ARGS, first)
+        if with_the_first_lock:
+            for folder in (copied, own):
+                shutil.copy2(first / ".terraform.lock.hcl", folder / ".terraform.lock.hcl")
         assert shared.init(ARGS, copied).stdout == COPIED, "the second folder's settings are the first's"
     finally:
         shared.close()
-    own = stack_folder(tmp_path, "own", {**STACK, "resource": {"aws_sqs_queue": {"q": {"name": "two"}}}})
     run_terraform(ARGS, own)
 
     def written(folder: Path) -> dict[str, Any]:
@@ -116,6 +123,34 @@ def test_a_failed_init_is_not_kept(tmp_path: Path) -> None:
         for folder in folders:
             inits.init(ARGS, folder)
         assert inits.run_terraform.folders == folders
+    finally:
+        inits.close()
+
+
+def test_a_folder_holding_the_lock_file_the_kept_init_wrote_gets_the_copy(inits: SharedInits,
+                                                                          tmp_path: Path) -> None:
+    first, copied = stack_folder(tmp_path, "a"), stack_folder(tmp_path, "b")
+    inits.init(ARGS, first)
+    (copied / ".terraform.lock.hcl").write_text("lock written in a\n")  # as a copy of an initialized stack holds
+    assert inits.init(ARGS, copied).stdout == COPIED
+    assert inits.run_terraform.folders == [first]
+    assert (copied / ".terraform").is_dir()
+
+
+def test_a_folder_with_a_lock_file_and_no_kept_lock_is_initialized_by_terraform(tmp_path: Path) -> None:
+    class NoLock(CountingTerraform):
+        def __call__(self, args: list[str], cwd: Path | str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+            result = super().__call__(args, cwd, **kwargs)
+            (Path(cwd) / ".terraform.lock.hcl").unlink()  # an init that installs no provider writes none
+            return result
+
+    inits = SharedInits(NoLock())
+    try:
+        first, locked = stack_folder(tmp_path, "a"), stack_folder(tmp_path, "b")
+        (locked / ".terraform.lock.hcl").write_text("a lock of its own\n")
+        for folder in (first, locked):
+            inits.init(ARGS, folder)
+        assert inits.run_terraform.folders == [first, locked]
     finally:
         inits.close()
 
