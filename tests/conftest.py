@@ -24,7 +24,21 @@ from tools.policy.stack_json import StackJson
 from tools.terraform_cli import run_terraform
 
 silence_node_eol_banner()
-load_provider_bindings()
+
+
+def hands_tests_to_workers(config: pytest.Config) -> bool:
+    """Whether this process is pytest-xdist's controller, which collects and runs no test itself: a distributed
+    run (xdist's own test: a dist mode and workers to send to) and not a worker, nor ``--collect-only`` (which
+    xdist leaves to the controller)."""
+    return (not hasattr(config, "workerinput") and not config.getoption("collectonly")
+            and config.getoption("dist", "no") != "no" and bool(config.getoption("tx", None)))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Before any test module (which may import constructs) is collected. Not in xdist's controller: its jsii
+    # runtime would cost about 3 CPU s before the workers are even started.
+    if not hands_tests_to_workers(config):
+        load_provider_bindings()
 
 # The S3-backed environments' account and staging's and prod's alarm subscriber in every test, and in the
 # subprocesses the tests start (main.py, cdktf, the plan tools), unless the caller set them.

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SCHEDULED_FIRST, SPREAD_OVER_WORKERS, XDIST_GROUPS, scheduling_order, xdist_group_of
+from tests.conftest import (
+    SCHEDULED_FIRST,
+    SPREAD_OVER_WORKERS,
+    XDIST_GROUPS,
+    hands_tests_to_workers,
+    scheduling_order,
+    xdist_group_of,
+)
 from tests.support.shared_once import shared_file, shared_folder
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -152,3 +159,42 @@ def test_groups_are_marked_before_xdist_reads_the_marks() -> None:
     import tests.conftest as root_conftest
 
     assert root_conftest.pytest_collection_modifyitems.pytest_impl.get("tryfirst") is True
+
+
+class FakeConfig:
+    """The options hands_tests_to_workers reads, as xdist leaves them after parsing the command line."""
+
+    def __init__(self, *, dist: str, tx: list[str], collectonly: bool = False, worker: bool = False) -> None:
+        self.options = {"dist": dist, "tx": tx, "collectonly": collectonly}
+        if worker:
+            self.workerinput = {"workerid": "gw0"}
+
+    def getoption(self, name: str, default: object = None) -> object:
+        return self.options.get(name, default)
+
+
+@pytest.mark.parametrize(("config", "controller"), [
+    (FakeConfig(dist="loadgroup", tx=["popen"] * 4), True),  # make test's controller
+    (FakeConfig(dist="loadgroup", tx=["popen"] * 4, worker=True), False),
+    (FakeConfig(dist="no", tx=[]), False),  # -n 0, or no -n at all
+    (FakeConfig(dist="loadgroup", tx=["popen"] * 4, collectonly=True), False),  # the controller collects
+], ids=["controller", "worker", "no-workers", "collect-only"])
+def test_only_xdists_controller_is_told_apart(config: FakeConfig, controller: bool) -> None:
+    assert hands_tests_to_workers(config) is controller
+
+
+def _children(pid: int) -> list[int]:
+    return [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()]
+
+
+def test_the_controller_starts_no_jsii_runtime(request: pytest.FixtureRequest) -> None:
+    """The controller of this run (the worker's parent) has no node child: it loads no provider bindings."""
+    if not hasattr(request.config, "workerinput"):
+        pytest.skip("not run by a pytest-xdist worker: there is no controller")
+    if not Path(f"/proc/{os.getppid()}/task").is_dir():
+        pytest.skip("needs /proc (Linux) to list the controller's children")
+    commands = [Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")[0] for child in _children(os.getppid())]
+    assert commands and not [c for c in commands if c.endswith(b"node")], commands
+    assert any(c.endswith(b"node") for c in (Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")[0]
+                                               for child in _children(os.getpid()))), "a worker does run jsii"
