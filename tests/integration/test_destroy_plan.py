@@ -100,8 +100,9 @@ def test_make_destroy_goes_through_a_reviewed_destroy_plan(synth_dir: Path, prov
     state = tmp_path / "deployed.tfstate"
     state.write_text(json.dumps(offline.state_from_plan(fresh, schemas)))
     plans = ["--env", "dev", "--plans-dir", str(tmp_path / "plans"), "--skip-checkov"]
-    code = tools_cli.main(["plan", *plans, "--offline", "--destroy", "--stack-dir", str(stack_dir),
-                           "--state", str(state)])
+    with shared_providers().in_make_plan():  # `plan`'s own make_plan: its plan and show on the shared provider
+        code = tools_cli.main(["plan", *plans, "--offline", "--destroy", "--stack-dir", str(stack_dir),
+                               "--state", str(state)])
     out, err = capsys.readouterr()
     assert code == 1, out + err
     assert f"changes: {resource_count(stack_dir)} to delete" in out

@@ -53,30 +53,32 @@ def inits() -> Any:
     shared.close()
 
 
-# Without a lock file, and with the one the first init wrote (a copy of an initialized stack folder holds it).
-@pytest.mark.parametrize("with_the_first_lock", [False, True], ids=["no-lock-file", "the-first-inits-lock-file"])
-def test_a_copied_init_is_what_terraform_writes_there(tmp_path: Path, with_the_first_lock: bool) -> None:
+def test_a_copied_init_is_what_terraform_writes_there(tmp_path: Path) -> None:
+    """With no lock file in the folder, and with the one the first init wrote (as a copy of an initialized stack
+    folder holds it): the copy is what Terraform's own init writes there."""
     second = {**STACK, "resource": {"aws_sqs_queue": {"q": {"name": "two"}}}}
-    copied, own = stack_folder(tmp_path, "copied", second), stack_folder(tmp_path, "own", second)
+    cases = {locked: tuple(stack_folder(tmp_path, f"{whose}-{locked}", second) for whose in ("copied", "own"))
+             for locked in ("no-lock", "first-lock")}
     shared = SharedInits()
     try:
         first = stack_folder(tmp_path, "first")
         shared.init(ARGS, first)
-        if with_the_first_lock:
-            for folder in (copied, own):
-                shutil.copy2(first / ".terraform.lock.hcl", folder / ".terraform.lock.hcl")
-        assert shared.init(ARGS, copied).stdout == COPIED, "the second folder's settings are the first's"
+        for folder in cases["first-lock"]:
+            shutil.copy2(first / ".terraform.lock.hcl", folder / ".terraform.lock.hcl")
+        for copied, _ in cases.values():
+            assert shared.init(ARGS, copied).stdout == COPIED, "the second folder's settings are the first's"
     finally:
         shared.close()
-    run_terraform(ARGS, own)
 
     def written(folder: Path) -> dict[str, Any]:
         return {str(p.relative_to(folder)): (str(p.readlink()) if p.is_symlink() else p.read_bytes())
                 for p in sorted((folder / ".terraform").rglob("*")) if p.is_symlink() or p.is_file()}
 
-    assert written(copied) == written(own) and written(own), "the provider link and the backend record"
-    assert (copied / ".terraform.lock.hcl").read_bytes() == (own / ".terraform.lock.hcl").read_bytes()
-    validated = run_terraform(["validate", "-no-color"], copied, check=False)
+    for locked, (copied, own) in cases.items():
+        run_terraform(ARGS, own)
+        assert written(copied) == written(own) and written(own), f"{locked}: the provider link and the backend record"
+        assert (copied / ".terraform.lock.hcl").read_bytes() == (own / ".terraform.lock.hcl").read_bytes(), locked
+    validated = run_terraform(["validate", "-no-color"], cases["first-lock"][0], check=False)
     assert validated.returncode == 0, validated.stdout + validated.stderr
 
 
