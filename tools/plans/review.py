@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -68,8 +70,29 @@ def project_checks(plan: Mapping[str, Any], workdir: Path) -> list[Finding]:
 
 
 _TAGGABLE_BY_LOCK: dict[str, frozenset[str]] = {}
-#: The taggable types per provider lock file, kept between runs (git-ignored): one file per lock's SHA-256.
+#: The taggable types per set of locked providers, kept between runs (git-ignored): one file per key
+#: (:func:`providers_key`).
 SCHEMA_CACHE_DIR = PROJECT_ROOT / ".build" / "taggable-types"
+_LOCKED_PROVIDER = re.compile(r'^provider "([^"]+)" \{\n(.*?)^\}', re.MULTILINE | re.DOTALL)
+_QUOTED = re.compile(r'"([^"]*)"')
+
+
+def providers_key(lock_text: str) -> str:
+    """What the provider schema depends on in a lock file: each provider's address, version and hashes (the very
+    binaries), not the version constraints, which differ between configurations that select the same release
+    (a stack pins ``5.100.0``, the generated module allows a range). A lock file this does not read is keyed
+    by its SHA-256, whole."""
+    providers = []
+    for address, body in _LOCKED_PROVIDER.findall(lock_text):
+        version = re.search(r'^\s*version\s*=\s*"([^"]+)"', body, re.MULTILINE)
+        hashes = re.search(r"^\s*hashes\s*=\s*\[(.*?)\]", body, re.MULTILINE | re.DOTALL)
+        if version is None or hashes is None:
+            providers = []
+            break
+        providers.append([address, version.group(1), sorted(_QUOTED.findall(hashes.group(1)))])
+    if not providers:
+        return hashlib.sha256(lock_text.encode()).hexdigest()
+    return hashlib.sha256(json.dumps(sorted(providers)).encode()).hexdigest()
 
 
 def taggable_types(workdir: Path, cache_dir: Path | None = None) -> frozenset[str]:
@@ -77,7 +100,8 @@ def taggable_types(workdir: Path, cache_dir: Path | None = None) -> frozenset[st
 
     ``terraform providers schema -json`` starts the AWS provider (about 2 s of CPU, 10 s on a loaded
     machine), and its answer depends only on the providers the lock file pins (versions and hashes, so the
-    very binaries), so it is asked once per lock file: kept in this process and in ``cache_dir``
+    very binaries), so it is asked once per set of them (:func:`providers_key`): kept in this process and in
+    ``cache_dir``
     (:data:`SCHEMA_CACHE_DIR`), so that neither a session that reviews many plans nor the next plan at a
     desk pays it again.
     """
@@ -85,7 +109,7 @@ def taggable_types(workdir: Path, cache_dir: Path | None = None) -> frozenset[st
 
     cache_dir = SCHEMA_CACHE_DIR if cache_dir is None else cache_dir
     lock = workdir / ".terraform.lock.hcl"
-    key = sha256_of(lock) if lock.is_file() else None
+    key = providers_key(lock.read_text()) if lock.is_file() else None
     if key is not None and key in _TAGGABLE_BY_LOCK:
         return _TAGGABLE_BY_LOCK[key]
     cached = cache_dir / f"{key}.json"

@@ -1,8 +1,9 @@
-"""The review asks Terraform for the provider schema once per provider lock file (tools/plans/review.py), in a
-process and across processes (the answer is kept on disk under the lock file's SHA-256)."""
+"""The review asks Terraform for the provider schema once per set of locked providers (tools/plans/review.py), in
+a process and across processes (the answer is kept on disk under a digest of the providers the lock file pins)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from pathlib import Path
@@ -75,7 +76,8 @@ def test_a_later_process_reads_the_answer_from_disk(schema_calls: list[Path], tm
     assert schema_calls == [first], "the second process asked Terraform although the disk held the answer"
 
 
-def test_the_disk_cache_is_keyed_by_the_lock_files_sha256(schema_calls: list[Path], tmp_path: Path) -> None:
+def test_a_lock_file_the_key_cannot_read_keys_the_disk_cache_by_its_sha256(schema_calls: list[Path],
+                                                                          tmp_path: Path) -> None:
     folder = workdir(tmp_path, "a", 'version = "5.100.0"')
     review.taggable_types(folder)
 
@@ -95,3 +97,57 @@ def test_an_unreadable_cache_file_asks_terraform_again_and_is_rewritten(
     assert review.taggable_types(folder) == {"aws_sqs_queue"}
     assert schema_calls == [folder]
     assert json.loads(cached.read_text()) == ["aws_sqs_queue"]
+
+
+# As `terraform init` writes them: a stack pins the provider's version, the generated module allows a range.
+STACK_LOCK = """# This file is maintained automatically by "terraform init".
+# Manual edits may be lost in future updates.
+
+provider "registry.terraform.io/hashicorp/aws" {
+  version     = "5.100.0"
+  constraints = "5.100.0"
+  hashes = [
+    "h1:edXOJWE4ORX8Fm+dpVpICzMZJat4AX0VRCAy/xkcOc0=",
+  ]
+}
+"""
+MODULE_LOCK = STACK_LOCK.replace('constraints = "5.100.0"', 'constraints = ">= 5.100.0, < 6.0.0"')
+RANDOM = """
+provider "registry.terraform.io/hashicorp/random" {
+  version = "3.6.3"
+  hashes = [
+    "h1:zG9uFP8l9u+yGZZvi5Te7PV62j50azpgwPunq2vTm1E=",
+  ]
+}
+"""
+
+
+def test_locks_that_differ_only_in_constraints_share_one_schema_call(schema_calls: list[Path],
+                                                                     tmp_path: Path) -> None:
+    stack, module = workdir(tmp_path, "stack", STACK_LOCK), workdir(tmp_path, "module", MODULE_LOCK)
+    assert review.taggable_types(stack) == review.taggable_types(module)
+    assert schema_calls == [stack]
+
+
+@pytest.mark.parametrize("other", [
+    STACK_LOCK.replace('version     = "5.100.0"', 'version     = "5.99.0"'),
+    STACK_LOCK.replace('    "h1:edX', '    "zh:0123456789abcdef",\n    "h1:edX'),
+    STACK_LOCK.replace("hashicorp/aws", "example/aws"),
+    STACK_LOCK + RANDOM,
+], ids=["another-version", "more-hashes", "another-address", "another-provider"])
+def test_another_provider_binary_asks_again(schema_calls: list[Path], tmp_path: Path, other: str) -> None:
+    first, second = workdir(tmp_path, "a", STACK_LOCK), workdir(tmp_path, "b", other)
+    review.taggable_types(first)
+    review.taggable_types(second)
+    assert schema_calls == [first, second]
+
+
+def test_the_order_of_the_providers_in_the_lock_does_not_matter() -> None:
+    assert review.providers_key(STACK_LOCK + RANDOM) == review.providers_key(RANDOM + "\n" + STACK_LOCK)
+    assert review.providers_key(STACK_LOCK + RANDOM) != review.providers_key(STACK_LOCK)
+
+
+def test_a_provider_block_without_hashes_keys_the_whole_file() -> None:
+    unhashed = STACK_LOCK.replace('  hashes = [\n    "h1:edXOJWE4ORX8Fm+dpVpICzMZJat4AX0VRCAy/xkcOc0=",\n  ]\n', "")
+    assert "hashes" not in unhashed
+    assert review.providers_key(unhashed) == hashlib.sha256(unhashed.encode()).hexdigest()
