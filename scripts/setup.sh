@@ -85,9 +85,13 @@ fi
 # module it imports, every time. compileall skips what is current, so a second setup costs a few stats.
 .venv/bin/python -m compileall -q modules tools handlers tests main.py > /dev/null
 # jsii's package cache (tools/jsii_cache.py): filled here, once per machine and alongside npm ci, rather than by
-# the test workers or the demo starting together on a cold cache; a few stats when it is complete.
-.venv/bin/python -m tools.jsii_cache > .build/jsii-cache.log 2>&1 &
-jsii_pid=$!
+# the test workers starting together on a cold cache; a few stats when it is complete. Not for the demo, whose
+# one synthesizing process would only load the bindings a second time.
+jsii_pid=""
+if [ "$profile" = all ]; then
+  .venv/bin/python -m tools.jsii_cache > .build/jsii-cache.log 2>&1 &
+  jsii_pid=$!
+fi
 if [ -n "$npm_pid" ]; then
   wait "$npm_pid" || { cat .build/npm-ci.log >&2; fail "npm ci failed (its output is above)"; }
   trap - EXIT
@@ -95,8 +99,10 @@ if [ -n "$npm_pid" ]; then
 fi
 
 say "terraform CLI config: $(.venv/bin/python -m tools.terraform_cli)"
-wait "$jsii_pid" || { cat .build/jsii-cache.log >&2; fail "filling jsii's package cache failed (its output is above)"; }
-say "$(tail -1 .build/jsii-cache.log)"
+if [ -n "$jsii_pid" ]; then
+  wait "$jsii_pid" || { cat .build/jsii-cache.log >&2; fail "filling jsii's package cache failed (its output is above)"; }
+  say "$(tail -1 .build/jsii-cache.log)"
+fi
 
 # The OPA engine (Go, v1.20.2) for the tests that check the Rego policies against it as well as against
 # regopy: PyPI's opa-golib-python-bindings is a py3-none wheel holding OPA as a C shared library and a

@@ -7,8 +7,8 @@ this project's 2-core machine (docs/performance.md): loading the bindings took 5
 cache and 2.7 s and 3.0 CPU s on a warm one; four processes starting together on a cold cache, as the test
 workers of a fresh machine do, took 14.6 s and 26.8 CPU s, and 7.0 s and 13.7 CPU s on a warm one.
 
-``python -m tools.jsii_cache`` loads the bindings once when the cache lacks a package of the installed versions,
-and does nothing (a few stats) when it has them all.
+``python -m tools.jsii_cache`` (run by ``scripts/setup.sh all``, alongside ``npm ci``) loads the bindings once when
+the cache lacks a package of the installed versions, and does nothing (a few stats) when it has them all.
 """
 
 from __future__ import annotations
