@@ -101,9 +101,8 @@ def taggable_types(workdir: Path, cache_dir: Path | None = None) -> frozenset[st
     ``terraform providers schema -json`` starts the AWS provider (about 2 s of CPU, 10 s on a loaded
     machine), and its answer depends only on the providers the lock file pins (versions and hashes, so the
     very binaries), so it is asked once per set of them (:func:`providers_key`): kept in this process and in
-    ``cache_dir``
-    (:data:`SCHEMA_CACHE_DIR`), so that neither a session that reviews many plans nor the next plan at a
-    desk pays it again.
+    ``cache_dir`` (:data:`SCHEMA_CACHE_DIR`), so that neither a session that reviews many plans nor the next
+    plan at a desk pays it again.
     """
     from tools.policy.checks import taggable_types_from_schema
 
