@@ -27,9 +27,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from tools.plans.layout import LOCK_FILE
 from tools.terraform_cli import run_terraform
 
-LOCK_FILE = ".terraform.lock.hcl"
 #: What init writes into the folder, and so what a copy carries.
 INIT_RESULTS = (".terraform", LOCK_FILE)
 CONFIGURATION_SUFFIXES = (".tf", ".tf.json")

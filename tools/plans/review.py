@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from tools.plans import changes as plan_changes
 from tools.plans import checkov_scan, cost_gate, offline, policies, report, timings
 from tools.plans.layout import (
+    LOCK_FILE,
     PLANS_DIR,
     PROJECT_ROOT,
     PlanFolder,
@@ -107,7 +108,7 @@ def taggable_types(workdir: Path, cache_dir: Path | None = None) -> frozenset[st
     from tools.policy.checks import taggable_types_from_schema
 
     cache_dir = SCHEMA_CACHE_DIR if cache_dir is None else cache_dir
-    lock = workdir / ".terraform.lock.hcl"
+    lock = workdir / LOCK_FILE
     key = providers_key(lock.read_text()) if lock.is_file() else None
     if key is not None and key in _TAGGABLE_BY_LOCK:
         return _TAGGABLE_BY_LOCK[key]
