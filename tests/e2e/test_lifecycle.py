@@ -19,6 +19,7 @@ import yaml
 
 from tests.e2e.conftest import PROJECT_ROOT, DeployedPipeline
 from tests.support.artifact import round_trip, step
+from tests.support.shared_provider import shared_providers
 from tools.plans.layout import PlanFolder, sha256_of
 from tools.plans.plan import make_plan
 from tools.plans.review import Review, build_review, write_review
@@ -106,7 +107,8 @@ def test_reviewed_plan_of_local_is_applied_byte_for_byte_on_the_emulator_after_a
                    if f["function_name"].endswith("validator-local")]
     validator["memory_size"] = 256
     (stack_dir / "cdk.tf.json").write_text(json.dumps(document))
-    make_plan(stack_dir, folder, emulator=pipeline.emulator.endpoint)
+    with shared_providers().in_make_plan():
+        make_plan(stack_dir, folder, emulator=pipeline.emulator.endpoint)
     review = build_review(folder, run_checkov=False)  # of the plan file shown again, as `make review` reads it
     write_review(folder, review)
     assert review.passed and any("memory_size" in w.message for w in review.warnings)
@@ -130,8 +132,10 @@ def test_reviewed_plan_of_local_is_applied_byte_for_byte_on_the_emulator_after_a
 
 def _review_as_make_plan_does(stack_dir: Path, folder: PlanFolder, pipeline: DeployedPipeline) -> Review:
     """A plan against the emulator, reviewed from the JSON the plan derived (as `make plan` hands it to its review:
-    one ``terraform show`` fewer)."""
-    plan = make_plan(stack_dir, folder, emulator=pipeline.emulator.endpoint)
+    one ``terraform show`` fewer). Its init, plan and show as the reviewed-plan tests run them
+    (tests/support/shared_provider.py): the apply below is the user's own command, with its own provider."""
+    with shared_providers().in_make_plan():
+        plan = make_plan(stack_dir, folder, emulator=pipeline.emulator.endpoint)
     return build_review(folder, run_checkov=False, plan=(plan, sha256_of(folder.plan_file)))
 
 
