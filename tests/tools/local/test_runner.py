@@ -201,6 +201,56 @@ def test_producer_is_fed_as_the_queue_drains(
     assert inspect_queues.depth(sqs, out) == 95
 
 
+def _run_fed_by_chunks(sqs: Any, emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                       ) -> tuple[list[tuple[int, bool]], list[int], QueueProducer]:
+    """95 bodies fed in chunks of 20 to a one-stage pipeline of batch 10: what each receive of the source
+    returned (how many messages, and whether the producer still had bodies to send), and the source queue's
+    depth before each chunk went out."""
+    topology = one_stage(sqs, "forward")
+    src = topology.queue("src")
+    producer = QueueProducer(sqs, src.url, [json.dumps({"id": n}) for n in range(95)], chunk=20)
+    receives: list[tuple[int, bool]] = []
+    depths_before_sends: list[int] = []
+    send_some = producer.send_some
+
+    def recording_send() -> int:
+        depths_before_sends.append(inspect_queues.depth(sqs, src))
+        return send_some()
+
+    monkeypatch.setattr(producer, "send_some", recording_send)
+    with Runner(topology, emulator.endpoint, log_dir=tmp_path) as runner:
+        receive = runner.sqs.receive_message
+
+        def recording_receive(**kwargs: Any) -> dict[str, Any]:
+            answer = receive(**kwargs)
+            if kwargs["QueueUrl"] == src.url:
+                receives.append((len(answer.get("Messages", [])), producer.has_more()))
+            return answer
+
+        monkeypatch.setattr(runner.sqs, "receive_message", recording_receive)
+        runner.run(producer=producer, timeout=60)
+    return receives, depths_before_sends, producer
+
+
+def test_the_producer_feeds_the_source_before_it_runs_dry(
+    clients: dict[str, Any], emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    receives, _, producer = _run_fed_by_chunks(clients["sqs"], emulator, tmp_path, monkeypatch)
+    assert producer.sent == 95
+    # Each empty receive costs a request of every stage: none while the producer still has bodies to send.
+    assert [count for count, more in receives if more and count == 0] == []
+    assert sum(count for count, _ in receives) == 95
+
+
+def test_the_producer_sends_a_chunk_only_when_less_than_a_batch_is_left(
+    clients: dict[str, Any], emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, depths, _ = _run_fed_by_chunks(clients["sqs"], emulator, tmp_path, monkeypatch)
+    assert len(depths) == 5, "95 bodies in chunks of 20"
+    # moto's SQS slows down with the messages a queue holds: it never gets more than a chunk and a batch.
+    assert all(depth < 10 for depth in depths), depths
+
+
 def test_write_faults_fail_chosen_items_once_and_refuse_poison_always(
     clients: dict[str, Any], emulator: Emulator
 ) -> None:
