@@ -107,8 +107,7 @@ def test_reviewed_plan_of_local_is_applied_byte_for_byte_on_the_emulator_after_a
                    if f["function_name"].endswith("validator-local")]
     validator["memory_size"] = 256
     (stack_dir / "cdk.tf.json").write_text(json.dumps(document))
-    with shared_providers().in_make_plan():
-        make_plan(stack_dir, folder, emulator=pipeline.emulator.endpoint)
+    _plan_against_the_emulator(stack_dir, folder, pipeline)
     review = build_review(folder, run_checkov=False)  # of the plan file shown again, as `make review` reads it
     write_review(folder, review)
     assert review.passed and any("memory_size" in w.message for w in review.warnings)
@@ -130,12 +129,18 @@ def test_reviewed_plan_of_local_is_applied_byte_for_byte_on_the_emulator_after_a
     assert function["MemorySize"] == 256
 
 
+def _plan_against_the_emulator(stack_dir: Path, folder: PlanFolder, pipeline: DeployedPipeline) -> dict:
+    """`make plan`'s plan of ``stack_dir`` into ``folder``, its init, plan and show run as the reviewed-plan tests
+    run theirs (tests/support/shared_provider.py): the apply in this file is the user's own command, with its own
+    provider."""
+    with shared_providers().in_make_plan():
+        return make_plan(stack_dir, folder, emulator=pipeline.emulator.endpoint)
+
+
 def _review_as_make_plan_does(stack_dir: Path, folder: PlanFolder, pipeline: DeployedPipeline) -> Review:
     """A plan against the emulator, reviewed from the JSON the plan derived (as `make plan` hands it to its review:
-    one ``terraform show`` fewer). Its init, plan and show as the reviewed-plan tests run them
-    (tests/support/shared_provider.py): the apply below is the user's own command, with its own provider."""
-    with shared_providers().in_make_plan():
-        plan = make_plan(stack_dir, folder, emulator=pipeline.emulator.endpoint)
+    one ``terraform show`` fewer)."""
+    plan = _plan_against_the_emulator(stack_dir, folder, pipeline)
     return build_review(folder, run_checkov=False, plan=(plan, sha256_of(folder.plan_file)))
 
 
