@@ -127,16 +127,19 @@ def test_a_provider_ends_with_the_process_that_started_it(fresh_plan: tuple[Plan
 import json, sys
 from tests.support.shared_provider import SharedProviders
 from pathlib import Path
-print(json.loads(SharedProviders().reattach(Path(sys.argv[1]), {}))["registry.terraform.io/hashicorp/aws"]["Pid"])
+proxy = json.loads(SharedProviders().reattach(Path(sys.argv[1]), {}))["registry.terraform.io/hashicorp/aws"]["Pid"]
+print(proxy, Path(f"/proc/{proxy}/task/{proxy}/children").read_text())
 """
     # No close(), no atexit: the child leaves as a crashed worker would.
     started = subprocess.run([sys.executable, "-c", child + "import os; os._exit(0)", str(folder.workdir)],
                              cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, check=True)
-    pid = int(started.stdout.strip())
+    proxy, *behind = map(int, started.stdout.split())
+    assert len(behind) == 1, "the schema proxy runs the provider as its one child"
     deadline = time.monotonic() + 30
-    while alive(pid) and time.monotonic() < deadline:
+    while (alive(proxy) or alive(behind[0])) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not alive(pid), f"provider {pid} outlived the process that started it"
+    assert not alive(proxy), f"schema proxy {proxy} outlived the process that started it"
+    assert not alive(behind[0]), f"provider {behind[0]} outlived the schema proxy that started it"
 
 
 def test_a_folder_terraform_init_never_ran_in_is_refused_with_what_to_do(tmp_path: Path) -> None:
