@@ -18,32 +18,29 @@ prints, as the provider does, the ``TF_REATTACH_PROVIDERS`` line that attaches t
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable
 from concurrent import futures
 from pathlib import Path
 from typing import Any
 
 import grpc
 
+from tests.support.debug_provider import NoAttachLine, attach_config
 from tests.support.schema_trim import pruned_schema, read_wanted
+from tools.child_process import die_with_parent
 
 GET_SCHEMA = "/tfplugin5.Provider/GetSchema"
 #: The methods go-plugin streams; every other one (the whole provider protocol) is unary.
 STREAM_STREAM = frozenset({"/plugin.GRPCBroker/StartStream"})
 UNARY_STREAM = frozenset({"/plugin.GRPCStdio/StreamStdio"})
-ATTACH_LINE = re.compile(r"TF_REATTACH_PROVIDERS='(\{.*\})'")
 #: The schema answer is about 5 MB, above gRPC's default 4 MB limit (Terraform's own is 256 MB).
 UNLIMITED = [("grpc.max_receive_message_length", -1), ("grpc.max_send_message_length", -1)]
-_PR_SET_PDEATHSIG = 1
 
 
 class SchemaProxy(grpc.GenericRpcHandler):
@@ -82,9 +79,8 @@ class SchemaProxy(grpc.GenericRpcHandler):
         def forward(request: bytes, context: grpc.ServicerContext) -> bytes:
             try:
                 return call(request)
-            except grpc.RpcError as error:  # the provider's own status, passed on
+            except grpc.RpcError as error:  # the provider's own status, passed on (abort raises)
                 context.abort(error.code(), error.details() or "")
-                raise  # abort raises; this line is never reached
         return grpc.unary_unary_rpc_method_handler(forward)
 
 
@@ -95,30 +91,15 @@ def _ending_with(context: grpc.ServicerContext, upstream: Any) -> Any:
     return upstream
 
 
-def _die_with_parent() -> None:
-    if sys.platform == "linux":
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def _drain(stream: Iterable[str]) -> None:
-    for _ in stream:
-        pass
-
-
 def start_provider(binary: str) -> tuple[subprocess.Popen[str], dict]:
     """The provider started with -debug (ending with this process), and the reattach configuration it printed."""
     process = subprocess.Popen([binary, "-debug"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               preexec_fn=_die_with_parent)
-    assert process.stdout is not None
-    printed = []
-    for line in process.stdout:
-        printed.append(line.rstrip())
-        match = ATTACH_LINE.search(line)
-        if match:
-            threading.Thread(target=_drain, args=(process.stdout,), daemon=True).start()  # a full pipe blocks
-            return process, json.loads(match.group(1))
-    raise SystemExit(f"{binary} -debug ended (exit {process.wait()}) without printing TF_REATTACH_PROVIDERS:\n"
-                     + "\n".join(printed[-50:]))
+                               preexec_fn=die_with_parent)
+    try:
+        return process, attach_config(process)
+    except NoAttachLine as error:
+        process.kill()
+        raise SystemExit(f"{binary} -debug {error}") from None
 
 
 def main(argv: list[str]) -> None:

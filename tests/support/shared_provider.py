@@ -29,25 +29,23 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import functools
 import json
-import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
-from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from tests.support.debug_provider import NoAttachLine, attach_config
 from tests.support.schema_trim import types_a_run_may_touch, write_wanted
 from tests.support.shared_init import shared_inits
+from tools.child_process import die_with_parent
 from tools.terraform_cli import PROJECT_ROOT, run_terraform, terraform_env
 
 REATTACH_VARIABLE = "TF_REATTACH_PROVIDERS"
@@ -58,10 +56,6 @@ SHARED_BY = frozenset({"plan", "show", "validate"})
 #: environments different (pytest names the current test in its own variable).
 LEFT_OUT = frozenset({"AWS_CA_BUNDLE", REATTACH_VARIABLE})
 IGNORED = LEFT_OUT | {"PYTEST_CURRENT_TEST"}
-#: The line in which a provider started with -debug says how to attach to it (one per shell; any will do).
-ATTACH_LINE = re.compile(r"TF_REATTACH_PROVIDERS='(\{.*\})'")
-START_TIMEOUT_S = 120
-_PR_SET_PDEATHSIG = 1
 
 
 class SharedProviderError(RuntimeError):
@@ -75,12 +69,6 @@ def provider_binary(workdir: Path) -> Path:
         raise SharedProviderError(f"no AWS provider under {workdir}/.terraform/providers: run terraform init there "
                                   "first (the shared provider is the one init installed)")
     return found[-1].resolve()
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: SIGTERM when the pytest worker that started it ends, even by a crash."""
-    if sys.platform == "linux":
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 @dataclass
@@ -99,28 +87,12 @@ class ProviderProcess:
         write_wanted(wanted_file, None)
         process = subprocess.Popen([sys.executable, "-m", "tests.support.schema_proxy", str(binary),
                                     str(wanted_file)], cwd=PROJECT_ROOT, env=dict(env), stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True, preexec_fn=_die_with_parent)
-        printed: deque[str] = deque(maxlen=50)
-        found: list[str] = []
-        ready = threading.Event()
-
-        def read() -> None:  # until the process ends: a full pipe would block the proxy
-            assert process.stdout is not None
-            for line in process.stdout:
-                printed.append(line.rstrip())
-                match = ATTACH_LINE.search(line)
-                if match and not found:
-                    found.append(match.group(1))
-                    ready.set()
-            ready.set()
-
-        threading.Thread(target=read, name=f"provider-{process.pid}", daemon=True).start()
-        if not ready.wait(START_TIMEOUT_S) or not found:
+                                   stderr=subprocess.STDOUT, text=True, preexec_fn=die_with_parent)
+        try:
+            attach = attach_config(process)
+        except NoAttachLine as error:
             process.kill()
-            shown = "\n".join(printed)
-            raise SharedProviderError(f"{binary} -debug behind the schema proxy printed no {REATTACH_VARIABLE} "
-                                      f"within {START_TIMEOUT_S} s (exit code {process.poll()}):\n{shown}")
-        attach = json.loads(found[0])
+            raise SharedProviderError(f"{binary} -debug behind the schema proxy {error}") from None
         if PROVIDER_ADDRESS not in attach:
             process.kill()
             raise SharedProviderError(f"{binary} -debug offered {sorted(attach)}, not {PROVIDER_ADDRESS}")
@@ -205,7 +177,7 @@ class SharedProviders:
 
 @functools.cache
 def shared_providers() -> SharedProviders:
-    """This process's providers, stopped when it exits (and, failing that, by the kernel: see _die_with_parent)."""
+    """This process's providers, stopped when it exits (and, failing that, by the kernel: tools/child_process.py)."""
     providers = SharedProviders()
     atexit.register(providers.close)
     return providers

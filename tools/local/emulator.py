@@ -9,7 +9,6 @@ which swaps two of moto's hot helpers for faster equivalents.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import socket
@@ -21,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from tools.child_process import die_with_parent
+
 # Dummy credentials and region: the emulator accepts any, but botocore refuses to sign without some.
 EMULATOR_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -29,7 +30,6 @@ EMULATOR_ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1",
 }
-_PR_SET_PDEATHSIG = 1
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -51,12 +51,6 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
-
-
-def _die_with_parent() -> None:
-    # Runs in the child between fork and exec: ask the kernel for SIGTERM when the parent thread exits.
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 @dataclass
@@ -98,7 +92,7 @@ class Emulator:
                 stderr=log,
                 # Own session: a Ctrl-C in the terminal must not kill the emulator before we destroy.
                 start_new_session=True,
-                preexec_fn=None if outlive_parent else _die_with_parent,
+                preexec_fn=None if outlive_parent else die_with_parent,
                 env={**os.environ, **EMULATOR_ENV},
             )
         finally:

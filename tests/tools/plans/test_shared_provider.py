@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import shared_provider
+from tests.support.debug_provider import NoAttachLine, attach_config
 from tests.support.shared_provider import REATTACH_VARIABLE, SharedProviderError, SharedProviders
 from tools.plans.layout import PROJECT_ROOT, PlanFolder, terraform_variables
 from tools.plans.plan import make_plan
@@ -146,3 +147,21 @@ def test_a_folder_terraform_init_never_ran_in_is_refused_with_what_to_do(tmp_pat
     with pytest.raises(SharedProviderError, match=r"no AWS provider under .*: run terraform init there first"):
         SharedProviders().reattach(tmp_path, {})
 
+
+
+def printing(text: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", f"print({text!r}, flush=True)"], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def test_the_attach_line_a_debug_provider_prints_is_read_as_its_configuration() -> None:
+    process = printing("starting\nTF_REATTACH_PROVIDERS='{\"p\": {\"Pid\": 7}}'\n")
+    assert attach_config(process, timeout_s=30) == {"p": {"Pid": 7}}
+    process.wait()
+
+
+def test_a_process_that_ends_without_an_attach_line_is_an_error_naming_what_it_printed() -> None:
+    process = printing("Error: the plugin failed to start")
+    with pytest.raises(NoAttachLine, match=r"printed no TF_REATTACH_PROVIDERS within 30 s \(exit code 0\):\n"
+                                           r"Error: the plugin failed to start"):
+        attach_config(process, timeout_s=30)
