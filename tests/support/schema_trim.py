@@ -93,17 +93,20 @@ def _configuration(folder: Path) -> Iterator[Path]:
                     if path.is_file() and path.name.endswith(CONFIGURATION_SUFFIXES))
 
 
-def _local_state(workdir: Path) -> Path | None | bool:
-    """The state file of ``workdir``'s backend: its path when local, True when the backend is another (the state
-    is elsewhere), None when there is none (no backend recorded and no terraform.tfstate)."""
+def _recorded_backend(workdir: Path) -> dict:
+    """The backend init recorded for ``workdir`` (``.terraform/terraform.tfstate``); none: the local default."""
     recorded = workdir / ".terraform" / "terraform.tfstate"
-    if not recorded.is_file():
-        default = workdir / "terraform.tfstate"
-        return default if default.is_file() else None
-    backend = json.loads(recorded.read_text()).get("backend") or {}
-    if backend.get("type", "local") != "local":
-        return True
-    return workdir / ((backend.get("config") or {}).get("path") or "terraform.tfstate")
+    return (json.loads(recorded.read_text()).get("backend") or {}) if recorded.is_file() else {}
+
+
+def _module_folders(workdir: Path) -> set[Path]:
+    """The root module's folder and those of the modules it calls, as init recorded them."""
+    folders = {workdir.resolve()}
+    modules = workdir / ".terraform" / "modules" / "modules.json"
+    if modules.is_file():
+        folders.update((workdir / module.get("Dir", "")).resolve()
+                       for module in json.loads(modules.read_text()).get("Modules", []))
+    return folders
 
 
 def types_a_run_may_touch(args: Sequence[str], cwd: Path) -> frozenset[str] | None:
@@ -113,24 +116,21 @@ def types_a_run_may_touch(args: Sequence[str], cwd: Path) -> frozenset[str] | No
     None, every type, when the state is in a remote backend, which only Terraform reads.
 
     Words that are no type (``aws_region`` the attribute) only keep a schema that is not needed."""
-    sources: list[bytes] = [path.read_bytes() for path in _configuration(cwd)]
-    modules = cwd / ".terraform" / "modules" / "modules.json"
-    if modules.is_file():
-        for module in json.loads(modules.read_text()).get("Modules", []):
-            sources.extend(path.read_bytes() for path in _configuration(cwd / module.get("Dir", "")))
-    state = _local_state(cwd)
-    if state is True:
+    backend = _recorded_backend(cwd)
+    if backend.get("type", "local") != "local":
         return None
-    if state is not None and state.is_file():
-        sources.append(state.read_bytes())
+    files = [path for folder in sorted(_module_folders(cwd)) for path in _configuration(folder)]
+    files.append(cwd / ((backend.get("config") or {}).get("path") or "terraform.tfstate"))
     for arg in args[1:]:
-        path = Path(arg.split("=", 1)[1]) if arg.startswith("-state=") else Path(arg)
-        if arg.startswith("-") and not arg.startswith("-state="):
-            continue
-        path = path if path.is_absolute() else cwd / path
+        if arg.startswith("-state="):
+            files.append(Path(arg.split("=", 1)[1]))
+        elif not arg.startswith("-"):
+            files.append(Path(arg))
+    sources: list[bytes] = []
+    for path in (file if file.is_absolute() else cwd / file for file in files):
         if not path.is_file():
             continue
-        if zipfile.is_zipfile(path):
+        if zipfile.is_zipfile(path):  # a plan file
             with zipfile.ZipFile(path) as plan:
                 sources.extend(plan.read(name) for name in plan.namelist())
         else:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.schema_trim import pruned_schema, types_a_run_may_touch
+from tests.support.schema_trim import pruned_schema, read_wanted, types_a_run_may_touch
 from tests.support.shared_provider import REATTACH_VARIABLE, SharedProviders
 from tools.terraform_cli import run_terraform
 
@@ -53,6 +53,9 @@ def test_pruning_keeps_the_wanted_types_of_each_map_and_every_other_field_byte_f
 
 def test_no_wanted_set_is_the_whole_answer() -> None:
     assert pruned_schema(ANSWER, None) == ANSWER
+
+
+def test_an_empty_wanted_set_keeps_no_type_and_everything_else() -> None:
     assert pruned_schema(ANSWER, frozenset()) == PROVIDER + FUNCTION + CAPABILITIES + FIXED
 
 
@@ -113,15 +116,27 @@ def providers() -> Iterator[SharedProviders]:
     pool.close()
 
 
-def test_a_type_the_run_was_not_told_about_fails_the_run_loudly(tmp_path: Path, providers: SharedProviders) -> None:
+@pytest.fixture
+def one_queue(tmp_path: Path) -> Path:
+    """An initialized root module with one queue."""
     write_json(tmp_path / "main.tf.json", {
         "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": "5.100.0"}}},
         "resource": {"aws_sqs_queue": {"q": {"name": "q"}}}})
     run_terraform(["init", "-input=false", "-no-color"], tmp_path)
-    provider = providers.provider(tmp_path, {})
+    return tmp_path
+
+
+def test_a_run_on_a_shared_provider_tells_the_proxy_its_types(one_queue: Path, providers: SharedProviders) -> None:
+    result = providers.run_terraform(["validate", "-no-color"], one_queue, check=False)
+    assert "The configuration is valid" in result.stdout, result.stdout + result.stderr
+    assert read_wanted(providers.provider(one_queue, {}).wanted_file) == {"aws_sqs_queue"}
+
+
+def test_a_type_the_run_was_not_told_about_fails_the_run_loudly(one_queue: Path, providers: SharedProviders) -> None:
+    provider = providers.provider(one_queue, {})
 
     def validate() -> str:
-        result = run_terraform(["validate", "-no-color"], tmp_path, check=False,
+        result = run_terraform(["validate", "-no-color"], one_queue, check=False,
                                extra_env={REATTACH_VARIABLE: provider.reattach})
         return result.stdout + result.stderr
 
