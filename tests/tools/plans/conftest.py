@@ -5,19 +5,27 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from tests.support.shared_once import shared_file, shared_folder
-from tests.support.shared_provider import shared_providers
+from tests.support.shared_provider import SharedProviders, shared_providers
 from tools.plans import offline, public_parameters
 from tools.plans.layout import PlanFolder
 from tools.plans.plan import make_plan
 
 STACK = "tap-pipeline-prod"
+
+
+@pytest.fixture
+def providers() -> Iterator[SharedProviders]:
+    """A pool of the test's own, stopped after it (not the worker's, which the other tests use)."""
+    pool = SharedProviders()
+    yield pool
+    pool.close()
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -107,13 +106,6 @@ def test_a_remote_backend_gets_every_type(root: Path) -> None:
     # Its state, which may hold types the configuration no longer names, is read only by Terraform.
     write_json(root / ".terraform" / "terraform.tfstate", {"backend": {"type": "s3", "config": {"bucket": "b"}}})
     assert types_a_run_may_touch(["plan"], root) is None
-
-
-@pytest.fixture
-def providers() -> Iterator[SharedProviders]:
-    pool = SharedProviders()
-    yield pool
-    pool.close()
 
 
 @pytest.fixture

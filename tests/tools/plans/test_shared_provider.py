@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,14 +33,6 @@ def comparable(plan: dict) -> dict:
 
 def plan_args(out: str) -> list[str]:
     return ["plan", "-input=false", "-no-color", "-refresh=false", f"-out={out}"]
-
-
-@pytest.fixture
-def providers() -> Iterator[SharedProviders]:
-    """A pool of the test's own, stopped after it (not the worker's, which the other tests use)."""
-    pool = SharedProviders()
-    yield pool
-    pool.close()
 
 
 def alive(pid: int) -> bool:
